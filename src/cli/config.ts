@@ -1,0 +1,155 @@
+// src/cli/config.ts
+// Settings from flags > IPMSG_* environment > config file > defaults, and the paths we use.
+
+import { readFileSync } from 'node:fs';
+import { homedir, hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { IpmsgError } from '../errors.js';
+import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
+import type { Identity } from '../messenger/packets.js';
+import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
+
+export interface Paths {
+  readonly configFile: string;
+  readonly stateDir: string;
+}
+
+export function paths(env: NodeJS.ProcessEnv): Paths {
+  const home = env['HOME'] || homedir();
+  const configHome = env['XDG_CONFIG_HOME'] || join(home, '.config');
+  const stateHome = env['XDG_STATE_HOME'] || join(home, '.local', 'state');
+  return {
+    configFile: env['IPMSG_CONFIG'] || join(configHome, 'ipmsg', 'config.json'),
+    stateDir: join(stateHome, 'ipmsg'),
+  };
+}
+
+/** What the config file may hold (README "Configuration"). */
+export interface FileConfig {
+  user?: string;
+  host?: string;
+  nick?: string;
+  group?: string;
+  encoding?: string;
+  decodeEncoding?: string;
+  port?: number;
+  bind?: string;
+  broadcast?: string[];
+}
+
+const STRING_KEYS = ['user', 'host', 'nick', 'group', 'encoding', 'decodeEncoding', 'bind'] as const;
+
+/**
+ * Reads the JSON config file; a missing file is an empty config.
+ * @throws IpmsgError IPMSG_ERR_USAGE for a file that is not valid
+ */
+export function loadConfig(file: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new IpmsgError('IPMSG_ERR_USAGE', `Cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file} must hold a JSON object`);
+  }
+  const record = data as Record<string, unknown>;
+  const config: FileConfig = {};
+  const bad = (key: string): IpmsgError => new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file}: bad value for "${key}"`);
+  for (const key of STRING_KEYS) {
+    const value = record[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw bad(key);
+    config[key] = value;
+  }
+  if (record['port'] !== undefined) {
+    const port = record['port'];
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad('port');
+    config.port = port;
+  }
+  if (record['broadcast'] !== undefined) {
+    const list = record['broadcast'];
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw bad('broadcast');
+    config.broadcast = list as string[];
+  }
+  return config;
+}
+
+/** Names are never empty and never contain ':' (§2.5). */
+export function sanitizeName(name: string, fallback: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replaceAll(':', ';').replace(/[\x00-\x1f]/g, '').trim();
+  return clean.length > 0 ? clean : fallback;
+}
+
+export interface Settings {
+  readonly identity: Identity;
+  readonly port: number;
+  readonly bind: string | undefined;
+  readonly broadcast: readonly string[];
+  readonly portFallback: boolean;
+  readonly charset: Charset;
+  readonly fallbackCharset: Charset;
+  readonly lossy: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly debug: boolean;
+  readonly paths: Paths;
+}
+
+/** Resolves the common options of a parsed subcommand against the config file and defaults. */
+export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Settings {
+  const opts = command.opts<Record<string, unknown>>();
+  const where = paths(env);
+  const file = loadConfig(where.configFile);
+  const pick = <T>(key: string, fromFile: T | undefined): T | undefined => (opts[key] as T | undefined) ?? fromFile;
+  const charsetFrom = (value: string | undefined, key: string): Charset | undefined => {
+    if (value === undefined) return undefined;
+    const charset = parseCharset(value);
+    if (!charset) throw new IpmsgError('IPMSG_ERR_USAGE', `Unsupported ${key} ${JSON.stringify(value)}`);
+    return charset;
+  };
+  const login = safeLogin();
+  const user = sanitizeName(pick<string>('user', file.user) ?? login, 'ipmsg');
+  const host = sanitizeName(pick<string>('host', file.host) ?? hostname().split('.')[0] ?? 'localhost', 'localhost');
+  const charset = charsetFrom(pick<string>('encoding', file.encoding), 'encoding') ?? 'utf-8';
+  const decode = charsetFrom(env['IPMSG_DECODE_ENCODING'] ?? file.decodeEncoding, 'decodeEncoding');
+  return {
+    identity: {
+      user,
+      host,
+      nick: (pick<string>('nick', file.nick) ?? user).replace(/\0/g, ''),
+      group: (pick<string>('group', file.group) ?? '').replace(/\0/g, ''),
+    },
+    port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
+    bind: pick<string>('bind', file.bind),
+    broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
+    portFallback: opts['strictPort'] !== true,
+    charset,
+    // A forced legacy code page is also the best guess for unflagged, non-UTF-8 text.
+    fallbackCharset: decode ?? (charset === 'utf-8' ? DEFAULT_FALLBACK_CHARSET : charset),
+    lossy: opts['lossy'] === true,
+    json: opts['json'] === true,
+    quiet: opts['quiet'] === true,
+    verbose: opts['verbose'] === true,
+    debug: opts['debug'] === true,
+    paths: where,
+  };
+}
+
+function safeLogin(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'ipmsg';
+  }
+}

@@ -1,0 +1,89 @@
+// src/cli/list.ts
+// ipmsg list: announce, collect the answers, leave, print one line per peer.
+
+import { Command, Option } from 'commander';
+import { IpmsgError } from '../errors.js';
+import type { Peer } from '../messenger/peers.js';
+import { ipv4ToInt } from '../transport/broadcast.js';
+import type { Context } from './context.js';
+import { addCommonOptions, addWaitOption, parseCount } from './options.js';
+import { formatTable } from './output.js';
+import { withSession } from './session.js';
+import { startSpinner } from './spinner.js';
+
+/** The official answers BR_ENTRY after a random delay of up to ~4.1 s on a large LAN (§3.2). */
+export const DEFAULT_LIST_WAIT = 4500;
+
+export function peerJson(peer: Peer, startedAt: number): object {
+  return {
+    address: peer.address,
+    port: peer.port,
+    user: peer.user,
+    host: peer.host,
+    nick: peer.nick,
+    group: peer.group,
+    absent: peer.absent,
+    capabilities: peer.capabilities,
+    client: peer.client ?? null,
+    version: peer.version,
+    answeredAfterMs: Math.max(0, peer.seenAt - startedAt),
+  };
+}
+
+function can(peer: Peer): string {
+  const c = peer.capabilities;
+  const list = [c.utf8 ? 'utf8' : '', c.fileAttach ? 'files' : '', c.encrypt ? 'encrypt' : ''].filter(Boolean);
+  return list.length > 0 ? list.join(',') : '-';
+}
+
+function byAddress(a: Peer, b: Peer): number {
+  return (ipv4ToInt(a.address) ?? 0) - (ipv4ToInt(b.address) ?? 0) || a.port - b.port;
+}
+
+export function makeListCommand(ctx: Context): Command {
+  const command = new Command('list')
+    .description('list the IP Messenger users on the LAN')
+    .addOption(new Option('-c, --count <n>', 'stop as soon as this many peers answered').argParser(parseCount));
+  addWaitOption(
+    command,
+    `how long to wait for answers (default ${DEFAULT_LIST_WAIT / 1000}s, long enough for the official client's delayed replies; 1s is enough for iptux)`,
+  );
+  addCommonOptions(command);
+  command.action(async (flags: { count?: number; wait?: number }, cmd: Command) => {
+    await withSession(ctx, cmd, async ({ messenger, out, settings }) => {
+      const wait = flags.wait ?? DEFAULT_LIST_WAIT;
+      const startedAt = ctx.clock.now();
+      const spinner = await startSpinner(ctx, `waiting ${wait / 1000}s for answers (--wait or --count to shorten)…`);
+      let peers: Peer[];
+      try {
+        peers = await messenger.discover({
+          wait,
+          ...(flags.count !== undefined ? { count: flags.count } : {}),
+          signal: ctx.signal,
+          onPeer: () => spinner.update(`${messenger.peers.size} found, waiting for more…`),
+        });
+      } finally {
+        spinner.stop();
+      }
+      peers.sort(byAddress);
+      const rows = peers.map((p) => [
+        `${p.address}:${p.port}`,
+        `${p.user}@${p.host}`,
+        p.nick,
+        p.group || '-',
+        p.absent ? 'absent' : '-',
+        can(p),
+        p.client ?? '-',
+      ]);
+      const lines = formatTable([['ADDRESS', 'USER@HOST', 'NICK', 'GROUP', 'STATE', 'CAN', 'CLIENT'], ...rows]);
+      peers.forEach((peer, i) => {
+        out.result(peerJson(peer, startedAt), i === 0 ? `${lines[0]}\n${lines[1]}` : lines[i + 1]);
+      });
+      if (peers.length === 0 && !settings.json && !settings.quiet) out.notice(`no peer answered within ${wait / 1000}s`);
+      if (flags.count !== undefined && peers.length < flags.count) {
+        throw new IpmsgError('IPMSG_ERR_TIMEOUT', `${peers.length} of ${flags.count} peers answered within ${wait / 1000}s`);
+      }
+    });
+  });
+  return command;
+}

@@ -1,0 +1,85 @@
+// src/cli/options.ts
+// Option parsers shared by the subcommands, and the options every subcommand takes.
+
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CHARSETS, parseCharset } from '../encoding/charset.js';
+import { parsePort as parsePortText } from '../messenger/target.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** '1500ms', '3s', '2m', '1h'; a bare number is seconds. Returns milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) throw new InvalidArgumentError(`expected a duration such as 500ms, 3s or 2m, got ${JSON.stringify(text)}`);
+  const value = Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000);
+  if (!Number.isFinite(value) || value > 2 ** 31 - 1) throw new InvalidArgumentError('duration too long');
+  return Math.round(value);
+}
+
+export function parsePort(text: string): number {
+  const port = parsePortText(text.trim());
+  if (port === undefined) throw new InvalidArgumentError(`expected a port number 1-65535, got ${JSON.stringify(text)}`);
+  return port;
+}
+
+export function parseCount(text: string): number {
+  if (!/^\s*\d{1,9}\s*$/.test(text)) throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+export function parseEncodingOption(text: string): string {
+  const charset = parseCharset(text);
+  if (!charset) throw new InvalidArgumentError(`supported encodings: ${CHARSETS.join(', ')}`);
+  return charset;
+}
+
+export function parseIpv4(text: string): string {
+  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text) || text.split('.').some((p) => Number(p) > 255)) {
+    throw new InvalidArgumentError(`expected an IPv4 address, got ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+function collect(parse: (text: string) => string) {
+  return (value: string, previous: string[] | undefined): string[] => [
+    ...(previous ?? []),
+    ...value.split(',').map((v) => parse(v.trim())),
+  ];
+}
+
+/** The options every subcommand takes (they are written after the subcommand name). */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-p, --port <port>', 'UDP port to use and to send to (default 2425)').env('IPMSG_PORT').argParser(parsePort))
+    .addOption(new Option('--bind <address>', 'local IPv4 address (interface) to use').env('IPMSG_BIND').argParser(parseIpv4))
+    .addOption(
+      new Option('--broadcast <address>', 'also broadcast to this address (repeatable, comma-separated)')
+        .env('IPMSG_BROADCAST')
+        .argParser(collect(parseIpv4)),
+    )
+    .addOption(new Option('--strict-port', 'fail instead of using a free port when the port is taken'))
+    .addOption(new Option('--user <name>', 'user name to announce').env('IPMSG_USER'))
+    .addOption(new Option('--host <name>', 'host name to announce').env('IPMSG_HOST'))
+    .addOption(new Option('--nick <name>', 'nickname to announce').env('IPMSG_NICK'))
+    .addOption(new Option('--group <name>', 'group name to announce').env('IPMSG_GROUP'))
+    .addOption(
+      new Option('--encoding <charset>', `send in this code page instead of UTF-8 (${CHARSETS.join(', ')})`)
+        .env('IPMSG_ENCODING')
+        .argParser(parseEncodingOption),
+    )
+    .addOption(new Option('--lossy', "send '?' for characters the code page cannot hold instead of failing"))
+    .addOption(new Option('--json', 'print one JSON object per line'))
+    .addOption(new Option('-q, --quiet', 'print no results, only errors'))
+    .addOption(new Option('-v, --verbose', 'report ignored packets and other details on stderr'))
+    .addOption(new Option('--debug', 'show stack traces of errors'));
+}
+
+export function addRetryOptions(command: Command, timeoutHelp: string): Command {
+  return command
+    .addOption(new Option('-t, --timeout <duration>', timeoutHelp).env('IPMSG_TIMEOUT').argParser(parseDuration))
+    .addOption(new Option('-r, --retries <n>', 'resends after the first try (default 4)').env('IPMSG_RETRIES').argParser(parseCount));
+}
+
+export function addWaitOption(command: Command, help: string): Command {
+  return command.addOption(new Option('-w, --wait <duration>', help).env('IPMSG_WAIT').argParser(parseDuration));
+}

@@ -1,0 +1,53 @@
+// src/cli/query.ts
+// ipmsg info / ipmsg absence: ask one peer a question that is answered in one packet.
+
+import { Command } from 'commander';
+import { resolveTargets } from '../messenger/resolve.js';
+import { parseTarget } from '../messenger/target.js';
+import type { Context } from './context.js';
+import { addCommonOptions, addRetryOptions, addWaitOption } from './options.js';
+import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
+import { withSession } from './session.js';
+
+interface QueryFlags {
+  timeout?: number;
+  retries?: number;
+  wait?: number;
+}
+
+function makeQueryCommand(
+  ctx: Context,
+  name: 'info' | 'absence',
+  kind: 'GETINFO' | 'GETABSENCEINFO',
+  description: string,
+  field: 'version' | 'absence',
+): Command {
+  const command = new Command(name).description(description).argument('<target>', 'IPv4 address, ADDR:PORT, host name, or a name on the LAN');
+  addRetryOptions(command, `total time to wait for the answer (default ${DEFAULT_TIMEOUT / 1000}s)`);
+  addWaitOption(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
+  addCommonOptions(command);
+  command.action(async (target: string, flags: QueryFlags, cmd: Command) => {
+    await withSession(ctx, cmd, async ({ messenger, settings, out }) => {
+      const [destination] = await resolveTargets(messenger, [parseTarget(target, settings.port)], settings.port, {
+        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
+        signal: ctx.signal,
+      });
+      if (!destination) return;
+      const text = await messenger.query(destination, kind, {
+        timeout: flags.timeout ?? DEFAULT_TIMEOUT,
+        retries: flags.retries ?? DEFAULT_RETRIES,
+        signal: ctx.signal,
+      });
+      out.result({ target: destination.text, address: destination.address, port: destination.port, [field]: text }, text);
+    });
+  });
+  return command;
+}
+
+export function makeInfoCommand(ctx: Context): Command {
+  return makeQueryCommand(ctx, 'info', 'GETINFO', "ask a peer for its client version (GETINFO; iptux never answers)", 'version');
+}
+
+export function makeAbsenceCommand(ctx: Context): Command {
+  return makeQueryCommand(ctx, 'absence', 'GETABSENCEINFO', "ask a peer for its absence message (GETABSENCEINFO; iptux never answers)", 'absence');
+}

@@ -1,0 +1,155 @@
+// src/cli/recv.ts
+// ipmsg recv: announce, wait for messages, acknowledge them, send read notices for sealed ones,
+// print each, leave.
+
+import { Command, Option } from 'commander';
+import { IpmsgError } from '../errors.js';
+import type { ReceivedMessage } from '../messenger/index.js';
+import { splitTargets } from '../messenger/target.js';
+import {
+  IPMSG_AUTORETOPT,
+  IPMSG_BROADCASTOPT,
+  IPMSG_MULTICASTOPT,
+  IPMSG_SECRETOPT,
+  hasOpt,
+} from '../protocol/command.js';
+import { attachmentKind } from '../protocol/attachment.js';
+import type { SendMsgPacket } from '../protocol/packet.js';
+import { sleep } from '../transport/clock.js';
+import type { RemoteAddress } from '../transport/datagram.js';
+import type { Context } from './context.js';
+import { addCommonOptions, parseCount, parseDuration } from './options.js';
+import { withSession } from './session.js';
+
+/** How long recv lingers after the last message for read notices still being retried. */
+const READ_NOTICE_GRACE = 2000;
+
+export function messageJson(m: ReceivedMessage): object {
+  const p = m.packet;
+  return {
+    packetNo: p.packetNo,
+    time: new Date(m.receivedAt).toISOString(),
+    from: {
+      address: m.from.address,
+      port: m.from.port,
+      user: p.user,
+      host: p.host,
+      ...(m.peer ? { nick: m.peer.nick, group: m.peer.group } : {}),
+    },
+    text: p.text,
+    sealed: hasOpt(p.command, IPMSG_SECRETOPT),
+    broadcast: hasOpt(p.command, IPMSG_BROADCASTOPT),
+    multicast: hasOpt(p.command, IPMSG_MULTICASTOPT),
+    autoReply: hasOpt(p.command, IPMSG_AUTORETOPT),
+    charset: p.charset,
+    attachments: (p.attachments ?? []).map((a) => ({
+      fileId: a.fileId,
+      name: a.name,
+      size: a.size,
+      mtime: a.mtime,
+      kind: attachmentKind(a.attr),
+      attr: a.attr,
+    })),
+  };
+}
+
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function messageText(m: ReceivedMessage): string {
+  const p = m.packet;
+  const flags = [
+    hasOpt(p.command, IPMSG_SECRETOPT) ? 'sealed' : '',
+    hasOpt(p.command, IPMSG_BROADCASTOPT) ? 'broadcast' : '',
+    hasOpt(p.command, IPMSG_MULTICASTOPT) ? 'multicast' : '',
+    hasOpt(p.command, IPMSG_AUTORETOPT) ? 'auto-reply' : '',
+  ].filter(Boolean);
+  const nick = m.peer && m.peer.nick !== p.user ? ` "${m.peer.nick}"` : '';
+  const lines = [
+    `[${localTime(m.receivedAt)}] ${p.user}@${p.host}${nick} ${m.from.address}:${m.from.port}${flags.length ? ` (${flags.join(', ')})` : ''}`,
+    p.text,
+  ];
+  for (const a of p.attachments ?? []) {
+    lines.push(`  attachment ${a.fileId}: ${a.name} (${attachmentKind(a.attr)}, ${a.size} bytes)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** --from: an address (ADDR or ADDR:PORT), user@host, or a user, host or nick name. */
+export function makeSenderFilter(patterns: readonly string[]): (p: SendMsgPacket, from: RemoteAddress, nick?: string) => boolean {
+  if (patterns.length === 0) return () => true;
+  const wanted = patterns.map((p) => p.toLowerCase());
+  return (packet, from, nick) => {
+    const names = [
+      from.address,
+      `${from.address}:${from.port}`,
+      packet.user.toLowerCase(),
+      packet.host.toLowerCase(),
+      `${packet.user}@${packet.host}`.toLowerCase(),
+      ...(nick ? [nick.toLowerCase()] : []),
+    ];
+    return wanted.some((w) => names.includes(w));
+  };
+}
+
+interface RecvFlags {
+  count: number;
+  timeout?: number;
+  from?: string[];
+  announce: boolean;
+}
+
+export function makeRecvCommand(ctx: Context): Command {
+  const command = new Command('recv')
+    .description('wait for messages, acknowledge and print them')
+    .addOption(new Option('-c, --count <n>', 'exit after this many messages; 0 = never').default(1).argParser(parseCount))
+    .addOption(new Option('-t, --timeout <duration>', 'give up after this long (default: wait)').env('IPMSG_TIMEOUT').argParser(parseDuration))
+    .addOption(
+      new Option('--from <target>', 'accept messages only from this sender (repeatable, comma-separated)').argParser(
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      ),
+    )
+    .addOption(new Option('--no-announce', 'do not broadcast BR_ENTRY (peers must know our address)'));
+  addCommonOptions(command);
+  command.action(async (flags: RecvFlags, cmd: Command) => {
+    await withSession(ctx, cmd, async ({ messenger, out }) => {
+      const accept = makeSenderFilter(splitTargets(flags.from ?? []));
+      const done = new AbortController();
+      const notices: Promise<void>[] = [];
+      let received = 0;
+      messenger.handler = {
+        accepts: (packet, from) => !done.signal.aborted && accept(packet, from, messenger.peers.get(from)?.nick),
+        deliver: (message) => {
+          if (done.signal.aborted) return;
+          received++;
+          out.result(messageJson(message), messageText(message));
+          if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
+          if (flags.count > 0 && received >= flags.count) done.abort();
+        },
+      };
+      if (flags.announce) await messenger.announce();
+      const limit = flags.timeout ?? 2 ** 31 - 1;
+      try {
+        await sleep(ctx.clock, limit, AbortSignal.any([done.signal, ctx.signal]));
+      } catch (error) {
+        if (!done.signal.aborted) throw error;
+      }
+      if (!done.signal.aborted) {
+        done.abort();
+        const wanted = flags.count > 0 ? ` of ${flags.count}` : '';
+        throw new IpmsgError('IPMSG_ERR_TIMEOUT', `received ${received}${wanted} messages within ${limit / 1000}s`);
+      }
+      if (notices.length > 0) {
+        const grace = new AbortController();
+        await Promise.race([
+          Promise.all(notices).finally(() => grace.abort()),
+          sleep(ctx.clock, READ_NOTICE_GRACE, grace.signal).catch(() => undefined),
+        ]);
+      }
+    });
+  });
+  return command;
+}

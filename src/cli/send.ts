@@ -1,0 +1,116 @@
+// src/cli/send.ts
+// ipmsg send: one message to one or more peers, confirmed by RECVMSG with retries.
+
+import { Command, Option } from 'commander';
+import { IpmsgError } from '../errors.js';
+import type { SendOutcome } from '../messenger/index.js';
+import { resolveTargets } from '../messenger/resolve.js';
+import { parseTarget, splitTargets } from '../messenger/target.js';
+import type { Context } from './context.js';
+import { readMessage } from './input.js';
+import { addCommonOptions, addRetryOptions, addWaitOption, parseDuration } from './options.js';
+import { withSession } from './session.js';
+import { startSpinner } from './spinner.js';
+
+export const DEFAULT_TIMEOUT = 5000;
+export const DEFAULT_RETRIES = 4;
+export const DEFAULT_RESOLVE_WAIT = 4500;
+
+interface SendFlags {
+  to?: string[];
+  all?: boolean;
+  check: boolean;
+  seal?: boolean;
+  waitRead?: boolean;
+  readTimeout?: number;
+  timeout?: number;
+  retries?: number;
+  wait?: number;
+}
+
+function describeOutcome(o: SendOutcome): string {
+  const who = o.destination.label ? `${o.destination.label} ` : '';
+  const where = `${who}${o.destination.address}:${o.destination.port}`;
+  switch (o.status) {
+    case 'read':
+      return `read by ${where}`;
+    case 'delivered':
+      return `delivered to ${where}${o.attempts > 1 ? ` (after ${o.attempts} tries)` : ''}`;
+    case 'sent':
+      return `sent to ${where} (unconfirmed)`;
+    case 'failed':
+      return `not delivered to ${where}`;
+  }
+}
+
+export function makeSendCommand(ctx: Context): Command {
+  const command = new Command('send')
+    .description('send a message; exit 0 only when every target acknowledged it')
+    .argument('[target]', 'IPv4 address, ADDR:PORT, host name, or a user/nick/host name on the LAN (comma-separated for several)')
+    .argument('[message...]', "the message (read from standard input when absent or '-')")
+    .addOption(new Option('--to <target>', 'a target (repeatable, comma-separated); then every argument is message text').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .addOption(new Option('--all', 'broadcast to everybody on the LAN (unconfirmed)').conflicts(['to', 'seal', 'waitRead']))
+    .addOption(new Option('--no-check', 'do not ask for an acknowledgement'))
+    .addOption(new Option('--seal', 'send a sealed message (the recipient must open it)'))
+    .addOption(new Option('--wait-read', 'seal the message and wait until the recipient opens it'))
+    .addOption(new Option('--read-timeout <duration>', 'with --wait-read: give up after this long (default: wait)').argParser(parseDuration));
+  addRetryOptions(command, `total time to wait for the acknowledgement (default ${DEFAULT_TIMEOUT / 1000}s)`);
+  addWaitOption(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
+  addCommonOptions(command);
+  command.action(async (target: string | undefined, words: string[], flags: SendFlags, cmd: Command) => {
+    const named = flags.to ? splitTargets(flags.to) : [];
+    const messageWords = flags.to || flags.all ? [...(target === undefined ? [] : [target]), ...words] : words;
+    const targets = flags.to || flags.all ? named : splitTargets(target === undefined ? [] : [target]);
+    if (!flags.all && targets.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target: name one, use --to, or --all');
+    const text = await readMessage(ctx, messageWords);
+    await withSession(ctx, cmd, async ({ messenger, settings, out }) => {
+      if (flags.all) {
+        await messenger.broadcastMessage(text);
+        out.result({ target: 'all', broadcast: messenger.broadcastTargets(), status: 'sent' }, 'broadcast sent (unconfirmed)');
+        return;
+      }
+      const specs = targets.map((t) => parseTarget(t, settings.port));
+      const needsDiscovery = specs.some((s) => s.kind === 'name');
+      const spinner = needsDiscovery ? await startSpinner(ctx, 'looking for the targets on the LAN…') : undefined;
+      const destinations = await resolveTargets(messenger, specs, settings.port, {
+        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
+        signal: ctx.signal,
+      }).finally(() => spinner?.stop());
+      const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;
+      const outcomes = await messenger
+        .sendMessage(destinations, text, {
+          check: flags.check,
+          seal: flags.seal === true,
+          waitRead: flags.waitRead === true,
+          readTimeout: flags.readTimeout,
+          timeout: flags.timeout ?? DEFAULT_TIMEOUT,
+          retries: flags.retries ?? DEFAULT_RETRIES,
+          signal: ctx.signal,
+        })
+        .finally(() => waiting?.stop());
+      for (const o of outcomes) {
+        out.result(
+          {
+            target: o.destination.text,
+            address: o.destination.address,
+            port: o.destination.port,
+            packetNo: o.packetNo,
+            status: o.status,
+            attempts: o.attempts,
+            ...(o.error ? { error: o.error.message, code: o.error.code } : {}),
+          },
+          o.error && o.status === 'failed' ? undefined : describeOutcome(o),
+        );
+      }
+      const failed = outcomes.filter((o) => o.error);
+      const [first] = failed;
+      if (!first?.error) return;
+      if (failed.length === 1) throw first.error;
+      throw new IpmsgError(
+        first.error.code,
+        `${failed.length} of ${outcomes.length} targets failed: ${failed.map((o) => o.error?.message).join('; ')}`,
+      );
+    });
+  });
+  return command;
+}

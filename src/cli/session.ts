@@ -1,0 +1,53 @@
+// src/cli/session.ts
+// Opens the messenger a subcommand works with, from its resolved settings, and always closes it
+// (saying BR_EXIT when it announced itself).
+
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { Messenger } from '../messenger/index.js';
+import { FilePacketCounter } from '../transport/packet-counter.js';
+import { type Settings, resolveSettings } from './config.js';
+import type { Context } from './context.js';
+import { type Output, makeOutput } from './output.js';
+
+export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** Our answer to GETINFO, in the official's "<edition>Ver<version>" shape (§4.4). */
+export const CLIENT_VERSION = `ipmsg CLI (Node.js) Ver${VERSION}`;
+
+export interface Session {
+  readonly settings: Settings;
+  readonly out: Output;
+  readonly messenger: Messenger;
+  readonly ctx: Context;
+}
+
+export function openSettings(ctx: Context, command: Command): { settings: Settings; out: Output } {
+  const settings = resolveSettings(command, ctx.env);
+  return { settings, out: makeOutput(ctx, settings) };
+}
+
+export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>): Promise<T> {
+  const { settings, out } = openSettings(ctx, command);
+  const messenger = await Messenger.open({
+    identity: settings.identity,
+    port: settings.port,
+    bind: settings.bind,
+    portFallback: settings.portFallback,
+    broadcast: settings.broadcast,
+    charset: settings.charset,
+    fallbackCharset: settings.fallbackCharset,
+    lossy: settings.lossy,
+    clientVersion: CLIENT_VERSION,
+    clock: ctx.clock,
+    packetNumbers: new FilePacketCounter(join(settings.paths.stateDir, 'packet-no'), ctx.clock, out.notice),
+    onWarning: out.verbose,
+    onNotice: out.notice,
+  });
+  try {
+    return await work({ settings, out, messenger, ctx });
+  } finally {
+    await messenger.close();
+  }
+}

@@ -1,0 +1,30 @@
+// src/cli/spinner.ts
+// A spinner on stderr while we wait for the LAN, only on an interactive terminal; ora is loaded
+// only then (it costs ~45 ms of start-up).
+
+import { type Context, isInteractive } from './context.js';
+
+export interface Spinner {
+  update(text: string): void;
+  stop(): void;
+}
+
+const silent: Spinner = { update: () => undefined, stop: () => undefined };
+
+export async function startSpinner(ctx: Context, text: string): Promise<Spinner> {
+  if (!isInteractive(ctx)) return silent;
+  const { default: ora } = await import('ora');
+  const noColor = ctx.env['NO_COLOR'] !== undefined || ctx.env['FORCE_COLOR'] === '0';
+  const spinner = ora({
+    text,
+    stream: ctx.stderr as NodeJS.WritableStream,
+    discardStdin: false,
+    ...(noColor ? { color: false as const } : {}),
+  }).start();
+  return {
+    update: (next) => {
+      spinner.text = next;
+    },
+    stop: () => spinner.stop(),
+  };
+}

@@ -1,0 +1,101 @@
+// src/encoding/charset.ts
+// Text ↔ bytes in UTF-8 or a legacy code page (§7), refusing silent '?' substitution.
+
+import { isUtf8 } from 'node:buffer';
+import { createRequire } from 'node:module';
+import { IpmsgError } from '../errors.js';
+
+export const CHARSETS = ['utf-8', 'cp932', 'gbk', 'gb18030', 'big5'] as const;
+export type Charset = (typeof CHARSETS)[number];
+
+/** Legacy code page used to decode text that is neither flagged nor valid UTF-8 (§7). */
+export const DEFAULT_FALLBACK_CHARSET: Charset = 'gb18030';
+
+const ALIASES: Record<string, Charset> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  cp932: 'cp932',
+  'shift_jis': 'cp932',
+  'shift-jis': 'cp932',
+  sjis: 'cp932',
+  'windows-31j': 'cp932',
+  gbk: 'gbk',
+  cp936: 'gbk',
+  gb2312: 'gbk',
+  gb18030: 'gb18030',
+  big5: 'big5',
+  cp950: 'big5',
+};
+
+/** Normalises a user-supplied charset name; undefined when it is not one we support. */
+export function parseCharset(name: string): Charset | undefined {
+  return ALIASES[name.trim().toLowerCase()];
+}
+
+interface IconvLite {
+  encode(text: string, encoding: string): Buffer;
+  decode(bytes: Buffer, encoding: string): string;
+}
+
+// iconv-lite is loaded on first use of a legacy code page: UTF-8 runs never pay for it.
+let iconv: IconvLite | undefined;
+function loadIconv(): IconvLite {
+  iconv ??= createRequire(import.meta.url)('iconv-lite') as IconvLite;
+  return iconv;
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8');
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Encodes text in `charset`. Text the code page cannot hold is refused (iconv-lite would write '?')
+ * unless `lossy` is set.
+ * @throws IpmsgError IPMSG_ERR_ENCODING
+ */
+export function encodeText(text: string, charset: Charset, lossy = false): Uint8Array {
+  if (charset === 'utf-8') {
+    if (!lossy && !text.isWellFormed()) {
+      throw new IpmsgError('IPMSG_ERR_ENCODING', 'Cannot encode text: it contains an unpaired surrogate');
+    }
+    return utf8Encoder.encode(text);
+  }
+  const bytes = loadIconv().encode(text, charset);
+  if (!lossy && loadIconv().decode(bytes, charset) !== text) {
+    const bad = firstUnencodable(text, charset);
+    throw new IpmsgError(
+      'IPMSG_ERR_ENCODING',
+      `Cannot encode ${JSON.stringify(bad)} (U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in ${charset}; use --encoding utf-8, or --lossy to send '?' instead`,
+    );
+  }
+  return bytes;
+}
+
+function firstUnencodable(text: string, charset: Charset): string {
+  for (const char of text) {
+    if (loadIconv().decode(loadIconv().encode(char, charset), charset) !== char) return char;
+  }
+  return text.slice(0, 1);
+}
+
+export function decodeText(bytes: Uint8Array, charset: Charset): string {
+  if (charset === 'utf-8') return utf8Decoder.decode(bytes);
+  return loadIconv().decode(asBuffer(bytes), charset);
+}
+
+/**
+ * The charset a packet's text is in: UTF-8 when the sender flagged it (UTF8OPT) or when the bytes
+ * are valid UTF-8, else the configured legacy code page (§7; iptux decides the same way).
+ */
+export function detectCharset(bytes: readonly Uint8Array[], flaggedUtf8: boolean, fallback: Charset): Charset {
+  if (flaggedUtf8) return 'utf-8';
+  for (const part of bytes) if (part.length > 0 && !isUtf8(part)) return fallback;
+  return 'utf-8';
+}
+
+export function isAscii(text: string): boolean {
+  return /^[\x00-\x7f]*$/.test(text);
+}

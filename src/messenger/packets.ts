@@ -1,0 +1,128 @@
+// src/messenger/packets.ts
+// The packets we send, with the flags real clients expect (§3, §4, §13).
+
+import type { Charset } from '../encoding/charset.js';
+import {
+  IPMSG_ANSENTRY,
+  IPMSG_ANSREADMSG,
+  IPMSG_AUTORETOPT,
+  IPMSG_BROADCASTOPT,
+  IPMSG_BR_ENTRY,
+  IPMSG_BR_EXIT,
+  IPMSG_CAPUTF8OPT,
+  IPMSG_GETABSENCEINFO,
+  IPMSG_GETINFO,
+  IPMSG_MULTICASTOPT,
+  IPMSG_NOADDLISTOPT,
+  IPMSG_READCHECKOPT,
+  IPMSG_READMSG,
+  IPMSG_RECVMSG,
+  IPMSG_SECRETOPT,
+  IPMSG_SENDABSENCEINFO,
+  IPMSG_SENDCHECKOPT,
+  IPMSG_SENDINFO,
+  IPMSG_SENDMSG,
+  IPMSG_UTF8OPT,
+  makeCommand,
+} from '../protocol/command.js';
+import type { EntryKind, EntryPacket, InfoPacket, Packet, QueryPacket, ReplyPacket, SendMsgPacket } from '../protocol/packet.js';
+import type { PacketNo } from '../protocol/packet-no.js';
+
+export interface Identity {
+  readonly user: string;
+  readonly host: string;
+  readonly nick: string;
+  readonly group: string;
+}
+
+export interface Sender {
+  readonly identity: Identity;
+  /** Code page for text; UTF-8 packets also carry UTF8OPT where the protocol allows it. */
+  readonly charset: Charset;
+  /** Our host status bits (CAPUTF8OPT, and FILEATTACHOPT/ENCRYPTOPT only once we can do them). */
+  readonly status: number;
+}
+
+function header(sender: Sender, packetNo: PacketNo, command: number, charset: Charset) {
+  const { user, host } = sender.identity;
+  return { version: '1', packetNo, user, host, command, charset };
+}
+
+/** Whether packets to a peer may carry UTF8OPT: our text is UTF-8. */
+function utf8(sender: Sender): number {
+  return sender.charset === 'utf-8' ? IPMSG_UTF8OPT : 0;
+}
+
+const ENTRY_MODES: Record<'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY', number> = {
+  BR_ENTRY: IPMSG_BR_ENTRY,
+  BR_EXIT: IPMSG_BR_EXIT,
+  ANSENTRY: IPMSG_ANSENTRY,
+};
+
+/**
+ * BR_ENTRY / BR_EXIT never carry UTF8OPT (the official never sets it on broadcasts); they carry the
+ * UTF-8 names in the extension lines instead. An ANSENTRY to a CAPUTF8OPT peer is flagged UTF-8 (§2.4).
+ */
+export function entryPacket(
+  sender: Sender,
+  packetNo: PacketNo,
+  kind: 'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY',
+  peerCanUtf8 = false,
+): EntryPacket {
+  const { user, host, nick, group } = sender.identity;
+  const flagged = kind === 'ANSENTRY' && peerCanUtf8 ? utf8(sender) : 0;
+  const command = makeCommand(ENTRY_MODES[kind], sender.status, flagged);
+  const entry = kind === 'ANSENTRY' ? { nick, group } : { nick, group, ext: { UN: user, HN: host, NN: nick, GN: group } };
+  return { ...header(sender, packetNo, command, flagged ? 'utf-8' : sender.charset), kind: kind as EntryKind, entry };
+}
+
+export interface MessageFlags {
+  /** Ask for RECVMSG (SENDCHECKOPT). */
+  readonly check: boolean;
+  /** Sealed (SECRETOPT|READCHECKOPT, as the official always pairs them). */
+  readonly seal: boolean;
+  /** One of several unicast copies. */
+  readonly multicast: boolean;
+  readonly broadcast: boolean;
+}
+
+export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, flags: MessageFlags): SendMsgPacket {
+  const command = makeCommand(
+    IPMSG_SENDMSG,
+    IPMSG_NOADDLISTOPT,
+    flags.check && !flags.broadcast ? IPMSG_SENDCHECKOPT : 0,
+    flags.seal ? IPMSG_SECRETOPT | IPMSG_READCHECKOPT : 0,
+    flags.multicast ? IPMSG_MULTICASTOPT : 0,
+    flags.broadcast ? IPMSG_BROADCASTOPT : 0,
+    sender.charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0,
+  );
+  return { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
+}
+
+/** RECVMSG, READMSG, ANSREADMSG: a body that is just a packet number. */
+export function replyPacket(
+  sender: Sender,
+  packetNo: PacketNo,
+  kind: 'RECVMSG' | 'READMSG' | 'ANSREADMSG',
+  ref: PacketNo,
+  readCheck = false,
+): ReplyPacket {
+  const mode = kind === 'RECVMSG' ? IPMSG_RECVMSG : kind === 'READMSG' ? IPMSG_READMSG : IPMSG_ANSREADMSG;
+  const command = makeCommand(mode, readCheck ? IPMSG_READCHECKOPT : 0);
+  return { ...header(sender, packetNo, command, 'utf-8'), kind, ref };
+}
+
+export function queryPacket(sender: Sender, packetNo: PacketNo, kind: 'GETINFO' | 'GETABSENCEINFO'): QueryPacket {
+  const command = makeCommand(kind === 'GETINFO' ? IPMSG_GETINFO : IPMSG_GETABSENCEINFO);
+  return { ...header(sender, packetNo, command, sender.charset), kind };
+}
+
+export function infoPacket(sender: Sender, packetNo: PacketNo, kind: 'SENDINFO' | 'SENDABSENCEINFO', text: string): InfoPacket {
+  const command = makeCommand(kind === 'SENDINFO' ? IPMSG_SENDINFO : IPMSG_SENDABSENCEINFO, utf8(sender));
+  return { ...header(sender, packetNo, command, sender.charset), kind, text };
+}
+
+/** Messages never answered with RECVMSG or an auto-reply (§3.3). */
+export function isBroadcastOrAutoReply(packet: Packet): boolean {
+  return (packet.command & (IPMSG_BROADCASTOPT | IPMSG_AUTORETOPT)) !== 0;
+}

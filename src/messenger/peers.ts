@@ -1,0 +1,117 @@
+// src/messenger/peers.ts
+// What we know of the other hosts, learnt from their entry packets.
+
+import {
+  IPMSG_ABSENCEOPT,
+  IPMSG_CAPUTF8OPT,
+  IPMSG_ENCRYPTOPT,
+  IPMSG_FILEATTACHOPT,
+  hasOpt,
+} from '../protocol/command.js';
+import { describeClient } from '../protocol/entry.js';
+import type { EntryPacket } from '../protocol/packet.js';
+import type { RemoteAddress } from '../transport/datagram.js';
+
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly host: string;
+  readonly nick: string;
+  readonly group: string;
+  readonly absent: boolean;
+  readonly capabilities: { readonly utf8: boolean; readonly fileAttach: boolean; readonly encrypt: boolean };
+  /** e.g. "IP Messenger Win64 4.99r3", "iptux 0.8.3"; undefined when the peer does not say. */
+  readonly client: string | undefined;
+  /** The version field exactly as sent. */
+  readonly version: string;
+  /** When we last heard from it (clock ms). */
+  readonly seenAt: number;
+}
+
+export function peerKey(from: RemoteAddress): string {
+  return `${from.address}:${from.port}`;
+}
+
+export function describePeer(peer: Pick<Peer, 'user' | 'host' | 'address' | 'port'>): string {
+  return `${peer.user}@${peer.host} (${peer.address}:${peer.port})`;
+}
+
+/**
+ * A peer from its entry packet. The UTF-8 extension lines override the legacy names when the packet
+ * has CAPUTF8OPT (§2.2 step 9); iptux sets ABSENCEOPT on every entry, so it means nothing there (§15).
+ */
+export function peerFromEntry(packet: EntryPacket, from: RemoteAddress, now: number): Peer {
+  const { entry, command } = packet;
+  const ext = hasOpt(command, IPMSG_CAPUTF8OPT) ? entry.ext : undefined;
+  const client = describeClient(packet.version, entry.ext?.VS);
+  const isIptux = entry.iptux !== undefined || packet.version.includes('iptux');
+  return {
+    address: from.address,
+    port: from.port,
+    user: ext?.UN || packet.user,
+    host: ext?.HN || packet.host,
+    nick: ext?.NN || entry.nick,
+    group: ext?.GN || entry.group,
+    absent: hasOpt(command, IPMSG_ABSENCEOPT) && !isIptux,
+    capabilities: {
+      utf8: hasOpt(command, IPMSG_CAPUTF8OPT),
+      fileAttach: hasOpt(command, IPMSG_FILEATTACHOPT),
+      encrypt: hasOpt(command, IPMSG_ENCRYPTOPT),
+    },
+    client,
+    version: packet.version,
+    seenAt: now,
+  };
+}
+
+export class PeerTable {
+  readonly #peers = new Map<string, Peer>();
+  readonly #listeners = new Set<(peer: Peer) => void>();
+
+  update(peer: Peer): void {
+    this.#peers.set(peerKey(peer), peer);
+    for (const listener of this.#listeners) listener(peer);
+  }
+
+  remove(from: RemoteAddress): void {
+    this.#peers.delete(peerKey(from));
+  }
+
+  get(from: RemoteAddress): Peer | undefined {
+    return this.#peers.get(peerKey(from));
+  }
+
+  all(): Peer[] {
+    return [...this.#peers.values()];
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /** Calls `listener` for every entry seen from now on; returns the function that stops it. */
+  watch(listener: (peer: Peer) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Peers a name designates: `user@host`, or a user, nick or host name (case-insensitive, as the
+   * official compares names). One peer seen on several addresses counts once.
+   */
+  match(name: string): Peer[] {
+    const wanted = name.toLowerCase();
+    const at = wanted.indexOf('@');
+    const hits = this.all().filter((p) => {
+      if (at > 0) return p.user.toLowerCase() === wanted.slice(0, at) && p.host.toLowerCase() === wanted.slice(at + 1);
+      return [p.user, p.nick, p.host].some((n) => n.toLowerCase() === wanted);
+    });
+    const byIdentity = new Map<string, Peer>();
+    for (const peer of hits) {
+      const id = `${peer.user.toLowerCase()}@${peer.host.toLowerCase()}`;
+      if (!byIdentity.has(id)) byIdentity.set(id, peer);
+    }
+    return [...byIdentity.values()];
+  }
+}

@@ -1,0 +1,48 @@
+// src/messenger/target.ts
+// What a user may name as a target: an IPv4 address, ADDR:PORT, a host name, or a user/nick/host
+// name seen on the LAN (optionally user@host), each optionally with :PORT.
+
+import { IpmsgError } from '../errors.js';
+import { isIpv4 } from '../transport/broadcast.js';
+
+export type TargetSpec =
+  | { readonly kind: 'address'; readonly text: string; readonly address: string; readonly port: number }
+  | { readonly kind: 'name'; readonly text: string; readonly name: string; readonly port: number | undefined };
+
+/** A resolved target: where to send, and how the user named it. */
+export interface Destination {
+  readonly text: string;
+  readonly address: string;
+  readonly port: number;
+  /** user@host when the peer is known. */
+  readonly label?: string;
+}
+
+export function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/**
+ * @throws IpmsgError IPMSG_ERR_USAGE for an empty target or a bad port
+ */
+export function parseTarget(text: string, defaultPort: number): TargetSpec {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'Empty target');
+  const colon = trimmed.lastIndexOf(':');
+  let base = trimmed;
+  let port: number | undefined;
+  if (colon >= 0) {
+    port = parsePort(trimmed.slice(colon + 1));
+    if (port === undefined) throw new IpmsgError('IPMSG_ERR_USAGE', `Invalid port in target ${JSON.stringify(text)}`);
+    base = trimmed.slice(0, colon);
+  }
+  if (isIpv4(base)) return { kind: 'address', text: trimmed, address: base, port: port ?? defaultPort };
+  return { kind: 'name', text: trimmed, name: base, port };
+}
+
+/** Splits comma-separated target lists (`--to a,b --to c`). */
+export function splitTargets(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+}

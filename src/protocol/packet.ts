@@ -1,0 +1,265 @@
+// src/protocol/packet.ts
+// The UDP packet codec: `Ver:PacketNo:User:Host:Command:Body\0[sections]` (§2), decoded leniently
+// as real clients write it and encoded as real clients expect it.
+
+import { IpmsgError } from '../errors.js';
+import { type Charset, decodeText, detectCharset, encodeText } from '../encoding/charset.js';
+import { COLON, NUL, asciiBytes, asciiText, concatBytes, splitBytes } from '../encoding/fields.js';
+import { type Attachment, decodeAttachments, encodeAttachments } from './attachment.js';
+import {
+  COMMANDS,
+  IPMSG_FILEATTACHOPT,
+  IPMSG_UTF8OPT,
+  IPMSG_VERSION,
+  getMode,
+  hasOpt,
+} from './command.js';
+import { type Entry, encodeExtension, parseExtension } from './entry.js';
+import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
+import { type PacketNo, parsePacketNo } from './packet-no.js';
+
+interface Header {
+  /** The version field as sent: '1', or e.g. '1_iptux 0.8.3' (only its leading integer counts). */
+  readonly version: string;
+  readonly packetNo: PacketNo;
+  readonly user: string;
+  readonly host: string;
+  /** The whole command field: mode in the low 8 bits, options above (unsigned). */
+  readonly command: number;
+  /** The code page of the text fields (UTF-8 when UTF8OPT is set). */
+  readonly charset: Charset;
+}
+
+export type EntryKind = 'NOOPERATION' | 'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY' | 'BR_ABSENCE';
+export type ReplyKind = 'RECVMSG' | 'READMSG' | 'ANSREADMSG' | 'DELMSG' | 'RELEASEFILES';
+export type QueryKind = 'GETINFO' | 'GETABSENCEINFO';
+export type InfoKind = 'SENDINFO' | 'SENDABSENCEINFO';
+
+export interface EntryPacket extends Header {
+  readonly kind: EntryKind;
+  readonly entry: Entry;
+}
+export interface SendMsgPacket extends Header {
+  readonly kind: 'SENDMSG';
+  readonly text: string;
+  /** Present when the message offers files (FILEATTACHOPT). */
+  readonly attachments?: readonly Attachment[];
+}
+export interface ReplyPacket extends Header {
+  readonly kind: ReplyKind;
+  /** The packet number the body refers to (decimal); undefined when the body is not one. */
+  readonly ref: PacketNo | undefined;
+}
+export interface QueryPacket extends Header {
+  readonly kind: QueryKind;
+}
+export interface InfoPacket extends Header {
+  readonly kind: InfoKind;
+  readonly text: string;
+}
+/** Anything else (GETPUBKEY, iptux private commands, …): the body is kept as bytes. */
+export interface OtherPacket extends Header {
+  readonly kind: 'OTHER';
+  readonly body: Uint8Array;
+  readonly sections: readonly Uint8Array[];
+}
+
+export type Packet = EntryPacket | SendMsgPacket | ReplyPacket | QueryPacket | InfoPacket | OtherPacket;
+
+const KIND_BY_MODE = new Map<number, Packet['kind']>([
+  [COMMANDS.IPMSG_NOOPERATION, 'NOOPERATION'],
+  [COMMANDS.IPMSG_BR_ENTRY, 'BR_ENTRY'],
+  [COMMANDS.IPMSG_BR_EXIT, 'BR_EXIT'],
+  [COMMANDS.IPMSG_ANSENTRY, 'ANSENTRY'],
+  [COMMANDS.IPMSG_BR_ABSENCE, 'BR_ABSENCE'],
+  [COMMANDS.IPMSG_SENDMSG, 'SENDMSG'],
+  [COMMANDS.IPMSG_RECVMSG, 'RECVMSG'],
+  [COMMANDS.IPMSG_READMSG, 'READMSG'],
+  [COMMANDS.IPMSG_ANSREADMSG, 'ANSREADMSG'],
+  [COMMANDS.IPMSG_DELMSG, 'DELMSG'],
+  [COMMANDS.IPMSG_RELEASEFILES, 'RELEASEFILES'],
+  [COMMANDS.IPMSG_GETINFO, 'GETINFO'],
+  [COMMANDS.IPMSG_GETABSENCEINFO, 'GETABSENCEINFO'],
+  [COMMANDS.IPMSG_SENDINFO, 'SENDINFO'],
+  [COMMANDS.IPMSG_SENDABSENCEINFO, 'SENDABSENCEINFO'],
+]);
+
+/** The packet kind a command number decodes to. */
+export function packetKind(command: number): Packet['kind'] {
+  return KIND_BY_MODE.get(getMode(command)) ?? 'OTHER';
+}
+
+export interface DecodeOptions {
+  /** Code page for text that is neither flagged UTF-8 nor valid UTF-8. */
+  readonly fallbackCharset: Charset;
+  readonly limits?: DecodeLimits;
+}
+
+function invalid(reason: string): IpmsgError {
+  return new IpmsgError('IPMSG_ERR_DECODE', `Invalid packet: ${reason}`);
+}
+
+/**
+ * Decodes one datagram.
+ * @throws IpmsgError IPMSG_ERR_DECODE for anything that is not an IPMsg text packet
+ */
+export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  if (bytes.length > limits.maxDatagram) throw invalid(`datagram of ${bytes.length} bytes exceeds ${limits.maxDatagram}`);
+  const nul = bytes.indexOf(NUL);
+  const main = nul < 0 ? bytes : bytes.subarray(0, nul);
+  const sections = nul < 0 ? [] : splitBytes(bytes.subarray(nul + 1), NUL);
+  // Trailing NULs (the message terminator, the official's 64-byte retry padding) are not sections.
+  while (sections.length > 0 && sections[sections.length - 1]?.length === 0) sections.pop();
+  if (sections.length > limits.maxSections) throw invalid(`${sections.length} NUL-separated sections`);
+
+  const fields = splitBytes(main, COLON, 6);
+  if (fields.length < 5) throw invalid(`${fields.length} header fields, expected at least 5`);
+  const [versionBytes, packetNoBytes, userBytes, hostBytes, commandBytes] = fields as [
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+  ];
+  const body = fields[5] ?? new Uint8Array(0);
+
+  const version = asciiText(versionBytes.subarray(0, 64));
+  if (version.startsWith('IP2')) throw invalid('binary IPDict packets are not supported');
+  const major = /^\d+/.exec(version)?.[0];
+  if (major === undefined || Number(major) !== IPMSG_VERSION) throw invalid(`unsupported version field ${JSON.stringify(version)}`);
+  const packetNo = parsePacketNo(asciiText(packetNoBytes));
+  if (packetNo === undefined) throw invalid('packet number is not a decimal number below 2^53');
+  const commandText = asciiText(commandBytes);
+  if (!/^[0-9]{1,10}$/.test(commandText) || Number(commandText) > 0xffffffff) throw invalid('command is not a 32-bit decimal number');
+  const command = Number(commandText) >>> 0;
+  if (userBytes.length > limits.maxNameBytes || hostBytes.length > limits.maxNameBytes) {
+    throw invalid(`user or host name longer than ${limits.maxNameBytes} bytes`);
+  }
+
+  const kind = packetKind(command);
+  // Entry extension lines (they start with '\n') are always UTF-8; every other text field shares a charset.
+  const legacy = [userBytes, hostBytes, body, ...sections.filter((s) => s[0] !== 0x0a)];
+  const charset = detectCharset(legacy, hasOpt(command, IPMSG_UTF8OPT), options.fallbackCharset);
+  const text = (b: Uint8Array): string => decodeText(b, charset);
+  const header: Header = { version, packetNo, user: text(userBytes), host: text(hostBytes), command, charset };
+
+  switch (kind) {
+    case 'NOOPERATION':
+    case 'BR_ENTRY':
+    case 'BR_EXIT':
+    case 'ANSENTRY':
+    case 'BR_ABSENCE':
+      return { ...header, kind, entry: decodeEntry(body, sections, text, limits) };
+    case 'SENDMSG': {
+      const list = sections[0];
+      if (list === undefined || !hasOpt(command, IPMSG_FILEATTACHOPT)) return { ...header, kind, text: text(body) };
+      const attachments = decodeAttachments(text(list), {
+        maxAttachments: limits.maxAttachments,
+        maxFileNameChars: limits.maxFileNameBytes,
+      });
+      return { ...header, kind, text: text(body), attachments };
+    }
+    case 'RECVMSG':
+    case 'READMSG':
+    case 'ANSREADMSG':
+    case 'DELMSG':
+    case 'RELEASEFILES':
+      return { ...header, kind, ref: parsePacketNo(asciiText(body).trim()) };
+    case 'GETINFO':
+    case 'GETABSENCEINFO':
+      return { ...header, kind };
+    case 'SENDINFO':
+    case 'SENDABSENCEINFO':
+      return { ...header, kind, text: text(body) };
+    case 'OTHER':
+      return { ...header, kind, body, sections };
+  }
+}
+
+function decodeEntry(
+  body: Uint8Array,
+  sections: Uint8Array[],
+  text: (b: Uint8Array) => string,
+  limits: DecodeLimits,
+): Entry {
+  const extIndex = sections.findIndex((s) => s[0] === 0x0a);
+  const legacy = extIndex < 0 ? sections : sections.slice(0, extIndex);
+  for (const field of [body, ...legacy.slice(0, 2)]) {
+    if (field.length > limits.maxNameBytes) throw invalid(`entry name longer than ${limits.maxNameBytes} bytes`);
+  }
+  const nick = text(body);
+  const group = legacy[0] === undefined ? '' : text(legacy[0]);
+  const extBytes = extIndex < 0 ? undefined : sections[extIndex];
+  const ext = extBytes === undefined ? undefined : parseExtension(decodeText(extBytes, 'utf-8'));
+  const icon = legacy[1];
+  const encoding = legacy[2];
+  const iptux =
+    icon !== undefined && encoding !== undefined ? { icon: text(icon), encoding: text(encoding) } : undefined;
+  return { nick, group, ...(ext ? { ext } : {}), ...(iptux ? { iptux } : {}) };
+}
+
+export interface EncodeOptions {
+  /** Replace characters the code page cannot hold with '?' instead of failing. */
+  readonly lossy?: boolean;
+}
+
+/**
+ * Encodes a packet as the official client does: `%d:%u:%s:%s:%u:` then the body, then a NUL
+ * counted in the datagram (§2.1).
+ * @throws IpmsgError IPMSG_ERR_ENCODING, IPMSG_ERR_INPUT
+ */
+export function encodePacket(packet: Packet, options: EncodeOptions = {}): Uint8Array {
+  for (const [field, value] of [['user', packet.user], ['host', packet.host]] as const) {
+    if (value.length === 0 || value.includes(':') || value.includes('\0')) {
+      throw new IpmsgError('IPMSG_ERR_INPUT', `Invalid ${field} name ${JSON.stringify(value)}: it must be non-empty, without ':'`);
+    }
+  }
+  const enc = (text: string): Uint8Array => {
+    if (text.includes('\0')) throw new IpmsgError('IPMSG_ERR_INPUT', 'Text must not contain a NUL character');
+    return encodeText(text, packet.charset, options.lossy);
+  };
+  const header = concatBytes([
+    asciiBytes(`${packet.version}:${packet.packetNo}:`),
+    enc(packet.user),
+    asciiBytes(':'),
+    enc(packet.host),
+    asciiBytes(`:${packet.command >>> 0}:`),
+  ]);
+  const nul = new Uint8Array(1);
+  switch (packet.kind) {
+    case 'NOOPERATION':
+    case 'BR_ENTRY':
+    case 'BR_EXIT':
+    case 'ANSENTRY':
+    case 'BR_ABSENCE': {
+      const { nick, group, ext, iptux } = packet.entry;
+      const parts = [header, enc(nick), nul, enc(group), nul];
+      if (iptux) parts.push(enc(iptux.icon), nul, enc(iptux.encoding), nul);
+      if (ext) parts.push(encodeText(encodeExtension(ext), 'utf-8', options.lossy));
+      return concatBytes(parts);
+    }
+    case 'SENDMSG': {
+      const parts = [header, enc(packet.text), nul];
+      if (packet.attachments && packet.attachments.length > 0) parts.push(enc(encodeAttachments(packet.attachments)));
+      return concatBytes(parts);
+    }
+    case 'RECVMSG':
+    case 'READMSG':
+    case 'ANSREADMSG':
+    case 'DELMSG':
+    case 'RELEASEFILES':
+      return concatBytes([header, asciiBytes(packet.ref === undefined ? '' : String(packet.ref)), nul]);
+    case 'GETINFO':
+    case 'GETABSENCEINFO':
+      return concatBytes([header, nul]);
+    case 'SENDINFO':
+    case 'SENDABSENCEINFO':
+      return concatBytes([header, enc(packet.text), nul]);
+    case 'OTHER': {
+      const parts = [header, packet.body, nul];
+      for (const section of packet.sections) parts.push(section, nul);
+      return concatBytes(parts);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// src/transport/packet-counter.ts
+// Packet numbers that keep increasing across runs of the tool, even two runs in the same second or
+// at the same time: the last number lives in a small state file, updated under a lock file.
+
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type PacketNo, nextPacketNo } from '../protocol/packet-no.js';
+import type { Clock } from './clock.js';
+
+export interface PacketNumberSource {
+  next(): PacketNo;
+}
+
+/** Numbers kept in memory only (tests, or when the state file cannot be written). */
+export class MemoryPacketCounter implements PacketNumberSource {
+  #last: number;
+  readonly #clock: Clock;
+
+  constructor(clock: Clock, last = 0) {
+    this.#clock = clock;
+    this.#last = last;
+  }
+
+  next(): PacketNo {
+    const value = nextPacketNo(this.#last, this.#clock.now());
+    this.#last = value;
+    return value;
+  }
+}
+
+const LOCK_STALE_MS = 2000;
+const LOCK_WAIT_MS = 1000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+export class FilePacketCounter implements PacketNumberSource {
+  readonly #path: string;
+  readonly #clock: Clock;
+  readonly #warn: (message: string) => void;
+  #last = 0;
+  /** Set once the file has failed: from then on numbers come from memory. */
+  #memory: MemoryPacketCounter | undefined;
+
+  constructor(path: string, clock: Clock, warn: (message: string) => void) {
+    this.#path = path;
+    this.#clock = clock;
+    this.#warn = warn;
+  }
+
+  next(): PacketNo {
+    if (this.#memory) return this.#memory.next();
+    try {
+      return this.#nextFromFile();
+    } catch (error) {
+      this.#warn(`cannot keep packet numbers in ${this.#path} (${(error as Error).message}); numbers may repeat across runs`);
+      this.#memory = new MemoryPacketCounter(this.#clock, this.#last);
+      return this.#memory.next();
+    }
+  }
+
+  #nextFromFile(): PacketNo {
+    const lock = `${this.#path}.lock`;
+    mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
+    const locked = this.#acquire(lock);
+    try {
+      let stored = 0;
+      try {
+        stored = Number.parseInt(readFileSync(this.#path, 'utf8'), 10) || 0;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      const value = nextPacketNo(Math.max(stored, this.#last), this.#clock.now());
+      const temporary = `${this.#path}.${process.pid}.tmp`;
+      writeFileSync(temporary, `${value}\n`, { mode: 0o600 });
+      renameSync(temporary, this.#path);
+      this.#last = value;
+      return value;
+    } finally {
+      if (locked) unlinkSync(lock);
+    }
+  }
+
+  /** Takes the lock file; after waiting LOCK_WAIT_MS goes on without it (and says false). */
+  #acquire(lock: string): boolean {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        closeSync(openSync(lock, 'wx', 0o600));
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) {
+          unlinkSync(lock); // left behind by a killed run
+          continue;
+        }
+      } catch {
+        continue; // the holder just released it
+      }
+      if (Date.now() > deadline) return false;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  }
+}
