@@ -80,6 +80,13 @@ export function addRetryOptions(command: Command, timeoutHelp: string): Command 
     .addOption(new Option('-r, --retries <n>', 'resends after the first try (default 4)').env('IPMSG_RETRIES').argParser(parseCount));
 }
 
+/** For subcommands that take a target: how to find a target given by name. */
+export function addResolveOptions(command: Command, help: string): Command {
+  return command
+    .addOption(new Option('-w, --wait <duration>', help).env('IPMSG_WAIT').argParser(parseDuration))
+    .addOption(new Option('--no-dns', 'find names only among the peers on the LAN, never with the system resolver'));
+}
+
 export function addWaitOption(command: Command, help: string): Command {
   return command.addOption(new Option('-w, --wait <duration>', help).env('IPMSG_WAIT').argParser(parseDuration));
 }

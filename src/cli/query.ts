@@ -2,10 +2,10 @@
 // ipmsg info / ipmsg absence: ask one peer a question that is answered in one packet.
 
 import { Command } from 'commander';
-import { resolveTargets } from '../messenger/resolve.js';
+import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget } from '../messenger/target.js';
 import type { Context } from './context.js';
-import { addCommonOptions, addRetryOptions, addWaitOption } from './options.js';
+import { addCommonOptions, addRetryOptions, addResolveOptions } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
 import { withSession } from './session.js';
 
@@ -13,6 +13,7 @@ interface QueryFlags {
   timeout?: number;
   retries?: number;
   wait?: number;
+  dns: boolean;
 }
 
 function makeQueryCommand(
@@ -24,12 +25,13 @@ function makeQueryCommand(
 ): Command {
   const command = new Command(name).description(description).argument('<target>', 'IPv4 address, ADDR:PORT, host name, or a name on the LAN');
   addRetryOptions(command, `total time to wait for the answer (default ${DEFAULT_TIMEOUT / 1000}s)`);
-  addWaitOption(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
+  addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
   command.action(async (target: string, flags: QueryFlags, cmd: Command) => {
     await withSession(ctx, cmd, async ({ messenger, settings, out }) => {
       const [destination] = await resolveTargets(messenger, [parseTarget(target, settings.port)], settings.port, {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
+        ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
       });
       if (!destination) return;

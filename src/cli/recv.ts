@@ -131,6 +131,7 @@ export function makeRecvCommand(ctx: Context): Command {
         },
       };
       if (flags.announce) await messenger.announce();
+      out.verbose(`listening on UDP port ${messenger.port}`);
       const limit = flags.timeout ?? 2 ** 31 - 1;
       try {
         await sleep(ctx.clock, limit, AbortSignal.any([done.signal, ctx.signal]));

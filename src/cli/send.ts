@@ -4,11 +4,11 @@
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { SendOutcome } from '../messenger/index.js';
-import { resolveTargets } from '../messenger/resolve.js';
+import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
 import type { Context } from './context.js';
 import { readMessage } from './input.js';
-import { addCommonOptions, addRetryOptions, addWaitOption, parseDuration } from './options.js';
+import { addCommonOptions, addRetryOptions, addResolveOptions, parseDuration } from './options.js';
 import { withSession } from './session.js';
 import { startSpinner } from './spinner.js';
 
@@ -26,6 +26,7 @@ interface SendFlags {
   timeout?: number;
   retries?: number;
   wait?: number;
+  dns: boolean;
 }
 
 function describeOutcome(o: SendOutcome): string {
@@ -55,7 +56,7 @@ export function makeSendCommand(ctx: Context): Command {
     .addOption(new Option('--wait-read', 'seal the message and wait until the recipient opens it'))
     .addOption(new Option('--read-timeout <duration>', 'with --wait-read: give up after this long (default: wait)').argParser(parseDuration));
   addRetryOptions(command, `total time to wait for the acknowledgement (default ${DEFAULT_TIMEOUT / 1000}s)`);
-  addWaitOption(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
+  addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
   command.action(async (target: string | undefined, words: string[], flags: SendFlags, cmd: Command) => {
     const named = flags.to ? splitTargets(flags.to) : [];
@@ -74,6 +75,7 @@ export function makeSendCommand(ctx: Context): Command {
       const spinner = needsDiscovery ? await startSpinner(ctx, 'looking for the targets on the LAN…') : undefined;
       const destinations = await resolveTargets(messenger, specs, settings.port, {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
+        ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
       }).finally(() => spinner?.stop());
       const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;

@@ -23,6 +23,9 @@ export const systemLookup: HostLookup = async (name) => {
   return Promise.race([answer, timeout]);
 };
 
+/** For --no-dns: names are found only on the LAN. */
+export const noLookup: HostLookup = () => Promise.resolve(undefined);
+
 /** Dotted names and localhost are DNS names first; single words are IPMsg names first. */
 function looksLikeHostName(name: string): boolean {
   return name.includes('.') || name.toLowerCase() === 'localhost';

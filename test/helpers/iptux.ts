@@ -6,7 +6,9 @@
  *   - a fresh HOME under the OS temp dir with `~/.iptux/config.json` (nick,
  *     group, …) and the chat-log folder `~/.config/iptux/log/` created up front
  *     (iptux writes no chat log unless that folder already exists);
- *   - `Xvfb -displayfd` (picks a free display number by itself);
+ *   - `Xvfb :9` listening only on the abstract socket `@/tmp/.X11-unix/X9` of
+ *     that namespace (`-nolock -nolisten unix`): nothing in /tmp, no clash with
+ *     other X servers, and the same display number in every namespace;
  *   - a private `dbus-daemon --session` (GApplication/GNotification want one; it
  *     also lets `stop()` ask iptux to quit cleanly so it sends BR_EXIT);
  *   - `iptux -l DEBUG` in its own UTS namespace with the hostname set (so the
@@ -24,7 +26,7 @@
  * Always call `stop()` (or at least `lan.destroy()`, which kills every process
  * started through the LAN) in `after`/`t.after`.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +111,9 @@ export interface IptuxPeer {
   stop(options?: { graceful?: boolean }): Promise<void>;
 }
 
+/** Display number of the Xvfb in each iptux node's namespace (abstract socket only). */
+const XVFB_DISPLAY = ':9';
+
 /** `undefined` when iptux, Xvfb and dbus-daemon are installed; otherwise why not. */
 export function iptuxUnavailableReason(): string | undefined {
   for (const bin of ['/usr/bin/iptux', '/usr/bin/Xvfb', '/usr/bin/dbus-daemon']) {
@@ -134,6 +139,32 @@ function removeHomesAtExit(): void {
       }
     }
   });
+}
+
+const HOME_PREFIX = 'ipmt-iptux-';
+let staleHomesSwept = false;
+
+/** Remove temp HOMEs left by earlier test processes that no longer exist (e.g. SIGKILLed). */
+async function sweepStaleHomes(): Promise<void> {
+  if (staleHomesSwept) return;
+  staleHomesSwept = true;
+  const re = new RegExp(`^${HOME_PREFIX}(\\d+)-`);
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const m = re.exec(name);
+    if (!m || m[1] === undefined) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function delay(ms: number): Promise<void> {
@@ -322,7 +353,8 @@ export async function startIptux(lan: Lan, node: number, opts: IptuxOptions): Pr
   const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000;
   const keepHome = opts.keepHome ?? process.env['IPTUX_KEEP_HOME'] === '1';
 
-  const home = await mkdtemp(join(tmpdir(), `ipmt-iptux-n${node}-`));
+  await sweepStaleHomes();
+  const home = await mkdtemp(join(tmpdir(), `${HOME_PREFIX}${process.pid}-n${node}-`));
   removeHomesAtExit();
   if (!keepHome) homesToRemove.add(home);
   const configDir = join(home, '.iptux');
@@ -408,7 +440,10 @@ export async function startIptux(lan: Lan, node: number, opts: IptuxOptions): Pr
   try {
     // Xvfb and the session bus, in parallel.
     const xvfbLog = openSync(join(home, 'xvfb.log'), 'a');
-    const xvfb = lan.spawn(node, 'Xvfb', ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '800x600x24'], {
+    // Only the abstract socket (per network namespace), no lock file, no
+    // /tmp/.X11-unix entry: a fixed display number cannot clash with anything
+    // outside this namespace. -displayfd tells us when it accepts clients.
+    const xvfb = lan.spawn(node, 'Xvfb', [XVFB_DISPLAY, '-displayfd', '3', '-nolock', '-nolisten', 'tcp', '-nolisten', 'unix', '-screen', '0', '800x600x24'], {
       env,
       cwd: home,
       stdio: ['ignore', xvfbLog, xvfbLog, 'pipe'],

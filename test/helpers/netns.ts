@@ -32,6 +32,7 @@
  */
 import { execFileSync, spawn as spawnChild } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 
 /** Prefix of every namespace this module creates. */
 export const NS_PREFIX = 'ipmt';
@@ -281,8 +282,8 @@ function installExitHooks(): void {
     if (process.listenerCount(sig) > 0) continue; // somebody else decides how to exit
     const handler = (): void => {
       cleanupAllSync();
-      process.removeListener(sig, handler);
-      process.kill(process.pid, sig); // default action now: die of the signal
+      // Exit (rather than re-raise) so that other 'exit' hooks run too.
+      process.exit(128 + (osConstants.signals[sig] ?? 0));
     };
     process.on(sig, handler);
   }

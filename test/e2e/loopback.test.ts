@@ -1,0 +1,222 @@
+// test/e2e/loopback.test.ts
+// Two real processes of the CLI on 127.0.0.1, on distinct ports: send ↔ recv, info, absence, and
+// the exit statuses a script sees.
+
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { after, before, describe, test } from 'node:test';
+import { type Running, freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+
+const sandbox = makeSandbox();
+const env = sandbox.env;
+after(() => sandbox.cleanup());
+
+/** Options every run gets: loopback only, so nothing is ever broadcast onto a real LAN. */
+function local(port: number): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port)];
+}
+
+async function startRecv(extra: readonly string[] = []): Promise<{ port: number; recv: Running }> {
+  const port = await freePort();
+  const recv = startCli(['recv', ...local(port), '-v', '--json', ...extra], env);
+  await recv.waitFor('listening on UDP port');
+  return { port, recv };
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('send → recv', () => {
+  test('a message arrives exactly, is acknowledged, and both exit 0', async () => {
+    const { port, recv } = await startRecv(['--timeout', '10s']);
+    const text = 'hello 飞鸽传书\nsecond line: with colons';
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, text, '--json'], env);
+    assert.equal(send.code, 0, send.stderr);
+    const [result] = jsonLines(send.stdout);
+    assert.equal(result?.['status'], 'delivered');
+    assert.equal(result?.['port'], port);
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    const [message] = jsonLines(done.stdout);
+    assert.equal(message?.['text'], text);
+    assert.equal(message?.['packetNo'], result?.['packetNo']);
+    assert.equal(message?.['charset'], 'utf-8');
+    assert.equal(message?.['sealed'], false);
+    assert.deepEqual((message?.['from'] as Record<string, unknown>)['user'], 'tester');
+  });
+
+  test('the message can come from standard input', async () => {
+    const { port, recv } = await startRecv(['--timeout', '10s']);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`], env, 'piped text\n');
+    assert.equal(send.code, 0, send.stderr);
+    assert.match(send.stdout, /^delivered to 127\.0\.0\.1:\d+\n$/);
+    const [message] = jsonLines((await recv.done).stdout);
+    assert.equal(message?.['text'], 'piped text');
+  });
+
+  test('recv --count 2 waits for two messages; packet numbers keep rising across runs', async () => {
+    const { port, recv } = await startRecv(['--count', '2', '--timeout', '10s']);
+    const from = await freePort();
+    const first = await runCli(['send', ...local(from), `127.0.0.1:${port}`, 'one'], env);
+    const second = await runCli(['send', ...local(from), `127.0.0.1:${port}`, 'two'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(second.code, 0, second.stderr);
+    const done = await recv.done;
+    assert.equal(done.code, 0);
+    const messages = jsonLines(done.stdout);
+    assert.deepEqual(messages.map((m) => m['text']), ['one', 'two']);
+    assert.ok(Number(messages[1]?.['packetNo']) > Number(messages[0]?.['packetNo']));
+  });
+
+  test('two targets each get one copy with the same packet number, flagged multicast', async () => {
+    const a = await startRecv(['--timeout', '10s']);
+    const b = await startRecv(['--timeout', '10s']);
+    const send = await runCli(
+      ['send', ...local(await freePort()), '--to', `127.0.0.1:${a.port},127.0.0.1:${b.port}`, 'to', 'both', '--json'],
+      env,
+    );
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(jsonLines(send.stdout).length, 2);
+    const [ma] = jsonLines((await a.recv.done).stdout);
+    const [mb] = jsonLines((await b.recv.done).stdout);
+    assert.equal(ma?.['text'], 'to both');
+    assert.equal(mb?.['text'], 'to both');
+    assert.equal(ma?.['multicast'], true);
+    assert.equal(ma?.['packetNo'], mb?.['packetNo']);
+  });
+
+  test('a sealed message with --wait-read comes back read', async () => {
+    const { port, recv } = await startRecv(['--timeout', '10s']);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'secret', '--wait-read', '--read-timeout', '5s', '--json'], env);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(jsonLines(send.stdout)[0]?.['status'], 'read');
+    const [message] = jsonLines((await recv.done).stdout);
+    assert.equal(message?.['sealed'], true);
+  });
+
+  test('GBK text sent with --encoding gbk is decoded by the receiver', async () => {
+    const { port, recv } = await startRecv(['--timeout', '10s']);
+    const send = await runCli(['send', ...local(await freePort()), '--encoding', 'gbk', `127.0.0.1:${port}`, '中文消息'], env);
+    assert.equal(send.code, 0, send.stderr);
+    const [message] = jsonLines((await recv.done).stdout);
+    assert.equal(message?.['text'], '中文消息');
+    assert.equal(message?.['charset'], 'gb18030');
+  });
+
+  test('recv --from ignores other senders, who then get no acknowledgement', async () => {
+    const { port, recv } = await startRecv(['--from', 'somebody-else', '--timeout', '3s']);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'hi', '-t', '600ms', '-r', '1'], env);
+    assert.equal(send.code, 75);
+    const done = await recv.done;
+    assert.equal(done.code, 75);
+    assert.equal(done.stdout, '');
+  });
+});
+
+describe('info and absence', () => {
+  let port: number;
+  let recv: Running;
+  before(async () => {
+    ({ port, recv } = await startRecv(['--count', '0']));
+  });
+  after(() => {
+    recv.child.kill('SIGINT');
+  });
+
+  test('info prints the version any running subcommand answers', async () => {
+    const info = await runCli(['info', ...local(await freePort()), `127.0.0.1:${port}`], env);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^ipmsg CLI \(Node\.js\) Ver\d+\.\d+\.\d+\n$/);
+  });
+
+  test('absence prints the official "Not Absence mode" text, and --json has the field', async () => {
+    const absence = await runCli(['absence', ...local(await freePort()), `127.0.0.1:${port}`, '--json'], env);
+    assert.equal(absence.code, 0, absence.stderr);
+    assert.equal(jsonLines(absence.stdout)[0]?.['absence'], 'Not Absence mode');
+  });
+
+  test('a taken port falls back to a free one and says so; --strict-port fails with 69', async () => {
+    const fallback = await runCli(['info', ...local(port), `127.0.0.1:${port}`, '-t', '300ms', '-r', '0'], env);
+    assert.match(fallback.stderr, new RegExp(`UDP port ${port} is in use`));
+    const strict = await runCli(['info', ...local(port), '--strict-port', `127.0.0.1:${port}`], env);
+    assert.equal(strict.code, 69);
+    assert.match(strict.stderr, /^ipmsg: Cannot bind UDP 127\.0\.0\.1:\d+: the port is in use/);
+  });
+});
+
+describe('exit statuses', () => {
+  test('no answer: 75 after the retries, with one line on stderr', async () => {
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    const port = silent.address().port;
+    let received = 0;
+    silent.on('message', () => received++);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'anyone?', '-t', '900ms', '-r', '2'], env);
+    silent.close();
+    assert.equal(send.code, 75);
+    assert.equal(received, 3);
+    assert.equal(send.stderr, `ipmsg: No acknowledgement from 127.0.0.1:${port} after 3 tries in 0.9s\n`);
+  });
+
+  test('usage errors exit 64', async () => {
+    const port = String(await freePort());
+    for (const args of [
+      ['send', '--bind', '127.0.0.1', '--port', port],
+      ['send', '--bind', '127.0.0.1', '-t', 'soon', '127.0.0.1', 'x'],
+      ['send', '--no-such-option'],
+      ['send', '--bind', '127.0.0.1', '127.0.0.1:99999', 'x'],
+      ['bogus'],
+    ]) {
+      const result = await runCli(args, env, '');
+      assert.equal(result.code, 64, `${args.join(' ')} → ${result.code} ${result.stderr}`);
+      assert.ok(result.stderr.length > 0);
+    }
+  });
+
+  test('a message too long for one datagram is refused with 65 and nothing is sent', async () => {
+    const listener = createSocket('udp4');
+    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
+    let received = 0;
+    listener.on('message', () => received++);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${listener.address().port}`, 'x'.repeat(9000)], env);
+    listener.close();
+    assert.equal(send.code, 65);
+    assert.match(send.stderr, /^ipmsg: Message too long/);
+    assert.equal(received, 0);
+  });
+
+  test('text the code page cannot hold is refused (65) unless --lossy', async () => {
+    const refused = await runCli(['send', ...local(await freePort()), '--encoding', 'cp932', '127.0.0.1:9', '飞鸽传书'], env);
+    assert.equal(refused.code, 65);
+    assert.match(refused.stderr, /Cannot encode "飞" \(U\+98DE\) in cp932/);
+    const { port, recv } = await startRecv(['--timeout', '10s', '--encoding', 'cp932']);
+    const lossy = await runCli(['send', ...local(await freePort()), '--encoding', 'cp932', '--lossy', `127.0.0.1:${port}`, '日本語と飞鸽'], env);
+    assert.equal(lossy.code, 0, lossy.stderr);
+    const [message] = jsonLines((await recv.done).stdout);
+    assert.equal(message?.['text'], '日本語と??');
+    assert.equal(message?.['charset'], 'cp932');
+  });
+
+  test('recv --timeout with nothing arriving exits 75', async () => {
+    const recv = await runCli(['recv', ...local(await freePort()), '--timeout', '300ms'], env);
+    assert.equal(recv.code, 75);
+    assert.equal(recv.stderr, 'ipmsg: received 0 of 1 messages within 0.3s\n');
+  });
+
+  test('SIGINT ends recv with 130', async () => {
+    const { recv } = await startRecv();
+    recv.child.kill('SIGINT');
+    const done = await recv.done;
+    assert.equal(done.code, 130);
+  });
+
+  test('an unknown name is 68', async () => {
+    const result = await runCli(['send', ...local(await freePort()), 'nobody-by-this-name', 'x', '--wait', '300ms', '--no-dns'], env);
+    assert.equal(result.code, 68);
+    assert.match(result.stderr, /Unknown target "nobody-by-this-name"/);
+  });
+});
