@@ -1,11 +1,18 @@
 // src/cli/main.ts
-// The process entry: signals, EPIPE, and the exit status of run().
+// The process entry: signals, EPIPE, and the exit status of run(). `--version` is answered before
+// anything else is loaded, since scripts call the tool in loops.
 
+import { createRequire } from 'node:module';
 import { IpmsgError } from '../errors.js';
-import { processContext } from './context.js';
-import { run } from './program.js';
 
-function main(): void {
+const argv = process.argv.slice(2);
+
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+  process.stdout.write(`${version}\n`);
+} else {
+  const { run } = await import('./program.js');
+  const { processContext } = await import('./context.js');
   const controller = new AbortController();
   const interrupt = (): void => {
     if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for BR_EXIT
@@ -17,11 +24,7 @@ function main(): void {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); // `ipmsg list | head`
     throw error;
   });
-  void run(process.argv.slice(2), processContext(controller.signal)).then((status) => {
-    process.exitCode = status;
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
-  });
+  process.exitCode = await run(argv, processContext(controller.signal));
+  process.off('SIGINT', interrupt);
+  process.off('SIGTERM', interrupt);
 }
-
-main();

@@ -10,7 +10,19 @@ import { report } from './report.js';
 import { makeSendCommand } from './send.js';
 import { VERSION } from './session.js';
 
-export function makeProgram(ctx: Context): Command {
+const SUBCOMMANDS = {
+  send: makeSendCommand,
+  list: makeListCommand,
+  recv: makeRecvCommand,
+  info: makeInfoCommand,
+  absence: makeAbsenceCommand,
+} as const;
+
+/**
+ * The program with its subcommands. When `only` names one, only that one is built: the others'
+ * option tables cost start-up time and are not needed to run it.
+ */
+export function makeProgram(ctx: Context, only?: string): Command {
   const program = new Command('ipmsg')
     .description('Scriptable IP Messenger (IPMsg, 飞鸽传书) client for the command line')
     .version(VERSION, '-V, --version')
@@ -27,9 +39,8 @@ Examples:
 Exit status: 0 ok, 64 usage, 65 bad input, 68 unknown target, 69 unavailable,
 75 no acknowledgement or timeout, 76 protocol error, 130 interrupted (see man ipmsg).`,
     );
-  for (const make of [makeSendCommand, makeListCommand, makeRecvCommand, makeInfoCommand, makeAbsenceCommand]) {
-    program.addCommand(make(ctx));
-  }
+  const single = only !== undefined && Object.hasOwn(SUBCOMMANDS, only) ? [SUBCOMMANDS[only as keyof typeof SUBCOMMANDS]] : undefined;
+  for (const make of single ?? Object.values(SUBCOMMANDS)) program.addCommand(make(ctx));
   program.exitOverride();
   for (const sub of program.commands) sub.exitOverride();
   return program;
@@ -37,7 +48,7 @@ Exit status: 0 ok, 64 usage, 65 bad input, 68 unknown target, 69 unavailable,
 
 /** Runs the CLI with `argv` (user arguments only) and returns the exit status. */
 export async function run(argv: readonly string[], ctx: Context): Promise<number> {
-  const program = makeProgram(ctx);
+  const program = makeProgram(ctx, argv[0]);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

@@ -43,16 +43,17 @@ export interface BroadcastOptions {
 /** The broadcast targets, duplicates removed, in a stable order. */
 export function broadcastTargets(options: BroadcastOptions = {}): string[] {
   const table = options.interfaces ?? networkInterfaces();
+  const bind = options.bind === '0.0.0.0' ? undefined : options.bind; // 0.0.0.0 = every interface
   const targets = new Set<string>();
   for (const infos of Object.values(table)) {
     for (const info of infos ?? []) {
       if (info.family !== 'IPv4') continue;
-      if (options.bind !== undefined ? info.address !== options.bind : info.internal) continue;
+      if (bind !== undefined ? info.address !== bind : info.internal) continue;
       const target = directedBroadcast(info);
       if (target) targets.add(target);
     }
   }
-  if (options.bind === undefined || options.bind === '0.0.0.0') targets.add(IPMSG_LIMITED_BROADCAST);
+  if (bind === undefined) targets.add(IPMSG_LIMITED_BROADCAST);
   for (const extra of options.extra ?? []) targets.add(extra);
   return [...targets];
 }

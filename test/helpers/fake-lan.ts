@@ -19,6 +19,8 @@ export interface SentDatagram {
   readonly from: RemoteAddress;
   readonly to: RemoteAddress;
   readonly bytes: Uint8Array;
+  /** The LAN clock's time when it was sent (undefined without a clock). */
+  readonly at: number | undefined;
 }
 
 /** One copy of a datagram on its way to one receiving socket. */
@@ -106,6 +108,12 @@ export class FakeLan {
   readonly #sockets = new Map<string, FakeSocket>();
   #nextPort = FIRST_EPHEMERAL_PORT;
   #inFlight = 0;
+  readonly #clock: { now(): number } | undefined;
+
+  /** With a clock, every recorded datagram says when it was sent. */
+  constructor(clock?: { now(): number }) {
+    this.#clock = clock;
+  }
 
   /** Adds a machine to the LAN (default netmask /24). */
   addHost(address: string, netmask = '255.255.255.0'): void {
@@ -197,6 +205,7 @@ export class FakeLan {
       from: { address: sender.address, port: sender.port },
       to: { address: to.address, port: to.port },
       bytes: Uint8Array.from(bytes),
+      at: this.#clock?.now(),
     };
     this.sent.push(datagram);
     const error = this.sendError?.(datagram);

@@ -32,6 +32,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
+import { netnsUnavailableReason } from './netns.js';
 import type { Lan } from './netns.js';
 
 export interface IptuxOptions {
@@ -83,7 +84,7 @@ export interface IptuxPeer {
   /** Where iptux saves received files by default (`archive_path`). */
   readonly archiveDir: string;
   readonly pid: number;
-  /** X display iptux uses, e.g. ":3". */
+  /** X display iptux uses (":9", inside the node's namespace). */
   readonly display: string;
   /** Milliseconds from `startIptux` until iptux was ready. */
   readonly startupMs: number;
@@ -114,8 +115,13 @@ export interface IptuxPeer {
 /** Display number of the Xvfb in each iptux node's namespace (abstract socket only). */
 const XVFB_DISPLAY = ':9';
 
-/** `undefined` when iptux, Xvfb and dbus-daemon are installed; otherwise why not. */
+/**
+ * `undefined` when LANs can be built (see `netnsUnavailableReason`) and iptux,
+ * Xvfb and dbus-daemon are installed; otherwise why not (for `t.skip`).
+ */
 export function iptuxUnavailableReason(): string | undefined {
+  const netns = netnsUnavailableReason();
+  if (netns !== undefined) return netns;
   for (const bin of ['/usr/bin/iptux', '/usr/bin/Xvfb', '/usr/bin/dbus-daemon']) {
     if (!existsSync(bin)) return `${bin} is not installed (run scripts/install-test-deps.sh as root)`;
   }
@@ -125,6 +131,8 @@ export function iptuxUnavailableReason(): string | undefined {
 // ---------------------------------------------------------------------------
 
 const homesToRemove = new Set<string>();
+/** Nodes that have an iptux (one per namespace: it needs UDP/TCP 2425 and X display :9). */
+const busyNodes = new WeakMap<Lan, Set<number>>();
 let exitHookInstalled = false;
 
 function removeHomesAtExit(): void {
@@ -344,9 +352,26 @@ async function waitPassiveReady(debugLogPath: string, timeoutMs: number): Promis
  * Call `stop()` in `after`/`t.after`.
  */
 export async function startIptux(lan: Lan, node: number, opts: IptuxOptions): Promise<IptuxPeer> {
-  const t0 = Date.now();
   const reason = iptuxUnavailableReason();
   if (reason !== undefined) throw new Error(reason);
+  lan.node(node); // range check
+  let busy = busyNodes.get(lan);
+  if (!busy) busyNodes.set(lan, (busy = new Set()));
+  if (busy.has(node)) throw new Error(`node ${node} already runs an iptux (one per node)`);
+  busy.add(node);
+  const release = (): void => {
+    busy.delete(node);
+  };
+  try {
+    return await launch(lan, node, opts, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function launch(lan: Lan, node: number, opts: IptuxOptions, release: () => void): Promise<IptuxPeer> {
+  const t0 = Date.now();
   const { address } = lan.node(node);
   const hostname = opts.hostname ?? `iptux-n${node}`;
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(hostname)) throw new Error(`bad hostname ${JSON.stringify(hostname)}`);
@@ -435,6 +460,7 @@ export async function startIptux(lan: Lan, node: number, opts: IptuxOptions): Pr
       await rm(home, { recursive: true, force: true }).catch(() => undefined);
       homesToRemove.delete(home);
     }
+    release();
   };
 
   try {
