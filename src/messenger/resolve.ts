@@ -4,6 +4,7 @@
 
 import { lookup } from 'node:dns/promises';
 import { IpmsgError } from '../errors.js';
+import { ipv4ToInt } from '../transport/broadcast.js';
 import type { Messenger } from './index.js';
 import { type Peer, describePeer } from './peers.js';
 import type { Destination, TargetSpec } from './target.js';
@@ -101,7 +102,10 @@ async function fromDiscovery(
     return { text: spec.text, address: only.address, port: spec.port ?? only.port, label: `${only.user}@${only.host}` };
   }
   if (only) {
-    const list = matches.map(describePeer).join(', ');
+    const list = [...matches]
+      .sort((a, b) => (ipv4ToInt(a.address) ?? 0) - (ipv4ToInt(b.address) ?? 0) || a.port - b.port)
+      .map(describePeer)
+      .join(', ');
     throw new IpmsgError(
       'IPMSG_ERR_AMBIGUOUS_TARGET',
       `${JSON.stringify(spec.name)} matches ${matches.length} peers: ${list}; name one by address or user@host`,

@@ -1,0 +1,123 @@
+// test/lan/lan.test.ts
+// Three hosts on a private bridge (network namespaces made by the test, 10.249.0.0/24), real
+// broadcast, port 2425: list finds the others; send by name; a sealed message is read.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { binPath, makeSandbox } from '../helpers/cli.js';
+import { type Lan, createLan, netnsUnavailableReason } from '../helpers/netns.js';
+
+const skip = netnsUnavailableReason();
+const sandbox = makeSandbox();
+after(() => sandbox.cleanup());
+
+function identity(user: string): string[] {
+  return ['--user', user, '--host', `${user}-pc`, '--nick', user.toUpperCase(), '--group', 'lab'];
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
+  let lan: Lan;
+  before(async () => {
+    lan = await createLan(3);
+  });
+  after(async () => {
+    await lan?.destroy();
+  });
+
+  function ipmsg(node: number, args: readonly string[], timeoutMs = 30_000) {
+    return lan.run(node, process.execPath, [binPath, ...args], { env: sandbox.env, timeoutMs });
+  }
+
+  function startRecv(node: number, user: string, args: readonly string[]) {
+    const child = lan.spawn(node, process.execPath, [binPath, 'recv', ...identity(user), '--json', '-v', ...args], {
+      env: sandbox.env,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
+    const ready = new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (stderr.includes('listening on UDP port 2425')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      void done.then(() => {
+        clearInterval(check);
+        reject(new Error(`recv ended early: ${stderr}`));
+      });
+    });
+    return { ready, done };
+  }
+
+  test('list finds the other hosts by broadcast; send by name; sealed message read', async () => {
+    const bob = startRecv(1, 'bob', ['--count', '2', '--timeout', '25s']);
+    const carol = startRecv(2, 'carol', ['--count', '2', '--timeout', '25s']);
+    await Promise.all([bob.ready, carol.ready]);
+
+    const list = await ipmsg(0, ['list', ...identity('alice'), '--wait', '1500ms', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    const peers = jsonLines(list.stdout);
+    assert.deepEqual(
+      peers.map((p) => [p['address'], p['port'], p['user'], p['host'], p['nick'], p['group']]),
+      [
+        ['10.249.0.2', 2425, 'bob', 'bob-pc', 'BOB', 'lab'],
+        ['10.249.0.3', 2425, 'carol', 'carol-pc', 'CAROL', 'lab'],
+      ],
+    );
+    assert.deepEqual(peers[0]?.['capabilities'], { utf8: true, fileAttach: false, encrypt: false });
+
+    const early = await ipmsg(0, ['list', ...identity('alice'), '--count', '2', '--wait', '20s', '--json']);
+    assert.equal(early.code, 0, early.stderr);
+    assert.equal(jsonLines(early.stdout).length, 2);
+
+    const broadcast = await ipmsg(0, ['send', ...identity('alice'), '--all', 'hello everybody']);
+    assert.equal(broadcast.code, 0, broadcast.stderr);
+
+    const sealed = await ipmsg(0, ['send', ...identity('alice'), 'bob', 'for your eyes only', '--wait-read', '--read-timeout', '10s', '--json', '--no-dns']);
+    assert.equal(sealed.code, 0, sealed.stderr);
+    const [result] = jsonLines(sealed.stdout);
+    assert.equal(result?.['status'], 'read');
+    assert.equal(result?.['address'], '10.249.0.2');
+
+    const byNick = await ipmsg(0, ['send', ...identity('alice'), 'CAROL', 'hi carol', '--no-dns']);
+    assert.equal(byNick.code, 0, byNick.stderr);
+
+    const [b, c] = await Promise.all([bob.done, carol.done]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(c.code, 0, c.stderr);
+    const bobMessages = jsonLines(b.stdout);
+    assert.deepEqual(bobMessages.map((m) => [m['text'], m['broadcast'], m['sealed']]), [
+      ['hello everybody', true, false],
+      ['for your eyes only', false, true],
+    ]);
+    assert.equal((bobMessages[1]?.['from'] as Record<string, unknown>)['address'], '10.249.0.1');
+    assert.deepEqual(jsonLines(c.stdout).map((m) => m['text']), ['hello everybody', 'hi carol']);
+  });
+
+  test('two hosts with the same name make a name ambiguous (68), user@host picks one', async () => {
+    const one = startRecv(1, 'dave', ['--count', '1', '--timeout', '25s']);
+    const two = lan.spawn(2, process.execPath, [binPath, 'recv', '--user', 'dave', '--host', 'other-pc', '--count', '0', '-v'], { env: sandbox.env });
+    await one.ready;
+    await new Promise((r) => setTimeout(r, 300));
+    const ambiguous = await ipmsg(0, ['send', ...identity('alice'), 'dave', 'which one?', '--no-dns', '--wait', '3s']);
+    assert.equal(ambiguous.code, 68);
+    assert.match(ambiguous.stderr, /"dave" matches 2 peers: dave@dave-pc \(10\.249\.0\.2:2425\), dave@other-pc \(10\.249\.0\.3:2425\)/);
+    const picked = await ipmsg(0, ['send', ...identity('alice'), 'dave@dave-pc', 'this one', '--no-dns']);
+    assert.equal(picked.code, 0, picked.stderr);
+    const done = await one.done;
+    assert.equal(jsonLines(done.stdout)[0]?.['text'], 'this one');
+    two.kill('SIGINT');
+  });
+});
