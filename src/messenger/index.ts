@@ -270,7 +270,11 @@ export class Messenger {
 
   async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<SendOutcome> {
     const to = { address: destination.address, port: destination.port };
-    const transmit = (): Promise<void> => this.#endpoint.sendBytes(bytes, to);
+    let transmissions = 0;
+    const transmit = (): Promise<void> => {
+      transmissions++;
+      return this.#endpoint.sendBytes(bytes, to);
+    };
     const read =
       options.seal && options.waitRead
         ? this.#exchanges.waitFor(
@@ -290,7 +294,7 @@ export class Messenger {
       }
       return { destination, packetNo, status: 'sent', attempts: 1 };
     }
-    let attempts = 0;
+    let acknowledged = false;
     try {
       const result = await this.#exchanges.run({
         transmit,
@@ -299,13 +303,14 @@ export class Messenger {
         failure: `No acknowledgement from ${destination.text}`,
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      attempts = result.attempts;
+      acknowledged = true;
       if (read) await read;
-      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts };
+      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts };
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const failure = error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
-      return { destination, packetNo, status: attempts > 0 ? 'delivered' : 'failed', attempts, error: failure };
+      // attempts = datagrams actually sent (all the tries when no acknowledgement came)
+      return { destination, packetNo, status: acknowledged ? 'delivered' : 'failed', attempts: transmissions, error: failure };
     }
   }
 
