@@ -80,11 +80,16 @@ async function listBurst(peers) {
     });
   });
   const start = process.hrtime.bigint();
-  const result = spawnSync(
+  // Not spawnSync: the simulated peers live in this process and must answer while list runs.
+  const child = spawn(
     process.execPath,
     [bin, 'list', '--bind', '127.0.0.1', '--port', String(port), '--broadcast', '127.0.0.2', '--count', String(peers), '--wait', '10s', '--json'],
-    { env, encoding: 'utf8' },
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  const status = await new Promise((resolve) => child.on('close', resolve));
+  const result = { stdout, status };
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   listener.close();
   for (const s of answerers) s.close();

@@ -18,9 +18,11 @@ export interface Context {
   readonly clock: Clock;
   /** Aborted on SIGINT / SIGTERM. */
   readonly signal: AbortSignal;
+  /** The package version. */
+  readonly version: string;
 }
 
-export function processContext(signal: AbortSignal): Context {
+export function processContext(signal: AbortSignal, version: string): Context {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -28,6 +30,7 @@ export function processContext(signal: AbortSignal): Context {
     env: process.env,
     clock: systemClock,
     signal,
+    version,
   };
 }
 

@@ -1,30 +1,16 @@
 // src/cli/main.ts
-// The process entry: signals, EPIPE, and the exit status of run(). `--version` is answered before
-// anything else is loaded, since scripts call the tool in loops.
+// The process entry. `--version` is answered before anything else is loaded (scripts call the
+// tool in loops); everything else is one dynamic import of the program.
 
 import { createRequire } from 'node:module';
-import { IpmsgError } from '../errors.js';
 
 const argv = process.argv.slice(2);
+// dist/cli/main.js and the bundle's dist/bundle/main.js both sit two levels below the package.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   process.stdout.write(`${version}\n`);
 } else {
-  const { run } = await import('./program.js');
-  const { processContext } = await import('./context.js');
-  const controller = new AbortController();
-  const interrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for BR_EXIT
-    controller.abort(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'interrupted'));
-  };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); // `ipmsg list | head`
-    throw error;
-  });
-  process.exitCode = await run(argv, processContext(controller.signal));
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
+  const { runProcess } = await import('./program.js');
+  await runProcess(argv, version);
 }

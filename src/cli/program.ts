@@ -2,13 +2,13 @@
 // The ipmsg program: subcommands, one catch, one exit status.
 
 import { Command } from 'commander';
-import type { Context } from './context.js';
+import { IpmsgError } from '../errors.js';
+import { type Context, processContext } from './context.js';
 import { makeListCommand } from './list.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
 import { makeRecvCommand } from './recv.js';
 import { report } from './report.js';
 import { makeSendCommand } from './send.js';
-import { VERSION } from './session.js';
 
 const SUBCOMMANDS = {
   send: makeSendCommand,
@@ -25,7 +25,7 @@ const SUBCOMMANDS = {
 export function makeProgram(ctx: Context, only?: string): Command {
   const program = new Command('ipmsg')
     .description('Scriptable IP Messenger (IPMsg, 飞鸽传书) client for the command line')
-    .version(VERSION, '-V, --version')
+    .version(ctx.version, '-V, --version')
     .showSuggestionAfterError()
     .addHelpText(
       'after',
@@ -41,8 +41,10 @@ Exit status: 0 ok, 64 usage, 65 bad input, 68 unknown target, 69 unavailable,
     );
   const single = only !== undefined && Object.hasOwn(SUBCOMMANDS, only) ? [SUBCOMMANDS[only as keyof typeof SUBCOMMANDS]] : undefined;
   for (const make of single ?? Object.values(SUBCOMMANDS)) program.addCommand(make(ctx));
-  program.exitOverride();
-  for (const sub of program.commands) sub.exitOverride();
+  // Help, versions and commander's own errors go to the context's streams, and come back as a
+  // CommanderError to run()'s single catch instead of exiting.
+  const output = { writeOut: (s: string) => void ctx.stdout.write(s), writeErr: (s: string) => void ctx.stderr.write(s) };
+  for (const command of [program, ...program.commands]) command.configureOutput(output).exitOverride();
   return program;
 }
 
@@ -55,4 +57,22 @@ export async function run(argv: readonly string[], ctx: Context): Promise<number
   } catch (error) {
     return report(error, ctx.stderr, argv.includes('--debug'));
   }
+}
+
+/** Runs the CLI as this process: signals, EPIPE on stdout, and the exit status. */
+export async function runProcess(argv: readonly string[], version: string): Promise<void> {
+  const controller = new AbortController();
+  const interrupt = (): void => {
+    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for BR_EXIT
+    controller.abort(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'interrupted'));
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); // `ipmsg list | head`
+    throw error;
+  });
+  process.exitCode = await run(argv, processContext(controller.signal, version));
+  process.off('SIGINT', interrupt);
+  process.off('SIGTERM', interrupt);
 }

@@ -2,7 +2,6 @@
 // Opens the messenger a subcommand works with, from its resolved settings, and always closes it
 // (saying BR_EXIT when it announced itself).
 
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Messenger } from '../messenger/index.js';
@@ -11,10 +10,10 @@ import { type Settings, resolveSettings } from './config.js';
 import type { Context } from './context.js';
 import { type Output, makeOutput } from './output.js';
 
-export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
 /** Our answer to GETINFO, in the official's "<edition>Ver<version>" shape (§4.4). */
-export const CLIENT_VERSION = `ipmsg CLI (Node.js) Ver${VERSION}`;
+export function clientVersion(version: string): string {
+  return `ipmsg CLI (Node.js) Ver${version}`;
+}
 
 export interface Session {
   readonly settings: Settings;
@@ -39,7 +38,7 @@ export async function withSession<T>(ctx: Context, command: Command, work: (sess
     charset: settings.charset,
     fallbackCharset: settings.fallbackCharset,
     lossy: settings.lossy,
-    clientVersion: CLIENT_VERSION,
+    clientVersion: clientVersion(ctx.version),
     clock: ctx.clock,
     packetNumbers: new FilePacketCounter(join(settings.paths.stateDir, 'packet-no'), ctx.clock, out.notice),
     onWarning: out.verbose,

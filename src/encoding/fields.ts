@@ -30,10 +30,13 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-const asciiDecoder = new TextDecoder('latin1');
-/** Bytes of a header field that must be ASCII (numbers, version). */
+/**
+ * Bytes of a header field that must be ASCII (numbers, version), one character per byte
+ * (ISO-8859-1, the inverse of asciiBytes). Not TextDecoder('latin1'): that label means
+ * windows-1252 (0x80 → '€'), which some Node 20/22 releases implement and others do not.
+ */
 export function asciiText(bytes: Uint8Array): string {
-  return asciiDecoder.decode(bytes);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 export function asciiBytes(text: string): Uint8Array {

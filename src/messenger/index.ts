@@ -150,6 +150,11 @@ export class Messenger {
     return this.#endpoint.port;
   }
 
+  /** The clock it runs on (resolveTargets times its ambiguity grace with it). */
+  get clock(): Clock {
+    return this.#options.clock;
+  }
+
   set handler(handler: MessageHandler | undefined) {
     this.#handler = handler;
   }

@@ -4,6 +4,7 @@
 
 import { lookup } from 'node:dns/promises';
 import { IpmsgError } from '../errors.js';
+import type { Timer } from '../transport/clock.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
 import type { Messenger } from './index.js';
 import { type Peer, describePeer } from './peers.js';
@@ -57,22 +58,25 @@ export async function resolveTargets(
   }
   const names = specs.flatMap((s) => (s.kind === 'name' && !byDns.has(s.name) ? [s.name] : []));
   if (names.length > 0) {
-    let graceStarted = false;
+    let graceTimer: Timer | undefined;
     const grace = new AbortController();
     const signals = [grace.signal, ...(options.signal ? [options.signal] : [])];
-    await messenger.discover({
-      wait: options.wait,
-      signal: AbortSignal.any(signals),
-      until: () => {
-        if (!graceStarted && names.every((n) => messenger.peers.match(n).length > 0)) {
-          graceStarted = true;
-          setTimeout(() => grace.abort(), AMBIGUITY_GRACE_MS).unref();
-        }
-        return false;
-      },
-    }).catch((error: unknown) => {
+    try {
+      await messenger.discover({
+        wait: options.wait,
+        signal: AbortSignal.any(signals),
+        until: () => {
+          if (!graceTimer && names.every((n) => messenger.peers.match(n).length > 0)) {
+            graceTimer = messenger.clock.after(AMBIGUITY_GRACE_MS, () => grace.abort());
+          }
+          return false;
+        },
+      });
+    } catch (error) {
       if (!grace.signal.aborted || options.signal?.aborted) throw error;
-    });
+    } finally {
+      graceTimer?.cancel();
+    }
   }
   const out: Destination[] = [];
   for (const spec of specs) {

@@ -37,6 +37,8 @@ export function parseTarget(text: string, defaultPort: number): TargetSpec {
     port = parsePort(trimmed.slice(colon + 1));
     if (port === undefined) throw new IpmsgError('IPMSG_ERR_USAGE', `Invalid port in target ${JSON.stringify(text)}`);
     base = trimmed.slice(0, colon);
+    // ':2425' would be the name '', which matches every peer with an empty nickname
+    if (base.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', `Empty target name in ${JSON.stringify(text)}`);
   }
   if (isIpv4(base)) return { kind: 'address', text: trimmed, address: base, port: port ?? defaultPort };
   return { kind: 'name', text: trimmed, name: base, port };

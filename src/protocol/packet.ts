@@ -138,8 +138,9 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   }
 
   const kind = packetKind(command);
-  // Entry extension lines (they start with '\n') are always UTF-8; every other text field shares a charset.
-  const legacy = [userBytes, hostBytes, body, ...sections.filter((s) => s[0] !== 0x0a)];
+  // Every text field the packet keeps shares one charset; it is guessed from those fields only, so
+  // bytes dropped below (an ack's body, stray sections) cannot change how the names decode.
+  const legacy = [userBytes, hostBytes, ...textFields(kind, command, body, sections)];
   const charset = detectCharset(legacy, hasOpt(command, IPMSG_UTF8OPT), options.fallbackCharset);
   const text = (b: Uint8Array): string => decodeText(b, charset);
   const header: Header = { version, packetNo, user: text(userBytes), host: text(hostBytes), command, charset };
@@ -158,6 +159,8 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
         maxAttachments: limits.maxAttachments,
         maxFileNameChars: limits.maxFileNameBytes,
       });
+      // A list without one usable entry is no offer (and would not survive re-encoding).
+      if (attachments.length === 0) return { ...header, kind, text: text(body) };
       return { ...header, kind, text: text(body), attachments };
     }
     case 'RECVMSG':
@@ -177,21 +180,54 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   }
 }
 
+/** The parts of an entry body: legacy NUL fields before the first section starting with '\n'. */
+function entrySections(sections: Uint8Array[]): { legacy: Uint8Array[]; extIndex: number } {
+  const extIndex = sections.findIndex((s) => s[0] === 0x0a);
+  return { legacy: extIndex < 0 ? sections : sections.slice(0, extIndex), extIndex };
+}
+
+/** The byte fields (besides user and host) that a packet of this kind decodes as code-page text. */
+function textFields(kind: Packet['kind'], command: number, body: Uint8Array, sections: Uint8Array[]): Uint8Array[] {
+  switch (kind) {
+    case 'NOOPERATION':
+    case 'BR_ENTRY':
+    case 'BR_EXIT':
+    case 'ANSENTRY':
+    case 'BR_ABSENCE': {
+      const { legacy } = entrySections(sections);
+      // group, and icon + encoding only when both are there (see decodeEntry)
+      return [body, ...legacy.slice(0, legacy.length >= 3 ? 3 : 1)];
+    }
+    case 'SENDMSG': {
+      const list = sections[0];
+      return list !== undefined && hasOpt(command, IPMSG_FILEATTACHOPT) ? [body, list] : [body];
+    }
+    case 'SENDINFO':
+    case 'SENDABSENCEINFO':
+      return [body];
+    case 'OTHER':
+      return [body, ...sections.filter((s) => s[0] !== 0x0a)];
+    default:
+      return [];
+  }
+}
+
 function decodeEntry(
   body: Uint8Array,
   sections: Uint8Array[],
   text: (b: Uint8Array) => string,
   limits: DecodeLimits,
 ): Entry {
-  const extIndex = sections.findIndex((s) => s[0] === 0x0a);
-  const legacy = extIndex < 0 ? sections : sections.slice(0, extIndex);
+  const { legacy, extIndex } = entrySections(sections);
   for (const field of [body, ...legacy.slice(0, 2)]) {
     if (field.length > limits.maxNameBytes) throw invalid(`entry name longer than ${limits.maxNameBytes} bytes`);
   }
   const nick = text(body);
   const group = legacy[0] === undefined ? '' : text(legacy[0]);
   const extBytes = extIndex < 0 ? undefined : sections[extIndex];
-  const ext = extBytes === undefined ? undefined : parseExtension(decodeText(extBytes, 'utf-8'));
+  const parsed = extBytes === undefined ? undefined : parseExtension(decodeText(extBytes, 'utf-8'));
+  // A '\n' section without one known line (ipmsg-rs sends `\nhostname`) carries no extension.
+  const ext = parsed !== undefined && Object.keys(parsed).length > 0 ? parsed : undefined;
   const icon = legacy[1];
   const encoding = legacy[2];
   const iptux =
@@ -215,9 +251,9 @@ export function encodePacket(packet: Packet, options: EncodeOptions = {}): Uint8
       throw new IpmsgError('IPMSG_ERR_INPUT', `Invalid ${field} name ${JSON.stringify(value)}: it must be non-empty, without ':'`);
     }
   }
-  const enc = (text: string): Uint8Array => {
+  const enc = (text: string, charset: Charset = packet.charset): Uint8Array => {
     if (text.includes('\0')) throw new IpmsgError('IPMSG_ERR_INPUT', 'Text must not contain a NUL character');
-    return encodeText(text, packet.charset, options.lossy);
+    return encodeText(text, charset, options.lossy);
   };
   const header = concatBytes([
     asciiBytes(`${packet.version}:${packet.packetNo}:`),
@@ -236,7 +272,7 @@ export function encodePacket(packet: Packet, options: EncodeOptions = {}): Uint8
       const { nick, group, ext, iptux } = packet.entry;
       const parts = [header, enc(nick), nul, enc(group), nul];
       if (iptux) parts.push(enc(iptux.icon), nul, enc(iptux.encoding), nul);
-      if (ext) parts.push(encodeText(encodeExtension(ext), 'utf-8', options.lossy));
+      if (ext) parts.push(enc(encodeExtension(ext), 'utf-8'));
       return concatBytes(parts);
     }
     case 'SENDMSG': {
