@@ -109,6 +109,8 @@ export class Messenger {
   readonly #self: Set<string>;
   readonly #sender: Sender;
   #handler: MessageHandler | undefined;
+  /** Set when the wanted port was taken: answers sent to that port (iptux) never reach us. */
+  readonly #fellBackFrom: number | undefined;
   #announced = false;
   #closed = false;
 
@@ -123,6 +125,7 @@ export class Messenger {
       onWarning: options.onWarning,
     });
     this.#self = localAddresses(options.interfaces);
+    this.#fellBackFrom = bound.fellBackFrom;
     if (bound.fellBackFrom !== undefined) {
       options.onNotice(
         `UDP port ${bound.fellBackFrom} is in use (another IP Messenger client?); using port ${bound.socket.port}. ` +
@@ -306,6 +309,7 @@ export class Messenger {
         match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? true : undefined),
         ...this.#schedule(options),
         failure: `No acknowledgement from ${destination.text}`,
+        hint: this.#portHint(),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       acknowledged = true;
@@ -317,6 +321,12 @@ export class Messenger {
       // attempts = datagrams actually sent (all the tries when no acknowledgement came)
       return { destination, packetNo, status: acknowledged ? 'delivered' : 'failed', attempts: transmissions, error: failure };
     }
+  }
+
+  #portHint(): string {
+    return this.#fellBackFrom === undefined
+      ? ''
+      : `; we listen on port ${this.port}, not ${this.#fellBackFrom}, and peers that answer only to ${this.#fellBackFrom} (iptux) cannot reach us`;
   }
 
   #schedule(options: RetryOptions): { interval: number; tries: number } {
@@ -349,6 +359,7 @@ export class Messenger {
       match: (p, from) => (p.kind === answer && from.address === to.address ? p.text : undefined),
       ...this.#schedule(options),
       failure: `No ${answer} answer from ${destination.text}`,
+      hint: this.#portHint(),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return result.value;

@@ -180,10 +180,15 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   }
 }
 
-/** The parts of an entry body: legacy NUL fields before the first section starting with '\n'. */
-function entrySections(sections: Uint8Array[]): { legacy: Uint8Array[]; extIndex: number } {
+/**
+ * The parts of an entry body: legacy NUL fields before the first section starting with '\n';
+ * iptux's `icon\0encoding` count only with a non-empty encoding (an empty last field would not
+ * survive re-encoding: trailing NULs are dropped).
+ */
+function entrySections(sections: Uint8Array[]): { legacy: Uint8Array[]; extIndex: number; iptux: boolean } {
   const extIndex = sections.findIndex((s) => s[0] === 0x0a);
-  return { legacy: extIndex < 0 ? sections : sections.slice(0, extIndex), extIndex };
+  const legacy = extIndex < 0 ? sections : sections.slice(0, extIndex);
+  return { legacy, extIndex, iptux: legacy[1] !== undefined && (legacy[2]?.length ?? 0) > 0 };
 }
 
 /** The byte fields (besides user and host) that a packet of this kind decodes as code-page text. */
@@ -194,9 +199,8 @@ function textFields(kind: Packet['kind'], command: number, body: Uint8Array, sec
     case 'BR_EXIT':
     case 'ANSENTRY':
     case 'BR_ABSENCE': {
-      const { legacy } = entrySections(sections);
-      // group, and icon + encoding only when both are there (see decodeEntry)
-      return [body, ...legacy.slice(0, legacy.length >= 3 ? 3 : 1)];
+      const { legacy, iptux } = entrySections(sections);
+      return [body, ...legacy.slice(0, iptux ? 3 : 1)]; // group (+ icon, encoding)
     }
     case 'SENDMSG': {
       const list = sections[0];
@@ -218,7 +222,7 @@ function decodeEntry(
   text: (b: Uint8Array) => string,
   limits: DecodeLimits,
 ): Entry {
-  const { legacy, extIndex } = entrySections(sections);
+  const { legacy, extIndex, iptux: isIptux } = entrySections(sections);
   for (const field of [body, ...legacy.slice(0, 2)]) {
     if (field.length > limits.maxNameBytes) throw invalid(`entry name longer than ${limits.maxNameBytes} bytes`);
   }
@@ -231,7 +235,7 @@ function decodeEntry(
   const icon = legacy[1];
   const encoding = legacy[2];
   const iptux =
-    icon !== undefined && encoding !== undefined ? { icon: text(icon), encoding: text(encoding) } : undefined;
+    isIptux && icon !== undefined && encoding !== undefined ? { icon: text(icon), encoding: text(encoding) } : undefined;
   return { nick, group, ...(ext ? { ext } : {}), ...(iptux ? { iptux } : {}) };
 }
 

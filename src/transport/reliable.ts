@@ -20,6 +20,8 @@ export interface ExchangeRequest<T> {
   readonly tries: number;
   /** Text for the error when no answer comes, e.g. "No acknowledgement from 10.0.0.2:2425". */
   readonly failure: string;
+  /** Appended to the error text, e.g. why the answer may never come. */
+  readonly hint?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -107,7 +109,7 @@ export class Exchanges {
         if (done) return;
         if (attempts >= request.tries) {
           const seconds = (request.tries * request.interval) / 1000;
-          fail(new IpmsgError('IPMSG_ERR_NO_ACK', `${request.failure} after ${request.tries} ${request.tries === 1 ? 'try' : 'tries'} in ${seconds}s`));
+          fail(new IpmsgError('IPMSG_ERR_NO_ACK', `${request.failure} after ${request.tries} ${request.tries === 1 ? 'try' : 'tries'} in ${seconds}s${request.hint ?? ''}`));
           return;
         }
         attempts++;
