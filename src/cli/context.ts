@@ -26,7 +26,10 @@ export function processContext(signal: AbortSignal, version: string): Context {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // process.stdin is created on first access (~2 ms); only a message read from stdin needs it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     clock: systemClock,
     signal,

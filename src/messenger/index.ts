@@ -106,7 +106,8 @@ export class Messenger {
   readonly #endpoint: Endpoint;
   readonly #exchanges: Exchanges;
   readonly #recent = new RecentPackets();
-  readonly #self: Set<string>;
+  /** Our own addresses, read when first needed (os.networkInterfaces() costs ~2 ms). */
+  #self: Set<string> | undefined;
   readonly #sender: Sender;
   #handler: MessageHandler | undefined;
   /** Set when the wanted port was taken: answers sent to that port (iptux) never reach us. */
@@ -124,7 +125,6 @@ export class Messenger {
       onPacket: (packet, from) => this.#dispatch(packet, from),
       onWarning: options.onWarning,
     });
-    this.#self = localAddresses(options.interfaces);
     this.#fellBackFrom = bound.fellBackFrom;
     if (bound.fellBackFrom !== undefined) {
       options.onNotice(
@@ -388,7 +388,9 @@ export class Messenger {
   }
 
   #isSelf(from: RemoteAddress): boolean {
-    return from.port === this.port && this.#self.has(from.address);
+    if (from.port !== this.port) return false;
+    this.#self ??= localAddresses(this.#options.interfaces);
+    return this.#self.has(from.address);
   }
 
   #dispatch(packet: Packet, from: RemoteAddress): void {
