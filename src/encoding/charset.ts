@@ -29,7 +29,8 @@ const ALIASES: Record<string, Charset> = {
 
 /** Normalises a user-supplied charset name; undefined when it is not one we support. */
 export function parseCharset(name: string): Charset | undefined {
-  return ALIASES[name.trim().toLowerCase()];
+  const key = name.trim().toLowerCase();
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined; // not 'constructor', '__proto__'
 }
 
 interface IconvLite {
@@ -45,7 +46,8 @@ function loadIconv(): IconvLite {
 }
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8');
+// ignoreBOM: every field is decoded on its own, so a leading U+FEFF is text, not a byte-order mark.
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -138,9 +138,8 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   }
 
   const kind = packetKind(command);
-  // Every text field the packet keeps shares one charset; it is guessed from those fields only, so
-  // bytes dropped below (an ack's body, stray sections) cannot change how the names decode.
-  const legacy = [userBytes, hostBytes, ...textFields(kind, command, body, sections)];
+  // Entry extension lines (they start with '\n') are always UTF-8; every other text field shares a charset.
+  const legacy = [userBytes, hostBytes, body, ...sections.filter((s) => s[0] !== 0x0a)];
   const charset = detectCharset(legacy, hasOpt(command, IPMSG_UTF8OPT), options.fallbackCharset);
   const text = (b: Uint8Array): string => decodeText(b, charset);
   const header: Header = { version, packetNo, user: text(userBytes), host: text(hostBytes), command, charset };
@@ -180,49 +179,14 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   }
 }
 
-/**
- * The parts of an entry body: legacy NUL fields before the first section starting with '\n';
- * iptux's `icon\0encoding` count only with a non-empty encoding (an empty last field would not
- * survive re-encoding: trailing NULs are dropped).
- */
-function entrySections(sections: Uint8Array[]): { legacy: Uint8Array[]; extIndex: number; iptux: boolean } {
-  const extIndex = sections.findIndex((s) => s[0] === 0x0a);
-  const legacy = extIndex < 0 ? sections : sections.slice(0, extIndex);
-  return { legacy, extIndex, iptux: legacy[1] !== undefined && (legacy[2]?.length ?? 0) > 0 };
-}
-
-/** The byte fields (besides user and host) that a packet of this kind decodes as code-page text. */
-function textFields(kind: Packet['kind'], command: number, body: Uint8Array, sections: Uint8Array[]): Uint8Array[] {
-  switch (kind) {
-    case 'NOOPERATION':
-    case 'BR_ENTRY':
-    case 'BR_EXIT':
-    case 'ANSENTRY':
-    case 'BR_ABSENCE': {
-      const { legacy, iptux } = entrySections(sections);
-      return [body, ...legacy.slice(0, iptux ? 3 : 1)]; // group (+ icon, encoding)
-    }
-    case 'SENDMSG': {
-      const list = sections[0];
-      return list !== undefined && hasOpt(command, IPMSG_FILEATTACHOPT) ? [body, list] : [body];
-    }
-    case 'SENDINFO':
-    case 'SENDABSENCEINFO':
-      return [body];
-    case 'OTHER':
-      return [body, ...sections.filter((s) => s[0] !== 0x0a)];
-    default:
-      return [];
-  }
-}
-
 function decodeEntry(
   body: Uint8Array,
   sections: Uint8Array[],
   text: (b: Uint8Array) => string,
   limits: DecodeLimits,
 ): Entry {
-  const { legacy, extIndex, iptux: isIptux } = entrySections(sections);
+  const extIndex = sections.findIndex((s) => s[0] === 0x0a);
+  const legacy = extIndex < 0 ? sections : sections.slice(0, extIndex);
   for (const field of [body, ...legacy.slice(0, 2)]) {
     if (field.length > limits.maxNameBytes) throw invalid(`entry name longer than ${limits.maxNameBytes} bytes`);
   }
@@ -234,8 +198,12 @@ function decodeEntry(
   const ext = parsed !== undefined && Object.keys(parsed).length > 0 ? parsed : undefined;
   const icon = legacy[1];
   const encoding = legacy[2];
+  // iptux's `\0icon\0encoding\0`; an empty encoding marks no iptux peer (and, being last, would
+  // not survive re-encoding: trailing NULs are dropped).
   const iptux =
-    isIptux && icon !== undefined && encoding !== undefined ? { icon: text(icon), encoding: text(encoding) } : undefined;
+    icon !== undefined && encoding !== undefined && encoding.length > 0
+      ? { icon: text(icon), encoding: text(encoding) }
+      : undefined;
   return { nick, group, ...(ext ? { ext } : {}), ...(iptux ? { iptux } : {}) };
 }
 

@@ -173,6 +173,40 @@ describe('decoding details', () => {
     assert.equal(decode(bytes('1:5:a:b:114:body\0', ...sections)).kind, 'OTHER');
   });
 
+  // Each of the next three once decoded to a Packet that encodePacket could not reproduce.
+  test('FILEATTACHOPT with no usable list entry: no attachments property', () => {
+    const data = bytes('1:5:alice:PC1:2097440:hi\0', 'garbage\x07:\x07'); // SENDMSG|SENDCHECKOPT|FILEATTACHOPT
+    const p = decode(data);
+    assert.ok(p.kind === 'SENDMSG');
+    assert.equal('attachments' in p, false);
+    assert.deepStrictEqual(decode(encodePacket(p)), p);
+  });
+
+  test("a '\\n' section without a known line is no extension", () => {
+    const p = decode(bytes('1:5:u:h:1:nick\0grp\0\nPL:1\nfoo'));
+    assert.ok(p.kind === 'BR_ENTRY');
+    assert.deepStrictEqual(p.entry, { nick: 'nick', group: 'grp' });
+    assert.deepStrictEqual(decode(encodePacket(p)), p);
+  });
+
+  test('iptux fields need a non-empty encoding (an empty last field does not survive re-encoding)', () => {
+    const empty = decode(bytes('1:5:u:h:3:nick\0grp\0icon.png\0\0stray\0'));
+    assert.ok(empty.kind === 'ANSENTRY');
+    assert.deepStrictEqual(empty.entry, { nick: 'nick', group: 'grp' });
+    assert.deepStrictEqual(decode(encodePacket(empty)), empty);
+    const noIcon = decode(bytes('1:5:u:h:3:nick\0grp\0\0utf-8\0'));
+    assert.ok(noIcon.kind === 'ANSENTRY');
+    assert.deepStrictEqual(noIcon.entry, { nick: 'nick', group: 'grp', iptux: { icon: '', encoding: 'utf-8' } });
+    assert.equal(escapeBytes(encodePacket(noIcon)), '1:5:u:h:3:nick\\0grp\\0\\0utf-8\\0');
+  });
+
+  test('a name starting with U+FEFF keeps it (no BOM stripping per field)', () => {
+    const data = bytes('1:5:', hex('ef bb bf'), 'bob:PC2:33:5\0');
+    const p = decode(data);
+    assert.equal(p.user, '\uFEFFbob');
+    assert.equal(escapeBytes(encodePacket(p)), escapeBytes(data));
+  });
+
   test('packetKind maps modes and ignores option bits', () => {
     assert.equal(packetKind(0x20), 'SENDMSG');
     assert.equal(packetKind(0x80200020), 'SENDMSG');

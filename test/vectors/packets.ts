@@ -213,7 +213,7 @@ const peerGetFileData: PacketVector = {
 
 const ansList: PacketVector = {
   name: 'ANSLIST with one host (no more pages)',
-  source: 'PROTOCOL.md §14 (body as quoted; header constructed), §3.4',
+  source: 'PROTOCOL.md §14 (body as quoted but for the port; header constructed), §3.4',
   fallbackCharset: 'gb18030',
   bytes: bytes(
     '1:', // version
@@ -227,7 +227,7 @@ const ansList: PacketVector = {
     'PC2\x07', // host
     '18874368\x07', // status: FILEATTACHOPT|CAPUTF8OPT, decimal
     '192.168.1.20\x07', // address
-    '31001\x07', // port 2425 byte-swapped (htons printed as decimal)
+    '30985\x07', // port 2425 = 0x0979 byte-swapped: 0x7909 (§14 prints 31001 = 0x7919, a slip)
     'Bob\x07', // nickname
     '\b\x07', // group: empty, written as HOSTLIST_DUMMY
     '\0', // end of body
@@ -240,7 +240,7 @@ const ansList: PacketVector = {
     command: 0x13,
     charset: 'utf-8',
     kind: 'OTHER',
-    body: bytes('    0\x07    1\x07bob\x07PC2\x0718874368\x07192.168.1.20\x0731001\x07Bob\x07\b\x07'),
+    body: bytes('    0\x07    1\x07bob\x07PC2\x0718874368\x07192.168.1.20\x0730985\x07Bob\x07\b\x07'),
     sections: [],
   },
 };

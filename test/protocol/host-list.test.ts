@@ -1,0 +1,117 @@
+// test/protocol/host-list.test.ts
+// The ANSLIST body (§3.4): "%5d\a%5d\a" then user\ahost\astatus\aaddress\aport\anick\agroup\a per host.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type HostList, decodeHostList, encodeHostList, swapPort } from '../../src/protocol/host-list.js';
+
+const bob = {
+  user: 'bob',
+  host: 'PC2',
+  status: 18874368, // FILEATTACHOPT|CAPUTF8OPT = 0x01200000, decimal
+  address: '192.168.1.20',
+  port: 2425,
+  nick: 'Bob',
+  group: '',
+};
+
+// PROTOCOL.md §14, field by field, with one correction: §14 (and §3.4) print the swapped port
+// 2425 as 31001, but 31001 = 0x7919; htons(0x0979) read on x86 is 0x7909 = 30985.
+const ONE_HOST = [
+  '    0', // next start index, %5d: 0 = the list is complete
+  '    1', // hosts in this packet, %5d
+  'bob', // user
+  'PC2', // host
+  '18874368', // status
+  '192.168.1.20', // address
+  '30985', // port 2425 = 0x0979 written as htons(port) on x86: 0x7909 = 30985
+  'Bob', // nickname
+  '\b', // group: empty, written as HOSTLIST_DUMMY
+  '', // the body ends with a separator
+].join('\x07');
+
+describe('the §14 ANSLIST vector', () => {
+  const list: HostList = { next: 0, hosts: [bob] };
+  test('decode', () => assert.deepStrictEqual(decodeHostList(ONE_HOST), list));
+  test('encode', () => assert.equal(encodeHostList(list), ONE_HOST));
+  test("§14's literal 31001 is port 0x1979 = 6521, not 2425", () => {
+    assert.equal(decodeHostList(ONE_HOST.replace('30985', '31001'))?.hosts[0]?.port, 6521);
+  });
+});
+
+describe('port byte swap', () => {
+  test('2425 ↔ 30985', () => {
+    assert.equal(swapPort(2425), 30985);
+    assert.equal(swapPort(30985), 2425);
+  });
+  test('a few fixed values', () => {
+    assert.equal(swapPort(0x0001), 0x0100);
+    assert.equal(swapPort(0xff00), 0x00ff);
+    assert.equal(swapPort(0x1234), 0x3412);
+    assert.equal(swapPort(0), 0);
+    assert.equal(swapPort(0xffff), 0xffff);
+  });
+  test('swapping twice gives the port back, for every port', () => {
+    for (let port = 0; port <= 0xffff; port++) {
+      const swapped = swapPort(port);
+      assert.ok(swapped >= 0 && swapped <= 0xffff);
+      if (swapPort(swapped) !== port) assert.fail(`port ${port}`);
+    }
+  });
+});
+
+describe('empty fields', () => {
+  test('empty nick and group are written as \\b and read back as empty', () => {
+    const list: HostList = { next: 0, hosts: [{ ...bob, nick: '', group: '' }] };
+    const body = encodeHostList(list);
+    assert.equal(body, '    0\x07    1\x07bob\x07PC2\x0718874368\x07192.168.1.20\x0730985\x07\b\x07\b\x07');
+    assert.deepStrictEqual(decodeHostList(body), list);
+  });
+  test('"\\a\\a" runs are skipped like the official tokenizer does', () => {
+    const body = '    0\x07\x07    1\x07bob\x07\x07PC2\x0718874368\x07192.168.1.20\x0730985\x07Bob\x07\b\x07';
+    assert.deepStrictEqual(decodeHostList(body), { next: 0, hosts: [bob] });
+  });
+});
+
+describe('pages and counts', () => {
+  test('several hosts and a next page', () => {
+    const carol = { user: 'carol', host: 'PC3', status: 0x01200100, address: '10.0.0.3', port: 2426, nick: 'キャロル', group: '開発' };
+    const list: HostList = { next: 2, hosts: [bob, carol] };
+    const body = encodeHostList(list);
+    assert.ok(body.startsWith('    2\x07    2\x07'));
+    assert.ok(body.includes('\x07' + String(swapPort(2426)) + '\x07'));
+    assert.deepStrictEqual(decodeHostList(body), list);
+  });
+  test("libipmsg's left-aligned counts (%-5d)", () => {
+    const body = ONE_HOST.replace('    0\x07    1\x07', '0    \x071    \x07');
+    assert.deepStrictEqual(decodeHostList(body), { next: 0, hosts: [bob] });
+  });
+  test('status is read unsigned', () => {
+    const body = ONE_HOST.replace('18874368', '4294967295');
+    assert.equal(decodeHostList(body)?.hosts[0]?.status, 0xffffffff);
+  });
+  test('an empty list', () => {
+    assert.equal(encodeHostList({ next: 0, hosts: [] }), '    0\x07    0\x07');
+    assert.deepStrictEqual(decodeHostList('    0\x07    0\x07'), { next: 0, hosts: [] });
+  });
+});
+
+describe('malformed bodies are undefined', () => {
+  const cases: [string, string][] = [
+    ['empty', ''],
+    ['next not a number', ONE_HOST.replace('    0', 'abc')],
+    ['count not a number', ONE_HOST.replace('    1', 'x')],
+    ['negative count', ONE_HOST.replace('    1', '   -1')],
+    ['fractional next', ONE_HOST.replace('    0', '  0.5')],
+    ['count larger than the hosts present', ONE_HOST.replace('    1', '    2')],
+    ['status not a number', ONE_HOST.replace('18874368', 'online')],
+    ['port above 65535', ONE_HOST.replace('30985', '65536')],
+    ['negative port', ONE_HOST.replace('30985', '-1')],
+    ['truncated host entry', ONE_HOST.slice(0, ONE_HOST.indexOf('30985'))],
+  ];
+  for (const [name, body] of cases) test(name, () => assert.equal(decodeHostList(body), undefined));
+  test('more hosts than maxHosts', () => {
+    assert.notEqual(decodeHostList(ONE_HOST, 1), undefined);
+    assert.equal(decodeHostList(ONE_HOST, 0), undefined);
+  });
+});
