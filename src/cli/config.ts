@@ -83,10 +83,14 @@ export function loadConfig(file: string): FileConfig {
   return config;
 }
 
-/** Names are never empty and never contain ':' (§2.5). */
+/** Control characters (NUL, '\n', '\a') would break the packet's framing. */
+function withoutControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, '').trim();
+}
+
+/** User and host names are never empty and never contain ':' (§2.5). */
 export function sanitizeName(name: string, fallback: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = name.replaceAll(':', ';').replace(/[\x00-\x1f]/g, '').trim();
+  const clean = withoutControls(name.replaceAll(':', ';'));
   return clean.length > 0 ? clean : fallback;
 }
 
@@ -127,8 +131,8 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
     identity: {
       user,
       host,
-      nick: (pick<string>('nick', file.nick) ?? user).replace(/\0/g, ''),
-      group: (pick<string>('group', file.group) ?? '').replace(/\0/g, ''),
+      nick: withoutControls(pick<string>('nick', file.nick) ?? user) || user,
+      group: withoutControls(pick<string>('group', file.group) ?? ''),
     },
     port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
     bind: pick<string>('bind', file.bind),

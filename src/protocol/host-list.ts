@@ -20,7 +20,8 @@ export interface HostList {
   readonly hosts: readonly HostListEntry[];
 }
 
-// The official writes htons(port) as a decimal number: byte-swapped on x86, 2425 → 31001.
+// The official writes htons(port) as a decimal number: byte-swapped on x86, 2425 (0x0979) → 30985 (0x7909).
+// (PROTOCOL.md §3.4 and §14 say 31001, which is 0x7919: a slip.)
 export function swapPort(port: number): number {
   return ((port & 0xff) << 8) | ((port >> 8) & 0xff);
 }

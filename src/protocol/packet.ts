@@ -108,10 +108,13 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   if (bytes.length > limits.maxDatagram) throw invalid(`datagram of ${bytes.length} bytes exceeds ${limits.maxDatagram}`);
   const nul = bytes.indexOf(NUL);
   const main = nul < 0 ? bytes : bytes.subarray(0, nul);
-  const sections = nul < 0 ? [] : splitBytes(bytes.subarray(nul + 1), NUL);
-  // Trailing NULs (the message terminator, the official's 64-byte retry padding) are not sections.
-  while (sections.length > 0 && sections[sections.length - 1]?.length === 0) sections.pop();
-  if (sections.length > limits.maxSections) throw invalid(`${sections.length} NUL-separated sections`);
+  // Trailing NULs (the message terminator, the official's 64-byte retry padding) are not sections;
+  // they are cut before splitting, so a datagram full of NULs costs no more than any other.
+  let end = bytes.length;
+  while (end > nul + 1 && bytes[end - 1] === NUL) end--;
+  const sections = nul < 0 ? [] : splitBytes(bytes.subarray(nul + 1, end), NUL, limits.maxSections + 1);
+  if (sections.length === 1 && sections[0]?.length === 0) sections.pop();
+  if (sections.length > limits.maxSections) throw invalid(`more than ${limits.maxSections} NUL-separated sections`);
 
   const fields = splitBytes(main, COLON, 6);
   if (fields.length < 5) throw invalid(`${fields.length} header fields, expected at least 5`);
