@@ -22,19 +22,19 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function timeRun(args) {
+function timeRun(args, extraEnv = {}) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return ms;
 }
 
 /** Runs each command RUNS times, interleaved, after one warm-up each; returns medians. */
-function interleaved(commands) {
-  for (const args of commands) timeRun(args);
+function interleaved(commands, extraEnv) {
+  for (const args of commands) timeRun(args, extraEnv);
   const samples = commands.map(() => []);
-  for (let i = 0; i < RUNS; i++) commands.forEach((args, j) => samples[j].push(timeRun(args)));
+  for (let i = 0; i < RUNS; i++) commands.forEach((args, j) => samples[j].push(timeRun(args, extraEnv)));
   return samples.map(median);
 }
 
@@ -107,8 +107,12 @@ const port = await freePort();
 const receiver = await startReceiver(port);
 try {
   const from = await freePort();
-  const [baseSend, send] = interleaved([node0, [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message', '-q']]);
+  const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message'];
+  const [baseSend, send] = interleaved([node0, sendArgs]);
   rows.push(['ipmsg send + ack (cold)', send, 'node -e 0', baseSend, 2.0]);
+  // The same without the V8 code cache that the launcher keeps (what a first run costs).
+  const [baseFirst, first] = interleaved([node0, sendArgs], { IPMSG_NO_COMPILE_CACHE: '1' });
+  rows.push(['ipmsg send + ack (cold, no compile cache)', first, 'node -e 0', baseFirst, 2.0]);
 } finally {
   receiver.kill('SIGINT');
 }

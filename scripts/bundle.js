@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // scripts/bundle.js
-// Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/: Node's ESM loader costs ~1 ms per
-// module file, which would double the start-up of a one-shot command. The entry stays tiny and
-// loads the rest only when a subcommand runs; ora, cli-progress, node-forge and iconv-lite stay in
-// node_modules and are loaded on demand.
+// Bundles the compiled CLI (dist/cli/main.js) into one CommonJS file, dist/bundle/ipmsg.cjs, which
+// bin/ipmsg.js requires. Start-up is the product: Node 20's ESM loader costs a one-shot command
+// ~25 ms (per-module async loading, facades of built-ins that read every export), a CommonJS
+// bundle almost nothing. ora, cli-progress, node-forge and iconv-lite stay in node_modules and are
+// loaded only when a command needs them.
 
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -14,14 +15,14 @@ rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['dist/cli/main.js'],
-  outdir: 'dist/bundle',
+  outfile: 'dist/bundle/ipmsg.cjs',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['ora', 'cli-progress', 'node-forge', 'iconv-lite'],
-  // commander is CommonJS: its require() calls of node: built-ins need a real require in ESM.
-  banner: { js: "import { createRequire as __ipmsgCreateRequire } from 'node:module'; const require = __ipmsgCreateRequire(import.meta.url);" },
+  // The sources are ESM and locate package.json and node_modules from import.meta.url.
+  define: { 'import.meta.url': '__ipmsgModuleUrl' },
+  banner: { js: "'use strict';\nconst __ipmsgModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

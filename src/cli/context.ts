@@ -1,6 +1,8 @@
 // src/cli/context.ts
 // Everything a subcommand touches of the outside world, injected so tests can replace it.
 
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { Clock } from '../transport/clock.js';
 import { systemClock } from '../transport/clock.js';
 
@@ -22,10 +24,41 @@ export interface Context {
   readonly version: string;
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Standard output written with writeSync: creating process.stdout costs a one-shot command ~5 ms,
+ * and results are small. `ipmsg list | head` closes the pipe early: that ends the process quietly.
+ */
+export function fdOutput(fd: number): OutputStream {
+  return {
+    write(chunk) {
+      const bytes = Buffer.from(chunk);
+      for (let offset = 0; offset < bytes.length; ) {
+        try {
+          offset += writeSync(fd, bytes, offset);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1); // a non-blocking pipe that is full
+          else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+          else throw error;
+        }
+      }
+      return true;
+    },
+    get isTTY() {
+      return isatty(fd);
+    },
+  };
+}
+
 export function processContext(signal: AbortSignal, version: string): Context {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: fdOutput(1),
+    // Created on first use, like stdin: most runs write nothing to stderr.
+    get stderr() {
+      return process.stderr;
+    },
     // process.stdin is created on first access (~2 ms); only a message read from stdin needs it.
     get stdin() {
       return process.stdin;

@@ -68,10 +68,6 @@ export async function runProcess(argv: readonly string[], version: string): Prom
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); // `ipmsg list | head`
-    throw error;
-  });
   process.exitCode = await run(argv, processContext(controller.signal, version));
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);

@@ -2,7 +2,6 @@
 // Turns targets into addresses: IPv4 directly, names by discovery on the LAN (ambiguity is an error
 // that lists the candidates) or by the system resolver.
 
-import { lookup } from 'node:dns/promises';
 import { IpmsgError } from '../errors.js';
 import type { Timer } from '../transport/clock.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
@@ -18,6 +17,7 @@ const LOOKUP_TIMEOUT_MS = 3000;
 
 export const systemLookup: HostLookup = async (name) => {
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), LOOKUP_TIMEOUT_MS).unref());
+  const { lookup } = await import('node:dns/promises'); // loaded only when a name needs it
   const answer = lookup(name, { family: 4 }).then(
     (r) => r.address,
     () => undefined,
