@@ -8,7 +8,6 @@
 // IPMSG_NO_COMPILE_CACHE=1 turns it off.
 
 import fs = require('node:fs');
-import nodeModule = require('node:module');
 import os = require('node:os');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -56,15 +55,19 @@ function writeCacheAtExit(script: vm.Script, file: string): void {
   });
 }
 
+/** The bundle runs as a function of these, CommonJS's five and an import() it can use. */
+const PARAMETERS = 'exports, require, module, __filename, __dirname, __ipmsgImport';
+
 function runBundle(command: string): void {
   const cacheFile = cachePath(command);
   const cachedData = readCache(cacheFile);
-  const source = nodeModule.wrap(fs.readFileSync(bundle, 'utf8'));
+  const source = `(function (${PARAMETERS}) {${fs.readFileSync(bundle, 'utf8')}\n})`;
   const script = new vm.Script(source, { filename: bundle, ...(cachedData ? { cachedData } : {}) });
   if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) writeCacheAtExit(script, cacheFile);
   const bundleModule = { exports: {} };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run.call(bundleModule.exports, bundleModule.exports, require, bundleModule, bundle, path.dirname(bundle));
+  const load = (specifier: string): Promise<unknown> => import(specifier);
+  run.call(bundleModule.exports, bundleModule.exports, require, bundleModule, bundle, path.dirname(bundle), load);
 }
 
 const argv = process.argv.slice(2);

@@ -3,6 +3,7 @@
 // only then (it costs ~45 ms of start-up).
 
 import { type Context, isInteractive } from './context.js';
+import { importEsm } from './import-esm.js';
 
 export interface Spinner {
   update(text: string): void;
@@ -13,7 +14,7 @@ const silent: Spinner = { update: () => undefined, stop: () => undefined };
 
 export async function startSpinner(ctx: Context, text: string): Promise<Spinner> {
   if (!isInteractive(ctx)) return silent;
-  const { default: ora } = await import('ora');
+  const { default: ora } = await importEsm<typeof import('ora')>('ora');
   const noColor = ctx.env['NO_COLOR'] !== undefined || ctx.env['FORCE_COLOR'] === '0';
   const spinner = ora({
     text,

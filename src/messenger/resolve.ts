@@ -2,6 +2,7 @@
 // Turns targets into addresses: IPv4 directly, names by discovery on the LAN (ambiguity is an error
 // that lists the candidates) or by the system resolver.
 
+import { lookup } from 'node:dns';
 import { IpmsgError } from '../errors.js';
 import type { Timer } from '../transport/clock.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
@@ -17,11 +18,10 @@ const LOOKUP_TIMEOUT_MS = 3000;
 
 export const systemLookup: HostLookup = async (name) => {
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), LOOKUP_TIMEOUT_MS).unref());
-  const { lookup } = await import('node:dns/promises'); // loaded only when a name needs it
-  const answer = lookup(name, { family: 4 }).then(
-    (r) => r.address,
-    () => undefined,
-  );
+  // node:dns, not dns/promises: dgram has loaded it already.
+  const answer = new Promise<string | undefined>((resolve) => {
+    lookup(name, { family: 4 }, (error, address) => resolve(error ? undefined : address));
+  });
   return Promise.race([answer, timeout]);
 };
 
