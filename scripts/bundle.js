@@ -11,6 +11,21 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// commander requires node:child_process (and with it net and streams, ~10 ms) at load time, for
+// executable subcommands, which we do not have: it gets the module on first touch instead.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander/') ? { path: args.path, namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
 rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -24,5 +39,6 @@ await build({
   // The sources are ESM and locate package.json and node_modules from import.meta.url.
   define: { 'import.meta.url': '__ipmsgModuleUrl' },
   banner: { js: "'use strict';\nconst __ipmsgModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcess],
   logLevel: 'warning',
 });

@@ -2,7 +2,7 @@
 // Everything a subcommand touches of the outside world, injected so tests can replace it.
 
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 import type { Clock } from '../transport/clock.js';
 import { systemClock } from '../transport/clock.js';
 
@@ -47,7 +47,8 @@ export function fdOutput(fd: number): OutputStream {
       return true;
     },
     get isTTY() {
-      return isatty(fd);
+      // node:tty loads net and streams (~8 ms): only when someone asks.
+      return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
     },
   };
 }

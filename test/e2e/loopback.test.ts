@@ -220,3 +220,28 @@ describe('exit statuses', () => {
     assert.match(result.stderr, /Unknown target "nobody-by-this-name"/);
   });
 });
+
+describe('the launcher', () => {
+  test('keeps a V8 code cache per subcommand, and a corrupt cache only costs time', async () => {
+    const box = makeSandbox();
+    try {
+      const { readdirSync, writeFileSync, readFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const args = ['list', '--bind', '127.0.0.1', '--port', String(await freePort()), '--wait', '10ms', '--json'];
+      const first = await runCli(args, box.env);
+      assert.equal(first.code, 0, first.stderr);
+      const dir = join(box.dir, '.cache', 'ipmsg');
+      const [file, ...others] = readdirSync(dir);
+      assert.equal(others.length, 0);
+      assert.match(file ?? '', /^compile-v\d+\.\d+\.\d+-\w+-\d+-\d+-list\.cache$/);
+      writeFileSync(join(dir, file ?? ''), 'not a code cache');
+      const second = await runCli(args, box.env);
+      assert.equal(second.code, 0, second.stderr);
+      assert.notEqual(readFileSync(join(dir, file ?? ''), 'utf8'), 'not a code cache');
+      const off = await runCli(['--version'], { ...box.env, IPMSG_NO_COMPILE_CACHE: '1' });
+      assert.match(off.stdout, /^\d+\.\d+\.\d+\n$/);
+    } finally {
+      box.cleanup();
+    }
+  });
+});
