@@ -6,15 +6,19 @@ export const ERROR_CODES = {
   IPMSG_ERR_INPUT: 65, // bad input data: empty message, unreadable stdin
   IPMSG_ERR_ENCODING: 65, // text the chosen code page cannot hold
   IPMSG_ERR_TOO_LONG: 65, // message does not fit one safe datagram
+  IPMSG_ERR_NO_INPUT: 66, // a file to offer does not exist
   IPMSG_ERR_UNKNOWN_TARGET: 68, // no peer answers to that name
   IPMSG_ERR_AMBIGUOUS_TARGET: 68, // several peers answer to that name
   IPMSG_ERR_UNAVAILABLE: 69, // cannot bind, network unreachable
   IPMSG_ERR_INTERNAL: 70, // a bug
+  IPMSG_ERR_CANT_CREATE: 73, // a received file or folder cannot be created
   IPMSG_ERR_IO: 74, // local file or stream error
   IPMSG_ERR_NO_ACK: 75, // a peer did not acknowledge in time
   IPMSG_ERR_TIMEOUT: 75, // nothing (or not enough) arrived in time
+  IPMSG_ERR_TRANSFER: 75, // a file transfer broke off (retry with --resume) or was refused
   IPMSG_ERR_DECODE: 76, // a packet that cannot be decoded
   IPMSG_ERR_PROTOCOL: 76, // a peer broke the protocol
+  IPMSG_ERR_DECLINED: 77, // the recipients released an offer without fetching it
   IPMSG_ERR_INTERRUPTED: 130, // SIGINT / SIGTERM
 } as const;
 

@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
+import { makeGetFileCommand } from './get-file.js';
 import { makeListCommand } from './list.js';
+import { makeServeDirCommand } from './serve-dir.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
 import { makeRecvCommand } from './recv.js';
 import { report } from './report.js';
@@ -16,6 +18,8 @@ const SUBCOMMANDS = {
   recv: makeRecvCommand,
   info: makeInfoCommand,
   absence: makeAbsenceCommand,
+  'get-file': makeGetFileCommand,
+  'serve-dir': makeServeDirCommand,
 } as const;
 
 /**

@@ -11,6 +11,7 @@ import {
   IPMSG_BROADCASTOPT,
   IPMSG_MULTICASTOPT,
   IPMSG_SECRETOPT,
+  IPMSG_UTF8OPT,
   hasOpt,
 } from '../protocol/command.js';
 import { attachmentKind } from '../protocol/attachment.js';
@@ -20,11 +21,14 @@ import type { RemoteAddress } from '../transport/datagram.js';
 import type { Context } from './context.js';
 import { addCommonOptions, parseCount, parseDuration } from './options.js';
 import { withSession } from './session.js';
+import { existsSync } from 'node:fs';
+import { type ConflictPolicy, CONFLICT_POLICIES } from '../transfer/save.js';
+import { DEFAULT_STALL_TIMEOUT, type Saved, saveAttachment } from './files.js';
 
 /** How long recv lingers after the last message for read notices still being retried. */
 const READ_NOTICE_GRACE = 2000;
 
-export function messageJson(m: ReceivedMessage): object {
+export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): object {
   const p = m.packet;
   return {
     packetNo: p.packetNo,
@@ -50,6 +54,7 @@ export function messageJson(m: ReceivedMessage): object {
       kind: attachmentKind(a.attr),
       attr: a.attr,
     })),
+    ...(saved ? { saved } : {}),
   };
 }
 
@@ -59,7 +64,7 @@ function localTime(ms: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-export function messageText(m: ReceivedMessage): string {
+export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): string {
   const p = m.packet;
   const flags = [
     hasOpt(p.command, IPMSG_SECRETOPT) ? 'sealed' : '',
@@ -74,6 +79,9 @@ export function messageText(m: ReceivedMessage): string {
   ];
   for (const a of p.attachments ?? []) {
     lines.push(`  attachment ${a.fileId}: ${a.name} (${attachmentKind(a.attr)}, ${a.size} bytes)`);
+  }
+  for (const s of saved ?? []) {
+    lines.push(s.status === 'saved' ? `  saved ${s.path} (${s.bytes} bytes)` : `  not saved ${s.name}: ${s.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -97,6 +105,10 @@ export function makeSenderFilter(patterns: readonly string[]): (p: SendMsgPacket
 
 interface RecvFlags {
   count: number;
+  save?: string;
+  maxSize?: number;
+  onConflict: ConflictPolicy;
+  stallTimeout?: number;
   timeout?: number;
   from?: string[];
   announce: boolean;
@@ -112,22 +124,59 @@ export function makeRecvCommand(ctx: Context): Command {
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
     )
-    .addOption(new Option('--no-announce', 'do not broadcast BR_ENTRY (peers must know our address)'));
+    .addOption(new Option('--no-announce', 'do not broadcast BR_ENTRY (peers must know our address)'))
+    .addOption(new Option('--save <dir>', 'fetch the files and folders a message offers into this folder'))
+    .addOption(new Option('--max-size <bytes>', 'with --save: skip anything larger').argParser(parseCount))
+    .addOption(new Option('--on-conflict <policy>', 'with --save: when a name exists').choices(CONFLICT_POLICIES).default('rename'))
+    .addOption(new Option('--stall-timeout <duration>', `with --save: give up when nothing arrives for this long (default ${DEFAULT_STALL_TIMEOUT / 1000}s)`).argParser(parseDuration));
   addCommonOptions(command);
   command.action(async (flags: RecvFlags, cmd: Command) => {
-    await withSession(ctx, cmd, async ({ messenger, out }) => {
+    if (flags.save !== undefined && !existsSync(flags.save)) throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `--save folder ${flags.save} does not exist`);
+    await withSession(ctx, cmd, async (session) => {
+      const { messenger, out } = session;
       const accept = makeSenderFilter(splitTargets(flags.from ?? []));
       const done = new AbortController();
       const notices: Promise<void>[] = [];
+      let accepted = 0;
       let received = 0;
+      let saving: Promise<void> = Promise.resolve();
+      let failure: unknown;
+      const finish = (message: ReceivedMessage, saved?: Saved[]): void => {
+        received++;
+        out.result(messageJson(message, saved), messageText(message, saved));
+        if (flags.count > 0 && received >= flags.count) done.abort();
+      };
       messenger.handler = {
-        accepts: (packet, from) => !done.signal.aborted && accept(packet, from, messenger.peers.get(from)?.nick),
+        accepts: (packet, from) => (flags.count === 0 || accepted < flags.count) && accept(packet, from, messenger.peers.get(from)?.nick),
         deliver: (message) => {
-          if (done.signal.aborted) return;
-          received++;
-          out.result(messageJson(message), messageText(message));
+          accepted++;
           if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
-          if (flags.count > 0 && received >= flags.count) done.abort();
+          const offered = message.packet.attachments ?? [];
+          if (flags.save === undefined || offered.length === 0) return finish(message);
+          const dir = flags.save;
+          // One offer at a time, in arrival order.
+          saving = saving.then(async () => {
+            const saved: Saved[] = [];
+            for (const attachment of offered) {
+              try {
+                saved.push(
+                  await saveAttachment(session, message.from, message.packet.packetNo, attachment, {
+                    dir,
+                    policy: flags.onConflict,
+                    resume: false,
+                    maxSize: flags.maxSize,
+                    stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
+                    utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
+                  }),
+                );
+              } catch (error) {
+                failure ??= error;
+                out.notice(`${attachment.name} from ${message.from.address}: ${(error as Error).message}`);
+                saved.push({ fileId: attachment.fileId, name: attachment.name, kind: attachmentKind(attachment.attr), path: null, bytes: 0, status: 'skipped', reason: (error as Error).message });
+              }
+            }
+            finish(message, saved);
+          });
         },
       };
       if (flags.announce) await messenger.announce();
@@ -138,6 +187,8 @@ export function makeRecvCommand(ctx: Context): Command {
       } catch (error) {
         if (!done.signal.aborted) throw error;
       }
+      await saving;
+      if (failure !== undefined) throw failure;
       if (!done.signal.aborted) {
         done.abort();
         const wanted = flags.count > 0 ? ` of ${flags.count}` : '';

@@ -9,7 +9,9 @@ import { parseTarget, splitTargets } from '../messenger/target.js';
 import type { Context } from './context.js';
 import { readMessage } from './input.js';
 import { addCommonOptions, addRetryOptions, addResolveOptions, parseDuration } from './options.js';
+import { DEFAULT_SERVE_TIMEOUT, serveOffer } from './files.js';
 import { withSession } from './session.js';
+import { prepareOffer } from '../transfer/local-files.js';
 import { startSpinner } from './spinner.js';
 
 export const DEFAULT_TIMEOUT = 5000;
@@ -18,6 +20,8 @@ export const DEFAULT_RESOLVE_WAIT = 4500;
 
 interface SendFlags {
   to?: string[];
+  file?: string[];
+  serveTimeout?: number;
   all?: boolean;
   check: boolean;
   seal?: boolean;
@@ -54,7 +58,15 @@ export function makeSendCommand(ctx: Context): Command {
     .addOption(new Option('--no-check', 'do not ask for an acknowledgement'))
     .addOption(new Option('--seal', 'send a sealed message (the recipient must open it)'))
     .addOption(new Option('--wait-read', 'seal the message and wait until the recipient opens it'))
-    .addOption(new Option('--read-timeout <duration>', 'with --wait-read: give up after this long (default: wait)').argParser(parseDuration));
+    .addOption(new Option('--read-timeout <duration>', 'with --wait-read: give up after this long (default: wait)').argParser(parseDuration))
+    .addOption(
+      new Option('-f, --file <path>', 'offer a file or folder with the message (repeatable); serve it until fetched').argParser(
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      ),
+    )
+    .addOption(
+      new Option('--serve-timeout <duration>', `with --file: stop serving after this long (default ${DEFAULT_SERVE_TIMEOUT / 60_000}m)`).argParser(parseDuration),
+    );
   addRetryOptions(command, `total time to wait for the acknowledgement (default ${DEFAULT_TIMEOUT / 1000}s)`);
   addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
@@ -63,8 +75,12 @@ export function makeSendCommand(ctx: Context): Command {
     const messageWords = flags.to || flags.all ? [...(target === undefined ? [] : [target]), ...words] : words;
     const targets = flags.to || flags.all ? named : splitTargets(target === undefined ? [] : [target]);
     if (!flags.all && targets.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target: name one, use --to, or --all');
-    const text = await readMessage(ctx, messageWords);
-    await withSession(ctx, cmd, async ({ messenger, settings, out }) => {
+    const files = flags.file ? prepareOffer(flags.file) : undefined;
+    if (files && flags.all) throw new IpmsgError('IPMSG_ERR_USAGE', '--file cannot be broadcast with --all');
+    // With files the message may be empty (iptux sends offers with an empty text); '-' reads stdin.
+    const text = files && messageWords.length === 0 ? '' : await readMessage(ctx, messageWords);
+    await withSession(ctx, cmd, async (session) => {
+      const { messenger, settings, out } = session;
       if (flags.all) {
         await messenger.broadcastMessage(text);
         out.result({ target: 'all', broadcast: messenger.broadcastTargets(), status: 'sent' }, 'broadcast sent (unconfirmed)');
@@ -78,18 +94,25 @@ export function makeSendCommand(ctx: Context): Command {
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
       }).finally(() => spinner?.stop());
+      const sendOptions = {
+        check: flags.check,
+        seal: flags.seal === true,
+        waitRead: flags.waitRead === true,
+        readTimeout: flags.readTimeout,
+        timeout: flags.timeout ?? DEFAULT_TIMEOUT,
+        retries: flags.retries ?? DEFAULT_RETRIES,
+        signal: ctx.signal,
+      };
+      if (files) {
+        await serveOffer(session, destinations, text, files, {
+          send: sendOptions,
+          serveTimeout: flags.serveTimeout ?? DEFAULT_SERVE_TIMEOUT,
+          downloadsPerRecipient: 1,
+        });
+        return;
+      }
       const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;
-      const outcomes = await messenger
-        .sendMessage(destinations, text, {
-          check: flags.check,
-          seal: flags.seal === true,
-          waitRead: flags.waitRead === true,
-          readTimeout: flags.readTimeout,
-          timeout: flags.timeout ?? DEFAULT_TIMEOUT,
-          retries: flags.retries ?? DEFAULT_RETRIES,
-          signal: ctx.signal,
-        })
-        .finally(() => waiting?.stop());
+      const outcomes = await messenger.sendMessage(destinations, text, sendOptions).finally(() => waiting?.stop());
       for (const o of outcomes) {
         out.result(
           {

@@ -10,6 +10,10 @@ export class RecentPackets {
     this.#capacity = capacity;
   }
 
+  has(packetNo: number, user: string, host: string, address: string): boolean {
+    return this.#seen.has(`${packetNo}\0${user}\0${host}\0${address}`);
+  }
+
   /** Records the tuple; true when it had been seen before. */
   check(packetNo: number, user: string, host: string, address: string): boolean {
     const key = `${packetNo}\0${user}\0${host}\0${address}`;

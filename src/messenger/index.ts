@@ -4,8 +4,10 @@
 
 import { IpmsgError } from '../errors.js';
 import type { Charset } from '../encoding/charset.js';
+import type { Attachment } from '../protocol/attachment.js';
 import {
   IPMSG_CAPUTF8OPT,
+  IPMSG_FILEATTACHOPT,
   IPMSG_READCHECKOPT,
   IPMSG_SECRETOPT,
   IPMSG_SENDCHECKOPT,
@@ -25,6 +27,7 @@ import {
   type Identity,
   type Sender,
   entryPacket,
+  fileRequestPacket,
   infoPacket,
   isBroadcastOrAutoReply,
   queryPacket,
@@ -94,6 +97,9 @@ export interface SendOutcome {
 
 export interface SendOptions extends RetryOptions {
   readonly check: boolean;
+  /** Files offered with the message; `beforeSend` registers them before anyone can ask. */
+  readonly attachments?: readonly Attachment[];
+  readonly beforeSend?: (packetNo: PacketNo) => void;
   readonly seal: boolean;
   /** Wait for the read notice of a sealed message; undefined waits until interrupted. */
   readonly waitRead: boolean;
@@ -108,7 +114,8 @@ export class Messenger {
   readonly #recent = new RecentPackets();
   /** Our own addresses, read when first needed (os.networkInterfaces() costs ~2 ms). */
   #self: Set<string> | undefined;
-  readonly #sender: Sender;
+  #sender: Sender;
+  #onRelease: ((packetNo: PacketNo, from: RemoteAddress) => void) | undefined;
   #handler: MessageHandler | undefined;
   /** Set when the wanted port was taken: answers sent to that port (iptux) never reach us. */
   readonly #fellBackFrom: number | undefined;
@@ -198,6 +205,26 @@ export class Messenger {
     }
   }
 
+  /**
+   * From now on we advertise FILEATTACHOPT (we can serve files), and RELEASEFILES from a
+   * recipient goes to `onRelease`.
+   */
+  serveFiles(onRelease: (packetNo: PacketNo, from: RemoteAddress) => void): void {
+    this.#sender = { ...this.#sender, status: this.#sender.status | IPMSG_FILEATTACHOPT };
+    this.#onRelease = onRelease;
+  }
+
+  /** The TCP request for one offered file or folder, with a fresh packet number (§5.2, §5.3). */
+  fileRequest(kind: 'file' | 'dir', body: string, utf8: boolean): Uint8Array {
+    return encodePacket(fileRequestPacket(this.#sender, this.#next(), kind, body, utf8));
+  }
+
+  /** BR_ENTRY to one peer: iptux serves files only to peers it has heard an entry from (§15). */
+  async announceTo(to: RemoteAddress): Promise<void> {
+    this.#announced = true;
+    await this.#endpoint.send(entryPacket(this.#sender, this.#next(), 'BR_ENTRY'), to, { lossy: true });
+  }
+
   /** BR_ENTRY to the LAN; close() will say BR_EXIT. */
   async announce(): Promise<void> {
     this.#announced = true;
@@ -255,8 +282,10 @@ export class Messenger {
       seal,
       multicast: destinations.length > 1,
       broadcast: false,
+      ...(options.attachments ? { attachments: options.attachments } : {}),
     });
     const bytes = this.#checkedBytes(packet);
+    options.beforeSend?.(packetNo);
     return Promise.all(destinations.map((d) => this.#deliver(d, packetNo, bytes, { ...options, seal })));
   }
 
@@ -429,9 +458,11 @@ export class Messenger {
       case 'SENDABSENCEINFO':
         this.#exchanges.offer(packet, from);
         return;
+      case 'RELEASEFILES':
+        if (packet.ref !== undefined) this.#onRelease?.(packet.ref, from);
+        return;
       case 'NOOPERATION':
       case 'DELMSG':
-      case 'RELEASEFILES':
       case 'OTHER':
         return;
     }
@@ -439,7 +470,9 @@ export class Messenger {
 
   #onMessage(packet: SendMsgPacket, from: RemoteAddress, now: number): void {
     const handler = this.#handler;
-    if (handler && !handler.accepts(packet, from)) {
+    const resent = this.#recent.has(packet.packetNo, packet.user, packet.host, from.address);
+    // A resent message was accepted the first time: it is acknowledged again whatever the handler says now.
+    if (!resent && handler && !handler.accepts(packet, from)) {
       this.#options.onWarning(`ignored a message from ${packet.user}@${packet.host} (${from.address}:${from.port})`);
       return;
     }

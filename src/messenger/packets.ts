@@ -10,6 +10,9 @@ import {
   IPMSG_BR_ENTRY,
   IPMSG_BR_EXIT,
   IPMSG_CAPUTF8OPT,
+  IPMSG_FILEATTACHOPT,
+  IPMSG_GETDIRFILES,
+  IPMSG_GETFILEDATA,
   IPMSG_GETABSENCEINFO,
   IPMSG_GETINFO,
   IPMSG_MULTICASTOPT,
@@ -25,7 +28,17 @@ import {
   IPMSG_UTF8OPT,
   makeCommand,
 } from '../protocol/command.js';
-import type { EntryKind, EntryPacket, InfoPacket, Packet, QueryPacket, ReplyPacket, SendMsgPacket } from '../protocol/packet.js';
+import type { Attachment } from '../protocol/attachment.js';
+import type {
+  EntryKind,
+  EntryPacket,
+  InfoPacket,
+  OtherPacket,
+  Packet,
+  QueryPacket,
+  ReplyPacket,
+  SendMsgPacket,
+} from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 
 export interface Identity {
@@ -84,6 +97,8 @@ export interface MessageFlags {
   /** One of several unicast copies. */
   readonly multicast: boolean;
   readonly broadcast: boolean;
+  /** Files offered with the message (FILEATTACHOPT and the list after the text: §5.1). */
+  readonly attachments?: readonly Attachment[];
 }
 
 export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, flags: MessageFlags): SendMsgPacket {
@@ -95,8 +110,10 @@ export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, 
     flags.multicast ? IPMSG_MULTICASTOPT : 0,
     flags.broadcast ? IPMSG_BROADCASTOPT : 0,
     sender.charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0,
+    flags.attachments?.length ? IPMSG_FILEATTACHOPT : 0,
   );
-  return { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
+  const packet: SendMsgPacket = { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
+  return flags.attachments?.length ? { ...packet, attachments: flags.attachments } : packet;
 }
 
 /** RECVMSG, READMSG, ANSREADMSG: a body that is just a packet number. */
@@ -120,6 +137,19 @@ export function queryPacket(sender: Sender, packetNo: PacketNo, kind: 'GETINFO' 
 export function infoPacket(sender: Sender, packetNo: PacketNo, kind: 'SENDINFO' | 'SENDABSENCEINFO', text: string): InfoPacket {
   const command = makeCommand(kind === 'SENDINFO' ? IPMSG_SENDINFO : IPMSG_SENDABSENCEINFO, utf8(sender));
   return { ...header(sender, packetNo, command, sender.charset), kind, text };
+}
+
+/**
+ * A TCP file request: GETFILEDATA `pkt:fid:offset:` or GETDIRFILES `pkt:fid:` (hex), UTF8OPT when
+ * the offer had it (the official does so), FILEATTACHOPT on GETDIRFILES as iptux sends it.
+ */
+export function fileRequestPacket(sender: Sender, packetNo: PacketNo, kind: 'file' | 'dir', body: string, utf8: boolean): OtherPacket {
+  const command = makeCommand(
+    kind === 'file' ? IPMSG_GETFILEDATA : IPMSG_GETDIRFILES,
+    utf8 ? IPMSG_UTF8OPT : 0,
+    kind === 'dir' ? IPMSG_FILEATTACHOPT : 0,
+  );
+  return { ...header(sender, packetNo, command, 'utf-8'), kind: 'OTHER', body: new TextEncoder().encode(body), sections: [] };
 }
 
 /** Messages never answered with RECVMSG or an auto-reply (§3.3). */

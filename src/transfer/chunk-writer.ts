@@ -1,0 +1,83 @@
+// src/transfer/chunk-writer.ts
+// Writes to a socket through two reused 1 MiB buffers: one fills (headers, small files, chunks of
+// large ones) while the other is on the wire. Constant memory, few syscalls, no copies per file.
+
+import { readSync } from 'node:fs';
+import type { Socket } from 'node:net';
+
+export const CHUNK_SIZE = 1024 * 1024;
+
+export class ChunkWriter {
+  readonly #socket: Socket;
+  readonly #buffers = [Buffer.allocUnsafe(CHUNK_SIZE), Buffer.allocUnsafe(CHUNK_SIZE)];
+  /** Settles when the buffer of the same index may be filled again. */
+  readonly #free: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  #current = 0;
+  #used = 0;
+  #failure: Error | undefined;
+  /** Bytes handed to the socket so far. */
+  written = 0;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  get #buffer(): Buffer {
+    return this.#buffers[this.#current] as Buffer;
+  }
+
+  /** Sends what has been collected; the next bytes go to the other buffer once it is free. */
+  async flush(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#used === 0) return;
+    const index = this.#current;
+    const bytes = this.#buffer.subarray(0, this.#used);
+    this.#free[index] = new Promise<void>((resolve) => {
+      this.#socket.write(bytes, (error) => {
+        if (error) this.#failure ??= error;
+        resolve();
+      });
+    });
+    this.written += this.#used;
+    this.#current = 1 - index;
+    this.#used = 0;
+    await this.#free[this.#current];
+    if (this.#failure) throw this.#failure;
+  }
+
+  async append(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = Math.min(bytes.length - offset, CHUNK_SIZE - this.#used);
+      this.#buffer.set(bytes.subarray(offset, offset + n), this.#used);
+      this.#used += n;
+      offset += n;
+      if (this.#used === CHUNK_SIZE) await this.flush();
+    }
+  }
+
+  /**
+   * Appends `length` bytes of an open file from `position`; returns how many it could read (fewer
+   * when the file shrank). Reads go straight into the send buffers.
+   */
+  async appendFile(fd: number, position: number, length: number, onChunk?: (bytes: number) => void): Promise<number> {
+    let done = 0;
+    while (done < length) {
+      const want = Math.min(length - done, CHUNK_SIZE - this.#used);
+      const n = readSync(fd, this.#buffer, this.#used, want, position + done);
+      if (n === 0) break;
+      this.#used += n;
+      done += n;
+      onChunk?.(n);
+      if (this.#used === CHUNK_SIZE) await this.flush();
+    }
+    return done;
+  }
+
+  /** Flushes and waits until every byte has been handed to the kernel. */
+  async drain(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.#free);
+    if (this.#failure) throw this.#failure;
+  }
+}

@@ -1,0 +1,258 @@
+// src/transfer/file-client.ts
+// Fetching over TCP: one file (GETFILEDATA) into a `.part` file, resumable, or one folder
+// (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3).
+
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, utimesSync, writeSync } from 'node:fs';
+import { type Socket, connect } from 'node:net';
+import { join } from 'node:path';
+import { IpmsgError, isIpmsgError } from '../errors.js';
+import { DirStreamParser } from './dir-stream.js';
+
+const RECEIVE_BUFFER = 1024 * 1024;
+/** Bytes re-requested before the resume point, to see whether the server honoured the offset. */
+export const RESUME_OVERLAP = 64 * 1024;
+
+export interface FetchCommon {
+  readonly address: string;
+  readonly port: number;
+  /** The whole request packet (an IPMsg text packet ending in NUL), sent in one write. */
+  readonly request: (offset: number) => Uint8Array;
+  /** No byte for this long: the transfer is stalled. */
+  readonly stallTimeout: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (bytes: number) => void;
+}
+
+function transferError(message: string, cause?: unknown): IpmsgError {
+  return new IpmsgError('IPMSG_ERR_TRANSFER', message, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Connects, sends the request, and hands every received chunk to `onData` (a view of one reused
+ * buffer, valid only during the call). Resolves when the peer closes or `onData` says 'done'.
+ */
+function receive(options: FetchCommon, offset: number, onData: (bytes: Buffer) => 'more' | 'done'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let socket: Socket | undefined;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      socket?.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = (): void => finish(options.signal?.reason as Error);
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket = connect({
+      host: options.address,
+      port: options.port,
+      noDelay: true,
+      onread: {
+        buffer: Buffer.allocUnsafe(RECEIVE_BUFFER),
+        callback: (n: number, buffer: Uint8Array): boolean => {
+          if (settled) return false;
+          try {
+            if (onData(Buffer.from(buffer.buffer, buffer.byteOffset, n)) === 'done') finish();
+          } catch (error) {
+            finish(error as Error);
+          }
+          return !settled;
+        },
+      },
+    });
+    socket.setTimeout(options.stallTimeout, () => finish(transferError(`the transfer stalled: nothing arrived for ${options.stallTimeout / 1000}s`)));
+    socket.on('connect', () => socket?.write(options.request(offset)));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === 'ECONNREFUSED'
+          ? `${options.address}:${options.port} refused the connection (no file server there, or a firewall)`
+          : `the connection to ${options.address}:${options.port} broke (${error.message})`;
+      finish(transferError(why, error));
+    });
+    socket.on('end', () => finish());
+    socket.on('close', () => finish());
+  });
+}
+
+export interface FetchFileOptions extends FetchCommon {
+  /** The `.part` file: created when absent, continued from its length when `resume`. */
+  readonly partPath: string;
+  readonly resume: boolean;
+  /** The size the offer announced; undefined reads until the server closes. */
+  readonly size: number | undefined;
+}
+
+export interface FetchFileResult {
+  readonly bytes: number;
+  /** The server ignored the offset and sent the file from the start (iptux, the official). */
+  readonly restarted: boolean;
+}
+
+/**
+ * Fetches one file into `partPath`. With `resume`, asks for the bytes after what the file holds,
+ * re-requesting RESUME_OVERLAP bytes before that point: when they differ from ours the server
+ * has restarted from 0, and the file is rewritten from the start instead of appended to.
+ * @throws IpmsgError IPMSG_ERR_TRANSFER (the `.part` file stays), IPMSG_ERR_PROTOCOL (longer than announced)
+ */
+export async function fetchFile(options: FetchFileOptions): Promise<FetchFileResult> {
+  const fd = openPart(options.partPath, options.resume);
+  try {
+    let have = 0;
+    if (options.resume) {
+      have = fstatSync(fd).size;
+      if (options.size !== undefined && have > options.size) {
+        ftruncateSync(fd, 0);
+        have = 0;
+      }
+    }
+    if (options.size !== undefined && have === options.size) return { bytes: have, restarted: false };
+    const overlap = Math.min(have, RESUME_OVERLAP);
+    const ours = Buffer.alloc(overlap);
+    if (overlap > 0) readSync(fd, ours, 0, overlap, have - overlap);
+    const check = Buffer.alloc(overlap);
+    let checked = 0;
+    let position = have - overlap;
+    let restarted = false;
+    const writeAt = (bytes: Buffer): void => {
+      if (options.size !== undefined && position + bytes.length > options.size) {
+        throw new IpmsgError('IPMSG_ERR_PROTOCOL', `the server sent more than the announced ${options.size} bytes`);
+      }
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+      position += bytes.length;
+      options.onProgress?.(position);
+    };
+    await receive(options, have - overlap, (chunk) => {
+      let rest = chunk;
+      if (checked < overlap) {
+        const n = Math.min(overlap - checked, rest.length);
+        rest.copy(check, checked, 0, n);
+        checked += n;
+        rest = rest.subarray(n);
+        if (checked < overlap) return 'more';
+        if (check.equals(ours)) {
+          position = have;
+        } else {
+          restarted = true; // the server ignored the offset: what came is the start of the file
+          ftruncateSync(fd, 0);
+          position = 0;
+          writeAt(check);
+        }
+      }
+      if (rest.length > 0) writeAt(rest);
+      return options.size !== undefined && position >= options.size ? 'done' : 'more';
+    });
+    if (checked < overlap) throw transferError(`the connection closed after ${checked} bytes`);
+    if (options.size !== undefined && position < options.size) {
+      throw transferError(`the transfer broke off at ${position} of ${options.size} bytes`);
+    }
+    return { bytes: position, restarted };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Not 'a+': on Linux O_APPEND makes positional writes append. */
+function openPart(path: string, resume: boolean): number {
+  if (resume) {
+    try {
+      return openSync(path, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return openSync(path, 'wx', 0o644);
+}
+
+export interface FetchFolderOptions extends FetchCommon {
+  /** Created here (it must not exist); everything received goes inside it. */
+  readonly partDir: string;
+  readonly decodeName: (bytes: Uint8Array) => string;
+  /** Most bytes of file content accepted (the announced size, or --max-size). */
+  readonly maxTotalBytes: number | undefined;
+}
+
+export interface FetchFolderResult {
+  readonly files: number;
+  readonly folders: number;
+  readonly bytes: number;
+}
+
+/**
+ * Fetches a folder into `partDir`. Names were checked by the parser (no separators, no '..'),
+ * files are created exclusively (never through an existing name or link), so nothing lands
+ * outside `partDir`. On failure what arrived stays in `partDir`.
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE
+ */
+export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFolderResult> {
+  const parser = new DirStreamParser({
+    decodeName: options.decodeName,
+    ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
+  });
+  const stack: { path: string; mtime: number | undefined }[] = [];
+  let file: { fd: number; path: string; mtime: number | undefined } | undefined;
+  const result = { files: 0, folders: 0, bytes: 0 };
+  const create = <T>(what: string, action: () => T): T => {
+    try {
+      return action();
+    } catch (error) {
+      throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  try {
+    await receive(options, 0, (chunk) => {
+      for (const event of parser.push(chunk)) {
+        const here = stack[stack.length - 1]?.path;
+        switch (event.type) {
+          case 'dir': {
+            const path = here === undefined ? options.partDir : join(here, event.name);
+            create(path, () => mkdirSync(path));
+            stack.push({ path, mtime: event.mtime });
+            result.folders++;
+            break;
+          }
+          case 'file': {
+            if (here === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', 'Invalid folder stream: a file before the folder');
+            const path = join(here, event.name);
+            file = { fd: create(path, () => openSync(path, 'wx', 0o644)), path, mtime: event.mtime };
+            result.files++;
+            break;
+          }
+          case 'data':
+            if (file) for (let done = 0; done < event.bytes.length; ) done += writeSync(file.fd, event.bytes, done);
+            result.bytes += event.bytes.length;
+            options.onProgress?.(result.bytes);
+            break;
+          case 'fileEnd':
+            if (file) {
+              closeSync(file.fd);
+              if (file.mtime !== undefined) utimesSync(file.path, file.mtime, file.mtime);
+              file = undefined;
+            }
+            break;
+          case 'up': {
+            const left = stack.pop();
+            const mtime = event.mtime ?? left?.mtime;
+            if (left && mtime !== undefined) utimesSync(left.path, mtime, mtime);
+            break;
+          }
+          case 'end':
+            return 'done';
+        }
+      }
+      return 'more';
+    });
+    if (!parser.done) {
+      try {
+        parser.finish();
+      } catch (error) {
+        throw isIpmsgError(error, 'IPMSG_ERR_PROTOCOL') ? transferError(`the folder transfer broke off: ${error.message}`) : error;
+      }
+    }
+    return result;
+  } finally {
+    if (file) closeSync(file.fd);
+  }
+}

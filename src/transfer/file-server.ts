@@ -1,0 +1,269 @@
+// src/transfer/file-server.ts
+// The TCP side of an offer: serves GETFILEDATA (from the requested offset) and GETDIRFILES (the
+// hierarchical stream) to the recipients of active offers, and nothing to anyone else (§5.4).
+
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { type Server, type Socket, createServer } from 'node:net';
+import { IpmsgError, isIpmsgError } from '../errors.js';
+import { type Charset, encodeText } from '../encoding/charset.js';
+import { COMMANDS, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js';
+import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
+import { type Packet, decodePacket } from '../protocol/packet.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { encodeDirHeader } from './dir-stream.js';
+import { type OfferedFile, walkFolder } from './local-files.js';
+import { parseFileRequest } from './request.js';
+
+/** Connections that have not sent a valid request by then are closed (the official: 10–20 s). */
+export const DEFAULT_REQUEST_TIMEOUT = 10_000;
+const MAX_REQUEST_BYTES = 1024;
+
+export interface ServedEvent {
+  readonly packetNo: number;
+  readonly fileId: number;
+  readonly address: string;
+}
+
+export interface FileServerOptions {
+  readonly port: number;
+  readonly address?: string;
+  /** Code page for names in folder streams when the request is not flagged UTF-8. */
+  readonly charset: Charset;
+  readonly fallbackCharset: Charset;
+  readonly requestTimeout?: number;
+  /** How many complete downloads of one file each recipient may make (the official: 1). */
+  readonly downloadsPerRecipient?: number;
+  readonly onStart?: (event: ServedEvent & { readonly total: number; readonly offset: number }) => void;
+  readonly onProgress?: (event: ServedEvent & { readonly bytes: number }) => void;
+  readonly onDone?: (event: ServedEvent & { readonly bytes: number }) => void;
+  readonly onFailed?: (event: ServedEvent & { readonly reason: string }) => void;
+  readonly onWarning: (message: string) => void;
+}
+
+interface ActiveOffer {
+  readonly packetNo: number;
+  readonly files: readonly OfferedFile[];
+  readonly recipients: Set<string>;
+  /** Completed downloads per `${address}/${fileId}`. */
+  readonly done: Map<string, number>;
+  readonly busy: Set<string>;
+}
+
+function refused(reason: string): IpmsgError {
+  return new IpmsgError('IPMSG_ERR_PROTOCOL', `refused a file request: ${reason}`);
+}
+
+export class FileServer {
+  readonly #server: Server;
+  readonly #options: FileServerOptions;
+  readonly #offers = new Map<number, ActiveOffer>();
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(server: Server, options: FileServerOptions) {
+    this.#server = server;
+    this.#options = options;
+    server.on('connection', (socket) => this.#accept(socket));
+  }
+
+  /**
+   * Listens on the TCP port with the number of our UDP port (peers connect there: §5.2).
+   * @throws IpmsgError IPMSG_ERR_UNAVAILABLE
+   */
+  static listen(options: FileServerOptions): Promise<FileServer> {
+    return new Promise((resolve, reject) => {
+      const server = createServer({ noDelay: true });
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const where = `${options.address ?? '0.0.0.0'}:${options.port}`;
+        const reason = error.code === 'EADDRINUSE' ? 'the port is in use (another IP Messenger client?)' : error.message;
+        reject(new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot listen on TCP ${where}: ${reason}`, { cause: error }));
+      });
+      server.listen({ port: options.port, ...(options.address ? { host: options.address } : {}), exclusive: true }, () => {
+        server.removeAllListeners('error');
+        server.on('error', (error) => options.onWarning(`file server: ${error.message}`));
+        resolve(new FileServer(server, options));
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.#server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+
+  addOffer(packetNo: number, files: readonly OfferedFile[], recipients: readonly string[]): void {
+    this.#offers.set(packetNo, { packetNo, files, recipients: new Set(recipients), done: new Map(), busy: new Set() });
+  }
+
+  /** RELEASEFILES: that recipient will not fetch (§5.5). */
+  release(packetNo: number, address: string): boolean {
+    const offer = this.#offers.get(packetNo);
+    return offer?.recipients.delete(address) ?? false;
+  }
+
+  /** Whether every remaining recipient fetched every file (or all released the offer). */
+  isComplete(packetNo: number): boolean {
+    const offer = this.#offers.get(packetNo);
+    if (!offer) return true;
+    for (const address of offer.recipients) {
+      for (const file of offer.files) if (!offer.done.has(`${address}/${file.fileId}`)) return false;
+    }
+    return true;
+  }
+
+  /** Files not yet fetched, per recipient address. */
+  pending(packetNo: number): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    const offer = this.#offers.get(packetNo);
+    for (const address of offer?.recipients ?? []) {
+      const missing = offer?.files.filter((f) => !offer.done.has(`${address}/${f.fileId}`)).map((f) => f.fileId) ?? [];
+      if (missing.length > 0) out.set(address, missing);
+    }
+    return out;
+  }
+
+  downloads(packetNo: number): number {
+    let total = 0;
+    for (const count of this.#offers.get(packetNo)?.done.values() ?? []) total += count;
+    return total;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => undefined); // reported where the transfer fails
+    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    let received = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      this.#options.onWarning(`closed a connection from ${address} that sent no valid request in time`);
+      socket.destroy();
+    }, this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf(0);
+      if (end < 0 && received.length <= MAX_REQUEST_BYTES) return;
+      socket.off('data', onData);
+      socket.pause();
+      clearTimeout(timer);
+      if (end < 0) return this.#reject(socket, address, 'request longer than 1 KiB');
+      let packet: Packet;
+      try {
+        packet = decodePacket(received.subarray(0, end + 1), { fallbackCharset: this.#options.fallbackCharset });
+      } catch (error) {
+        return this.#reject(socket, address, (error as Error).message);
+      }
+      void this.#serve(socket, address, packet).catch((error: unknown) => this.#reject(socket, address, (error as Error).message));
+    };
+    socket.on('data', onData);
+    socket.on('close', () => clearTimeout(timer));
+  }
+
+  #reject(socket: Socket, address: string, reason: string): void {
+    this.#options.onWarning(`refused a file request from ${address}: ${reason}`);
+    socket.destroy();
+  }
+
+  async #serve(socket: Socket, address: string, packet: Packet): Promise<void> {
+    const mode = getMode(packet.command);
+    if (packet.kind !== 'OTHER' || (mode !== COMMANDS.IPMSG_GETFILEDATA && mode !== COMMANDS.IPMSG_GETDIRFILES)) {
+      throw refused(`command 0x${mode.toString(16)} is not a file request`);
+    }
+    const request = parseFileRequest(Buffer.from(packet.body).toString('latin1'));
+    if (!request) throw refused('malformed request body');
+    const offer = this.#offers.get(request.packetNo);
+    if (!offer) throw refused(`no offer ${request.packetNo}`);
+    if (!offer.recipients.has(address)) throw refused(`${address} is not a recipient of offer ${request.packetNo}`);
+    const file = request.fileIds.map((id) => offer.files.find((f) => f.fileId === id)).find((f) => f !== undefined);
+    if (!file) throw refused(`offer ${request.packetNo} has no file ${request.fileIds.join(' or ')}`);
+    const wantsDir = mode === COMMANDS.IPMSG_GETDIRFILES;
+    if (wantsDir !== (file.kind === 'dir')) throw refused(`${file.name} is a ${file.kind === 'dir' ? 'folder' : 'file'}`);
+    const key = `${address}/${file.fileId}`;
+    const limit = this.#options.downloadsPerRecipient ?? 1;
+    if (offer.busy.has(key)) throw refused(`${file.name} is already being sent to ${address}`);
+    if ((offer.done.get(key) ?? 0) >= limit) throw refused(`${file.name} was already fetched by ${address}`);
+    offer.busy.add(key);
+    const event = { packetNo: offer.packetNo, fileId: file.fileId, address };
+    const writer = new ChunkWriter(socket);
+    let closedEarly = false;
+    socket.once('close', () => (closedEarly = true));
+    try {
+      const names: Charset = hasOpt(packet.command, IPMSG_UTF8OPT) ? 'utf-8' : this.#options.charset;
+      if (wantsDir) await this.#sendFolder(writer, file, names, event);
+      else await this.#sendFile(writer, file, request.offset, event);
+      await writer.drain();
+      await new Promise<void>((resolve) => socket.end(resolve));
+      if (closedEarly && writer.written === 0) throw new Error('the connection closed');
+      offer.done.set(key, (offer.done.get(key) ?? 0) + 1);
+      this.#options.onDone?.({ ...event, bytes: writer.written });
+    } catch (error) {
+      socket.destroy();
+      const reason = isIpmsgError(error) ? error.message : `the connection broke (${(error as Error).message})`;
+      this.#options.onFailed?.({ ...event, reason });
+    } finally {
+      offer.busy.delete(key);
+    }
+  }
+
+  async #sendFile(writer: ChunkWriter, file: OfferedFile, offset: number, event: ServedEvent): Promise<void> {
+    const fd = openSync(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.min(offset, size);
+      this.#options.onStart?.({ ...event, total: size, offset: start });
+      let sent = 0;
+      await writer.appendFile(fd, start, size - start, (n) => {
+        sent += n;
+        this.#options.onProgress?.({ ...event, bytes: start + sent });
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async #sendFolder(writer: ChunkWriter, file: OfferedFile, names: Charset, event: ServedEvent): Promise<void> {
+    this.#options.onStart?.({ ...event, total: file.size, offset: 0 });
+    const name = (text: string): Uint8Array => encodeText(text, names, true);
+    let bytes = 0;
+    let first = true;
+    for (const entry of walkFolder(file.path, file.name)) {
+      switch (entry.type) {
+        case 'dir':
+          // The top folder goes by its offered name; the receiver may pick its own (§5.3).
+          await writer.append(encodeDirHeader({ name: name(first ? file.name : entry.name), size: 0, attr: IPMSG_FILE_DIR, mtime: entry.mtime, ctime: entry.mtime }));
+          first = false;
+          break;
+        case 'up':
+          await writer.append(encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: entry.mtime, ctime: entry.mtime }));
+          break;
+        case 'file': {
+          let fd: number;
+          try {
+            fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+          } catch (error) {
+            this.#options.onWarning(`sent ${entry.path} as empty: ${(error as Error).message}`);
+            await writer.append(encodeDirHeader({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime }));
+            break;
+          }
+          try {
+            await writer.append(encodeDirHeader({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime }));
+            const n = await writer.appendFile(fd, 0, entry.size);
+            // The header promised entry.size bytes: a file that shrank meanwhile is padded.
+            if (n < entry.size) await writer.append(new Uint8Array(entry.size - n));
+            bytes += entry.size;
+            this.#options.onProgress?.({ ...event, bytes });
+          } finally {
+            closeSync(fd);
+          }
+          break;
+        }
+        case 'skipped':
+          this.#options.onWarning(`did not send ${entry.path}: ${entry.reason}`);
+          break;
+      }
+    }
+  }
+}
