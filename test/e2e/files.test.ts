@@ -1,0 +1,186 @@
+// test/e2e/files.test.ts
+// File transfer between real processes of the CLI on 127.0.0.1: send --file ↔ recv --save,
+// name conflicts, get-file --resume against our server and against one that ignores the offset.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+
+const sandbox = makeSandbox();
+const env = sandbox.env;
+const root = mkdtempSync(join(tmpdir(), 'ipmsg-files-'));
+after(() => {
+  sandbox.cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const OLD = 1_600_000_000; // 2020-09-13, an mtime that cannot be "now"
+
+function local(port: number): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port)];
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A tree with nested, empty and binary content, every mtime set to OLD. */
+function makeTree(dir: string): void {
+  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+  mkdirSync(join(dir, 'empty-folder'));
+  writeFileSync(join(dir, 'a.txt'), 'hello\n');
+  writeFileSync(join(dir, 'empty.txt'), '');
+  writeFileSync(join(dir, 'sub', 'bin.dat'), randomBytes(300_000));
+  writeFileSync(join(dir, 'sub', 'deeper', '中文 名字.txt'), '飞鸽传书');
+  for (const p of ['a.txt', 'empty.txt', 'sub/bin.dat', 'sub/deeper/中文 名字.txt', 'sub/deeper', 'sub', 'empty-folder', '.']) {
+    utimesSync(join(dir, p), OLD, OLD);
+  }
+}
+
+function listTree(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => {
+      const path = join(dir, e.name);
+      const rel = `${prefix}${e.name}`;
+      if (e.isDirectory()) return [`${rel}/ ${statSync(path).mtimeMs / 1000}`, ...listTree(path, `${rel}/`)];
+      return [`${rel} ${statSync(path).mtimeMs / 1000} ${readFileSync(path).toString('base64')}`];
+    });
+}
+
+async function startRecv(save: string, extra: readonly string[] = []) {
+  const port = await freePort();
+  const recv = startCli(['recv', ...local(port), '-v', '--json', '--save', save, '--timeout', '20s', ...extra], env);
+  await recv.waitFor('listening on UDP port');
+  return { port, recv };
+}
+
+describe('send --file → recv --save', () => {
+  test('a file and a nested folder arrive byte-identical with their mtimes', async () => {
+    const src = join(root, 'src1');
+    const dst = join(root, 'dst1');
+    mkdirSync(dst, { recursive: true });
+    makeTree(join(src, 'tree'));
+    writeFileSync(join(src, 'big.bin'), randomBytes(3_000_000));
+    utimesSync(join(src, 'big.bin'), OLD, OLD);
+    const { port, recv } = await startRecv(dst);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'take these', '--file', join(src, 'big.bin'), '--file', join(src, 'tree'), '--json'], env);
+    assert.equal(send.code, 0, send.stderr);
+    const events = jsonLines(send.stdout);
+    assert.equal(events[0]?.['status'], 'delivered');
+    assert.deepEqual(events.filter((e) => e['event'] === 'fetched').map((e) => e['file']).sort(), ['big.bin', 'tree']);
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    const [message] = jsonLines(done.stdout);
+    const saved = message?.['saved'] as Record<string, unknown>[];
+    assert.deepEqual(saved.map((s) => [s['name'], s['status'], s['path']]), [
+      ['big.bin', 'saved', join(dst, 'big.bin')],
+      ['tree', 'saved', join(dst, 'tree')],
+    ]);
+    assert.ok(readFileSync(join(dst, 'big.bin')).equals(readFileSync(join(src, 'big.bin'))));
+    assert.equal(statSync(join(dst, 'big.bin')).mtimeMs / 1000, OLD);
+    assert.deepEqual(listTree(join(dst, 'tree')), listTree(join(src, 'tree')));
+    assert.deepEqual(readdirSync(dst).sort(), ['big.bin', 'tree']); // no .part left behind
+  });
+
+  test('an existing name is never overwritten: the download becomes "name (1).ext"', async () => {
+    const src = join(root, 'src2');
+    const dst = join(root, 'dst2');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dst, { recursive: true });
+    writeFileSync(join(src, 'report.txt'), 'new');
+    writeFileSync(join(dst, 'report.txt'), 'old');
+    const { port, recv } = await startRecv(dst);
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, '--file', join(src, 'report.txt')], env);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal((await recv.done).code, 0);
+    assert.equal(readFileSync(join(dst, 'report.txt'), 'utf8'), 'old');
+    assert.equal(readFileSync(join(dst, 'report (1).txt'), 'utf8'), 'new');
+  });
+
+  test('send --file exits 75 when nobody fetches before --serve-timeout', async () => {
+    const src = join(root, 'src3');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'x.txt'), 'x');
+    const acker = await startAcker();
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${acker.port}`, '--file', join(src, 'x.txt'), '--serve-timeout', '500ms'], env);
+    acker.close();
+    assert.equal(send.code, 75);
+    assert.match(send.stderr, /not fetched within 0\.5s: 127\.0\.0\.1 \(x\.txt\)/);
+  });
+});
+
+/** A UDP peer that acknowledges every SENDMSG and remembers the offers' packet numbers. */
+async function startAcker(): Promise<{ port: number; offers: number[]; close(): void }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const offers: number[] = [];
+  socket.on('message', (msg, from) => {
+    const fields = msg.toString('latin1').split(':');
+    const command = Number(fields[4]);
+    if ((command & 0xff) !== 0x20) return;
+    offers.push(Number(fields[1]));
+    socket.send(Buffer.from(`1:1:acker:ackhost:33:${fields[1]}\0`), from.port, from.address);
+  });
+  return { port: socket.address().port, offers, close: () => socket.close() };
+}
+
+describe('get-file --resume', () => {
+  test('continues a .part file from its length against our server', async () => {
+    const src = join(root, 'src4');
+    const dst = join(root, 'dst4');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dst, { recursive: true });
+    const content = randomBytes(2_500_000);
+    writeFileSync(join(src, 'data.bin'), content);
+    writeFileSync(join(dst, 'data.bin.part'), content.subarray(0, 1_000_000)); // an interrupted earlier attempt
+    const acker = await startAcker();
+    const serverPort = await freePort();
+    const send = startCli(['send', ...local(serverPort), `127.0.0.1:${acker.port}`, '--file', join(src, 'data.bin'), '--serve-timeout', '20s'], env);
+    await send.waitFor('offered 1 item');
+    const packetNo = acker.offers[0];
+    assert.ok(packetNo);
+    const get = await runCli(
+      ['get-file', ...local(await freePort()), `127.0.0.1:${serverPort}`, String(packetNo), '0', '-o', join(dst, 'data.bin'), '--resume', '--size', String(content.length), '--json'],
+      env,
+    );
+    assert.equal(get.code, 0, get.stderr);
+    assert.doesNotMatch(get.stderr, /ignored the resume offset/);
+    assert.ok(readFileSync(join(dst, 'data.bin')).equals(content));
+    assert.equal((await send.done).code, 0);
+    acker.close();
+  });
+
+  test('a server that ignores the offset is detected, and the file is not appended to', async () => {
+    const dst = join(root, 'dst5');
+    mkdirSync(dst, { recursive: true });
+    const content = randomBytes(800_000);
+    writeFileSync(join(dst, 'whole.bin.part'), content.subarray(0, 300_000));
+    const requests: string[] = [];
+    const server = createServer((socket) => {
+      socket.once('data', (request) => {
+        requests.push(request.toString('latin1'));
+        socket.end(content); // the whole file, whatever the offset (as iptux and the official do)
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const get = await runCli(['get-file', ...local(port), `127.0.0.1:${port}`, '1234', '0', '-o', join(dst, 'whole.bin'), '--resume', '--size', String(content.length)], env);
+    server.close();
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stderr, /ignored the resume offset/);
+    assert.ok(readFileSync(join(dst, 'whole.bin')).equals(content));
+    // The request asked for an offset (hex) before the 300,000 bytes already there.
+    assert.match(requests[0] ?? '', /:4d2:0:[0-9a-f]+:\0$/);
+  });
+});
