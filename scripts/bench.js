@@ -5,7 +5,9 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +99,94 @@ async function listBurst(peers) {
   return { ms, listed, status: result.status };
 }
 
+/** Runs `command` under /usr/bin/time; resolves with its wall time (from `start`) and peak RSS. */
+function timed(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], { env, stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'], ...options });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      const kb = Number(stderr.trim().split('\n').pop());
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve({ end: process.hrtime.bigint(), rssMb: kb / 1024 });
+    });
+  });
+}
+
+function waitForPort(port) {
+  return new Promise((resolve) => {
+    const attempt = () => {
+      const s = connectTcp({ port, host: '127.0.0.1' }, () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => setTimeout(attempt, 20));
+    };
+    attempt();
+  });
+}
+
+async function ncCopy(sendShell, receiveShell) {
+  const port = await freePort();
+  const receiver = timed('sh', ['-c', receiveShell(port)]);
+  await new Promise((r) => setTimeout(r, 200));
+  const start = process.hrtime.bigint();
+  await timed('sh', ['-c', sendShell(port)]);
+  const { end } = await receiver;
+  return Number(end - start) / 1e6;
+}
+
+async function ipmsgCopy(path, into) {
+  const recvPort = await freePort();
+  const receiver = spawn('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'recv', '--bind', '127.0.0.1', '--port', String(recvPort), '--save', into, '-q', '-v', '--timeout', '10m'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let recvErr = '';
+  const ready = new Promise((resolve) => receiver.stderr.on('data', (d) => { recvErr += d; if (recvErr.includes('listening')) resolve(); }));
+  const recvDone = new Promise((resolve) => receiver.on('close', (code) => resolve({ code, end: process.hrtime.bigint(), rssMb: Number(recvErr.trim().split('\n').pop()) / 1024 })));
+  await ready;
+  const start = process.hrtime.bigint();
+  const sender = await timed(process.execPath, [bin, 'send', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${recvPort}`, '--file', path, '-q']);
+  const received = await recvDone;
+  if (received.code !== 0) throw new Error(`recv exited ${received.code}: ${recvErr}`);
+  return { ms: Number((received.end > sender.end ? received.end : sender.end) - start) / 1e6, rss: `${sender.rssMb.toFixed(0)} / ${received.rssMb.toFixed(0)} MB` };
+}
+
+async function fileBenches() {
+  const work = mkdtempSync(join(tmpdir(), 'ipmsg-bench-files-'));
+  const out = [];
+  try {
+    // One 1 GiB file of random bytes.
+    const big = join(work, 'big.bin');
+    const fd = openSync(big, 'w');
+    const block = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 1024; i++) writeSync(fd, randomFillSync(block));
+    closeSync(fd);
+    const ncDir = join(work, 'nc-1');
+    mkdirSync(ncDir);
+    const baseMs = await ncCopy((p) => `nc -N 127.0.0.1 ${p} < ${big}`, (p) => `nc -l 127.0.0.1 ${p} > ${join(ncDir, 'big.bin')}`);
+    const into = join(work, 'ipmsg-1');
+    mkdirSync(into);
+    const ours = await ipmsgCopy(big, into);
+    out.push({ what: 'one 1 GiB file, send --file → recv --save', ms: ours.ms, base: 'nc → file', baseMs, target: 1.2, rss: ours.rss });
+    rmSync(big);
+    // 10,000 files of 4 KiB in 20 folders.
+    const tree = join(work, 'tree');
+    for (let d = 0; d < 20; d++) {
+      mkdirSync(join(tree, `d${d}`), { recursive: true });
+      for (let f = 0; f < 500; f++) writeFileSync(join(tree, `d${d}`, `f${f}.dat`), randomFillSync(Buffer.alloc(4096)));
+    }
+    const tarDir = join(work, 'tar-out');
+    mkdirSync(tarDir);
+    const tarMs = await ncCopy((p) => `tar cf - -C ${work} tree | nc -N 127.0.0.1 ${p}`, (p) => `nc -l 127.0.0.1 ${p} | tar xf - -C ${tarDir}`);
+    const into2 = join(work, 'ipmsg-2');
+    mkdirSync(into2);
+    const ours2 = await ipmsgCopy(tree, into2);
+    out.push({ what: '10,000 × 4 KiB files in 20 folders', ms: ours2.ms, base: 'tar → nc → tar', baseMs: tarMs, target: 2.0, rss: ours2.rss });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return out;
+}
+
 const rows = [];
 const node0 = ['-e', '0'];
 
@@ -118,6 +208,7 @@ try {
 }
 
 const burst = await listBurst(1000);
+const transfers = process.env.BENCH_SKIP_FILES ? [] : await fileBenches();
 
 console.log(`ipmsg bench: medians of ${RUNS} interleaved runs, Node ${process.version}\n`);
 console.log('| what | ms | baseline | ms | ratio | target |');
@@ -127,4 +218,12 @@ for (const [what, ms, base, baseMs, target] of rows) {
   console.log(`| ${what} | ${ms.toFixed(1)} | ${base} | ${baseMs.toFixed(1)} | ${ratio.toFixed(2)}× | ≤ ${target}× ${ratio <= target ? '✔' : '✘'} |`);
 }
 console.log(`\nlist with 1000 simulated peers answering at once: ${burst.listed} of 1000 listed in ${burst.ms.toFixed(0)} ms (exit ${burst.status})`);
+if (transfers.length > 0) {
+  console.log('\n| transfer over loopback | ipmsg ms | baseline | baseline ms | ratio | target | peak RSS send / recv |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const t of transfers) {
+    const ratio = t.ms / t.baseMs;
+    console.log(`| ${t.what} | ${t.ms.toFixed(0)} | ${t.base} | ${t.baseMs.toFixed(0)} | ${ratio.toFixed(2)}× | ≤ ${t.target}× ${ratio <= t.target ? '✔' : '✘'} | ${t.rss} |`);
+  }
+}
 rmSync(home, { recursive: true, force: true });
