@@ -234,7 +234,9 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
             break;
           case 'up': {
             const left = stack.pop();
-            const mtime = event.mtime ?? left?.mtime;
+            // The folder's own header first: iptux's RETPARENT carries the times of the last entry
+            // it stat'ed (§5.3), not the folder's; the official sends the folder's time in both.
+            const mtime = left?.mtime ?? event.mtime;
             if (left && mtime !== undefined) utimesSync(left.path, mtime, mtime);
             break;
           }
