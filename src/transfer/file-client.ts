@@ -2,7 +2,7 @@
 // Fetching over TCP: one file (GETFILEDATA) into a `.part` file, resumable, or one folder
 // (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3).
 
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, writeSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { IpmsgError, isIpmsgError } from '../errors.js';
@@ -227,8 +227,8 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
             break;
           case 'fileEnd':
             if (file) {
+              if (file.mtime !== undefined) futimesSync(file.fd, file.mtime, file.mtime);
               closeSync(file.fd);
-              if (file.mtime !== undefined) utimesSync(file.path, file.mtime, file.mtime);
               file = undefined;
             }
             break;

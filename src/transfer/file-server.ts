@@ -229,7 +229,8 @@ export class FileServer {
     const name = (text: string): Uint8Array => encodeText(text, names, true);
     let bytes = 0;
     let first = true;
-    for (const entry of walkFolder(file.path, file.name)) {
+    // Files are stat'ed through their open descriptor: one path lookup per file, not two.
+    for (const entry of walkFolder(file.path, file.name, false)) {
       switch (entry.type) {
         case 'dir':
           // The top folder goes by its offered name; the receiver may pick its own (§5.3).
@@ -245,15 +246,17 @@ export class FileServer {
             fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
           } catch (error) {
             this.#options.onWarning(`sent ${entry.path} as empty: ${(error as Error).message}`);
-            await writer.append(encodeDirHeader({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime }));
+            await writer.append(encodeDirHeader({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR }));
             break;
           }
           try {
-            await writer.append(encodeDirHeader({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime }));
-            const n = await writer.appendFile(fd, 0, entry.size);
-            // The header promised entry.size bytes: a file that shrank meanwhile is padded.
-            if (n < entry.size) await writer.append(new Uint8Array(entry.size - n));
-            bytes += entry.size;
+            const stat = fstatSync(fd);
+            const mtime = Math.floor(stat.mtimeMs / 1000);
+            await writer.append(encodeDirHeader({ name: name(entry.name), size: stat.size, attr: IPMSG_FILE_REGULAR, mtime, ctime: mtime }));
+            const n = await writer.appendFile(fd, 0, stat.size);
+            // The header promised stat.size bytes: a file that shrank meanwhile is padded.
+            if (n < stat.size) await writer.append(new Uint8Array(stat.size - n));
+            bytes += stat.size;
             this.#options.onProgress?.({ ...event, bytes });
           } finally {
             closeSync(fd);

@@ -55,6 +55,7 @@ export function toAttachment(file: OfferedFile): Attachment {
 }
 
 export type WalkEntry =
+  /** size and mtime are NaN when the walk was asked not to stat files. */
   | { readonly type: 'file'; readonly name: string; readonly path: string; readonly size: number; readonly mtime: number }
   | { readonly type: 'dir'; readonly name: string; readonly mtime: number }
   | { readonly type: 'up'; readonly mtime: number }
@@ -68,16 +69,16 @@ function sortedEntries(dir: string): Dirent[] {
  * The folder as the dir stream sends it: the folder itself, its files and sub-folders (each closed
  * by 'up'), then 'up' for the folder. Symbolic links and special files are skipped, never followed.
  */
-export function* walkFolder(path: string, name: string): Generator<WalkEntry> {
+export function* walkFolder(path: string, name: string, statFiles = true): Generator<WalkEntry> {
   const top = lstatSync(path);
   yield { type: 'dir', name, mtime: seconds(top.mtimeMs) };
   for (const entry of sortedEntries(path)) {
     const child = join(path, entry.name);
     if (entry.isDirectory()) {
-      yield* walkFolder(child, entry.name);
+      yield* walkFolder(child, entry.name, statFiles);
     } else if (entry.isFile()) {
-      const stat = lstatSync(child);
-      yield { type: 'file', name: entry.name, path: child, size: stat.size, mtime: seconds(stat.mtimeMs) };
+      const stat = statFiles ? lstatSync(child) : undefined;
+      yield { type: 'file', name: entry.name, path: child, size: stat?.size ?? Number.NaN, mtime: stat ? seconds(stat.mtimeMs) : Number.NaN };
     } else {
       yield { type: 'skipped', path: child, reason: entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' };
     }
