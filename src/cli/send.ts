@@ -1,6 +1,9 @@
 // src/cli/send.ts
 // ipmsg send: one message to one or more peers, confirmed by RECVMSG with retries.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { SendOutcome } from '../messenger/index.js';
@@ -11,16 +14,26 @@ import { readMessage } from './input.js';
 import { addCommonOptions, addRetryOptions, addResolveOptions, parseDuration } from './options.js';
 import { DEFAULT_SERVE_TIMEOUT, serveOffer } from './files.js';
 import { withSession } from './session.js';
-import { prepareOffer } from '../transfer/local-files.js';
+import { type OfferedFile, prepareOffer } from '../transfer/local-files.js';
 import { startSpinner } from './spinner.js';
 
 export const DEFAULT_TIMEOUT = 5000;
+/** The name a long message is attached under (send --as-file). */
+export const ATTACHED_TEXT_NAME = 'message.txt';
+
+/** What the datagram says when the text itself is attached: its first line, shortened. */
+export function summary(text: string): string {
+  const first = text.split('\n', 1)[0] ?? '';
+  const short = first.length > 200 ? `${first.slice(0, 200)}…` : first;
+  return `${short}\n(the whole message is attached as ${ATTACHED_TEXT_NAME}, ${Buffer.byteLength(text)} bytes)`;
+}
 export const DEFAULT_RETRIES = 4;
 export const DEFAULT_RESOLVE_WAIT = 4500;
 
 interface SendFlags {
   to?: string[];
   file?: string[];
+  asFile?: boolean;
   serveTimeout?: number;
   all?: boolean;
   check: boolean;
@@ -64,6 +77,7 @@ export function makeSendCommand(ctx: Context): Command {
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
     )
+    .addOption(new Option('--as-file', 'send the text as an attached message.txt (done anyway when it does not fit one datagram)'))
     .addOption(
       new Option('--serve-timeout <duration>', `with --file: stop serving after this long (default ${DEFAULT_SERVE_TIMEOUT / 60_000}m)`).argParser(parseDuration),
     );
@@ -75,14 +89,14 @@ export function makeSendCommand(ctx: Context): Command {
     const messageWords = flags.to || flags.all ? [...(target === undefined ? [] : [target]), ...words] : words;
     const targets = flags.to || flags.all ? named : splitTargets(target === undefined ? [] : [target]);
     if (!flags.all && targets.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target: name one, use --to, or --all');
-    const files = flags.file ? prepareOffer(flags.file) : undefined;
-    if (files && flags.all) throw new IpmsgError('IPMSG_ERR_USAGE', '--file cannot be broadcast with --all');
+    if ((flags.file || flags.asFile) && flags.all) throw new IpmsgError('IPMSG_ERR_USAGE', '--file and --as-file cannot be broadcast with --all');
+    const offered = flags.file ? prepareOffer(flags.file) : undefined;
     // With files the message may be empty (iptux sends offers with an empty text); '-' reads stdin.
-    const text = files && messageWords.length === 0 ? '' : await readMessage(ctx, messageWords);
+    const message = offered && messageWords.length === 0 ? '' : await readMessage(ctx, messageWords);
     await withSession(ctx, cmd, async (session) => {
       const { messenger, settings, out } = session;
       if (flags.all) {
-        await messenger.broadcastMessage(text);
+        await messenger.broadcastMessage(message);
         out.result({ target: 'all', broadcast: messenger.broadcastTargets(), status: 'sent' }, 'broadcast sent (unconfirmed)');
         return;
       }
@@ -103,16 +117,31 @@ export function makeSendCommand(ctx: Context): Command {
         retries: flags.retries ?? DEFAULT_RETRIES,
         signal: ctx.signal,
       };
-      if (files) {
-        await serveOffer(session, destinations, text, files, {
+      const serve = (text: string, files: OfferedFile[]): Promise<unknown> =>
+        serveOffer(session, destinations, text, files, {
           send: sendOptions,
           serveTimeout: flags.serveTimeout ?? DEFAULT_SERVE_TIMEOUT,
           downloadsPerRecipient: 1,
         });
+      if (flags.asFile || !messenger.messageFits(message)) {
+        if (!flags.asFile) {
+          out.notice(`the message does not fit one datagram (${Buffer.byteLength(message)} bytes): it goes as an attached ${ATTACHED_TEXT_NAME}`);
+        }
+        const folder = mkdtempSync(join(tmpdir(), 'ipmsg-text-'));
+        try {
+          writeFileSync(join(folder, ATTACHED_TEXT_NAME), message);
+          await serve(summary(message), prepareOffer([...(flags.file ?? []), join(folder, ATTACHED_TEXT_NAME)]));
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+        return;
+      }
+      if (offered) {
+        await serve(message, offered);
         return;
       }
       const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;
-      const outcomes = await messenger.sendMessage(destinations, text, sendOptions).finally(() => waiting?.stop());
+      const outcomes = await messenger.sendMessage(destinations, message, sendOptions).finally(() => waiting?.stop());
       for (const o of outcomes) {
         out.result(
           {

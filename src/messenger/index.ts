@@ -289,6 +289,13 @@ export class Messenger {
     return Promise.all(destinations.map((d) => this.#deliver(d, packetNo, bytes, { ...options, seal })));
   }
 
+  /** Whether `text` fits one safe datagram as a message (iptux drops datagrams of 8 KiB or more). */
+  messageFits(text: string): boolean {
+    const packet = sendMsgPacket(this.#sender, 0 as PacketNo, text, { check: true, seal: true, multicast: true, broadcast: false });
+    // Room for a packet number of up to 16 digits, however this one was printed.
+    return encodePacket(packet, { lossy: true }).length + 16 <= MAX_SAFE_DATAGRAM;
+  }
+
   #checkedBytes(packet: SendMsgPacket): Uint8Array {
     const bytes = encodePacket(packet, { lossy: this.#options.lossy });
     if (bytes.length > MAX_SAFE_DATAGRAM) {

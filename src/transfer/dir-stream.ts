@@ -419,6 +419,8 @@ export class DirStreamParser {
     if (type !== IPMSG_FILE_REGULAR && type !== IPMSG_FILE_DIR && type !== IPMSG_FILE_RETPARENT) {
       throw invalid(`unsupported entry type ${type}${TYPE_NAMES[type] === undefined ? '' : ` (${TYPE_NAMES[type]})`}`);
     }
+    // Only a first entry can find depth 0: after the top folder's RETPARENT the stream is over.
+    if (type === IPMSG_FILE_RETPARENT && this.#depth === 0) throw invalid('RETPARENT at the top level (unbalanced)');
     if (this.#entries === 0) {
       if (this.#expectFile && type !== IPMSG_FILE_REGULAR) throw invalid('the stream must hold one regular file');
       if (!this.#expectFile && type !== IPMSG_FILE_DIR) throw invalid('the stream must start with a directory');
@@ -426,7 +428,6 @@ export class DirStreamParser {
     this.#entries++;
 
     if (type === IPMSG_FILE_RETPARENT) {
-      if (this.#depth === 0) throw invalid('RETPARENT at the top level (unbalanced)');
       if (!(nameEnd - nameStart === 1 && h[nameStart] === DOT)) this.#name(h, nameStart, nameEnd);
       this.#depth--;
       events.push(mtime === undefined ? { type: 'up' } : { type: 'up', mtime });

@@ -177,16 +177,23 @@ describe('exit statuses', () => {
     }
   });
 
-  test('a message too long for one datagram is refused with 65 and nothing is sent', async () => {
-    const listener = createSocket('udp4');
-    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
-    let received = 0;
-    listener.on('message', () => received++);
-    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${listener.address().port}`, 'x'.repeat(9000)], env);
-    listener.close();
-    assert.equal(send.code, 65);
-    assert.match(send.stderr, /^ipmsg: Message too long/);
-    assert.equal(received, 0);
+  test('a message too long for one datagram goes as an attached message.txt', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dst = mkdtempSync(join(tmpdir(), 'ipmsg-long-'));
+    try {
+      const long = `first line\n${'x'.repeat(9000)}\n終わり`;
+      const { port, recv } = await startRecv(['--timeout', '10s', '--save', dst]);
+      const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, long], env);
+      assert.equal(send.code, 0, send.stderr);
+      assert.match(send.stderr, /does not fit one datagram \(\d+ bytes\): it goes as an attached message\.txt/);
+      const [message] = jsonLines((await recv.done).stdout);
+      assert.match(String(message?.['text']), /^first line\n\(the whole message is attached as message\.txt, 9021 bytes\)$/);
+      assert.equal(readFileSync(join(dst, 'message.txt'), 'utf8'), long);
+    } finally {
+      rmSync(dst, { recursive: true, force: true });
+    }
   });
 
   test('text the code page cannot hold is refused (65) unless --lossy', async () => {
