@@ -10,7 +10,7 @@ import { COMMANDS, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
 import { type Packet, decodePacket } from '../protocol/packet.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { encodeDirHeader } from './dir-stream.js';
+import { encodeDirHeader, entryNameProblem } from './dir-stream.js';
 import { type OfferedFile, walkFolder } from './local-files.js';
 import { parseFileRequest } from './request.js';
 
@@ -230,7 +230,7 @@ export class FileServer {
     let bytes = 0;
     let first = true;
     // Files are stat'ed through their open descriptor: one path lookup per file, not two.
-    for (const entry of walkFolder(file.path, file.name, false)) {
+    for (const entry of walkFolder(file.path, file.name, false, entryNameProblem)) {
       switch (entry.type) {
         case 'dir':
           // The top folder goes by its offered name; the receiver may pick its own (§5.3).

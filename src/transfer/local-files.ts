@@ -69,13 +69,21 @@ function sortedEntries(dir: string): Dirent[] {
  * The folder as the dir stream sends it: the folder itself, its files and sub-folders (each closed
  * by 'up'), then 'up' for the folder. Symbolic links and special files are skipped, never followed.
  */
-export function* walkFolder(path: string, name: string, statFiles = true): Generator<WalkEntry> {
+export function* walkFolder(
+  path: string,
+  name: string,
+  statFiles = true,
+  nameProblem: (name: string) => string | undefined = () => undefined,
+): Generator<WalkEntry> {
   const top = lstatSync(path);
   yield { type: 'dir', name, mtime: seconds(top.mtimeMs) };
   for (const entry of sortedEntries(path)) {
     const child = join(path, entry.name);
-    if (entry.isDirectory()) {
-      yield* walkFolder(child, entry.name, statFiles);
+    const problem = nameProblem(entry.name);
+    if (problem !== undefined) {
+      yield { type: 'skipped', path: child, reason: `its name cannot be sent (${problem})` };
+    } else if (entry.isDirectory()) {
+      yield* walkFolder(child, entry.name, statFiles, nameProblem);
     } else if (entry.isFile()) {
       const stat = statFiles ? lstatSync(child) : undefined;
       yield { type: 'file', name: entry.name, path: child, size: stat?.size ?? Number.NaN, mtime: stat ? seconds(stat.mtimeMs) : Number.NaN };
