@@ -108,7 +108,9 @@ export async function fetchFile(options: FetchFileOptions): Promise<FetchFileRes
         have = 0;
       }
     }
-    if (options.size !== undefined && have === options.size) return { bytes: have, restarted: false };
+    // A .part that is already whole needs no connection; an empty file still asks, so that the
+    // sender knows it was fetched.
+    if (have > 0 && have === options.size) return { bytes: have, restarted: false };
     const overlap = Math.min(have, RESUME_OVERLAP);
     const ours = Buffer.alloc(overlap);
     if (overlap > 0) readSync(fd, ours, 0, overlap, have - overlap);

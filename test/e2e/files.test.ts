@@ -184,3 +184,36 @@ describe('get-file --resume', () => {
     assert.match(requests[0] ?? '', /:4d2:0:[0-9a-f]+:\0$/);
   });
 });
+
+describe('serve-dir', () => {
+  test('offers a folder and serves it until fetched; --each offers its entries', async () => {
+    const src = join(root, 'src6');
+    makeTree(join(src, 'shared'));
+    for (const each of [false, true]) {
+      const dst = join(root, each ? 'dst6-each' : 'dst6');
+      mkdirSync(dst, { recursive: true });
+      const { port, recv } = await startRecv(dst);
+      const serve = await runCli(
+        ['serve-dir', ...local(await freePort()), join(src, 'shared'), 'the shared folder', '--to', `127.0.0.1:${port}`, '--timeout', '15s', ...(each ? ['--each'] : []), '--json'],
+        env,
+      );
+      assert.equal(serve.code, 0, serve.stderr);
+      const done = await recv.done;
+      assert.equal(done.code, 0, done.stderr);
+      const [message] = jsonLines(done.stdout);
+      assert.equal(message?.['text'], 'the shared folder');
+      if (each) {
+        assert.deepEqual(readdirSync(dst).sort(), ['a.txt', 'empty-folder', 'empty.txt', 'sub']);
+        assert.deepEqual(listTree(join(dst, 'sub')), listTree(join(src, 'shared', 'sub')));
+      } else {
+        assert.deepEqual(listTree(join(dst, 'shared')), listTree(join(src, 'shared')));
+      }
+    }
+  });
+
+  test('a folder that does not exist is 66', async () => {
+    const serve = await runCli(['serve-dir', ...local(await freePort()), join(root, 'nope'), '--to', '127.0.0.1:9'], env);
+    assert.equal(serve.code, 66);
+    assert.match(serve.stderr, /no such file or folder/);
+  });
+});
