@@ -17,6 +17,7 @@ import { parseFileRequest } from './request.js';
 /** Connections that have not sent a valid request by then are closed (the official: 10–20 s). */
 export const DEFAULT_REQUEST_TIMEOUT = 10_000;
 const MAX_REQUEST_BYTES = 1024;
+const PROGRESS_STEP = 1024 * 1024;
 
 export interface ServedEvent {
   readonly packetNo: number;
@@ -228,6 +229,7 @@ export class FileServer {
     this.#options.onStart?.({ ...event, total: file.size, offset: 0 });
     const name = (text: string): Uint8Array => encodeText(text, names, true);
     let bytes = 0;
+    let reported = 0;
     let first = true;
     // Files are stat'ed through their open descriptor: one path lookup per file, not two.
     for (const entry of walkFolder(file.path, file.name, false, entryNameProblem)) {
@@ -257,7 +259,11 @@ export class FileServer {
             // The header promised stat.size bytes: a file that shrank meanwhile is padded.
             if (n < stat.size) await writer.append(new Uint8Array(stat.size - n));
             bytes += stat.size;
-            this.#options.onProgress?.({ ...event, bytes });
+            // Reported per MiB, not per file: a folder of 10,000 small files would pay for each.
+            if (bytes - reported >= PROGRESS_STEP) {
+              reported = bytes;
+              this.#options.onProgress?.({ ...event, bytes });
+            }
           } finally {
             closeSync(fd);
           }

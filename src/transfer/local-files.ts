@@ -94,8 +94,13 @@ export function* walkFolder(
   yield { type: 'up', mtime: seconds(top.mtimeMs) };
 }
 
+/** The bytes of the regular files below `path`, links not followed (the same files walkFolder sends). */
 export function folderSize(path: string): number {
   let total = 0;
-  for (const entry of walkFolder(path, basename(path))) if (entry.type === 'file') total += entry.size;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) total += folderSize(child);
+    else if (entry.isFile()) total += lstatSync(child).size;
+  }
   return total;
 }
