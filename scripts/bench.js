@@ -150,8 +150,18 @@ async function ipmsgCopy(path, into) {
   return { ms: Number((received.end > sender.end ? received.end : sender.end) - start) / 1e6, rss: `${sender.rssMb.toFixed(0)} / ${received.rssMb.toFixed(0)} MB` };
 }
 
+/** Received copies go to a tmpfs when there is one: the disk's writeback timing would otherwise decide the ratios. */
+function outputRoot() {
+  try {
+    return mkdtempSync(join('/dev/shm', 'ipmsg-bench-'));
+  } catch {
+    return mkdtempSync(join(tmpdir(), 'ipmsg-bench-out-'));
+  }
+}
+
 async function fileBenches() {
   const work = mkdtempSync(join(tmpdir(), 'ipmsg-bench-files-'));
+  const outputs = outputRoot();
   const out = [];
   try {
     // One 1 GiB file of random bytes.
@@ -160,29 +170,32 @@ async function fileBenches() {
     const block = Buffer.alloc(1 << 20);
     for (let i = 0; i < 1024; i++) writeSync(fd, randomFillSync(block));
     closeSync(fd);
-    const ncDir = join(work, 'nc-1');
+    const ncDir = join(outputs, 'nc-1');
     mkdirSync(ncDir);
     const baseMs = await ncCopy((p) => `nc -N 127.0.0.1 ${p} < ${big}`, (p) => `nc -l 127.0.0.1 ${p} > ${join(ncDir, 'big.bin')}`);
-    const into = join(work, 'ipmsg-1');
+    const into = join(outputs, 'ipmsg-1');
     mkdirSync(into);
     const ours = await ipmsgCopy(big, into);
     out.push({ what: 'one 1 GiB file, send --file → recv --save', ms: ours.ms, base: 'nc → file', baseMs, target: 1.2, rss: ours.rss });
     rmSync(big);
+    rmSync(outputs, { recursive: true, force: true });
+    mkdirSync(outputs);
     // 10,000 files of 4 KiB in 20 folders.
     const tree = join(work, 'tree');
     for (let d = 0; d < 20; d++) {
       mkdirSync(join(tree, `d${d}`), { recursive: true });
       for (let f = 0; f < 500; f++) writeFileSync(join(tree, `d${d}`, `f${f}.dat`), randomFillSync(Buffer.alloc(4096)));
     }
-    const tarDir = join(work, 'tar-out');
+    const tarDir = join(outputs, 'tar-out');
     mkdirSync(tarDir);
     const tarMs = await ncCopy((p) => `tar cf - -C ${work} tree | nc -N 127.0.0.1 ${p}`, (p) => `nc -l 127.0.0.1 ${p} | tar xf - -C ${tarDir}`);
-    const into2 = join(work, 'ipmsg-2');
+    const into2 = join(outputs, 'ipmsg-2');
     mkdirSync(into2);
     const ours2 = await ipmsgCopy(tree, into2);
     out.push({ what: '10,000 × 4 KiB files in 20 folders', ms: ours2.ms, base: 'tar → nc → tar', baseMs: tarMs, target: 2.0, rss: ours2.rss });
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(outputs, { recursive: true, force: true });
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // Fetching over TCP: one file (GETFILEDATA) into a `.part` file, resumable, or one folder
 // (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3).
 
-import { closeSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { IpmsgError, isIpmsgError } from '../errors.js';
@@ -27,11 +27,23 @@ function transferError(message: string, cause?: unknown): IpmsgError {
   return new IpmsgError('IPMSG_ERR_TRANSFER', message, cause === undefined ? undefined : { cause });
 }
 
+interface ReceiveHandler {
+  /**
+   * One read: `bytes` is a view of `owner`. Unless a `buffer` provider is given, `owner` is reused
+   * for the next read, so the bytes are valid only during the call. 'pause' stops reading until
+   * the function passed to `onResume` is called.
+   */
+  data(bytes: Buffer, owner: Uint8Array): 'more' | 'done' | 'pause';
+  /** Supplies the buffer of each read (the handler then owns it until it hands it back). */
+  buffer?: () => Uint8Array;
+  onResume?: (resume: () => void) => void;
+}
+
 /**
- * Connects, sends the request, and hands every received chunk to `onData` (a view of one reused
- * buffer, valid only during the call). Resolves when the peer closes or `onData` says 'done'.
+ * Connects, sends the request, and hands every received chunk to the handler. Resolves when the
+ * peer closes or the handler says 'done'.
  */
-function receive(options: FetchCommon, offset: number, onData: (bytes: Buffer) => 'more' | 'done'): Promise<void> {
+function receive(options: FetchCommon, offset: number, handler: ReceiveHandler): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let socket: Socket | undefined;
@@ -51,17 +63,22 @@ function receive(options: FetchCommon, offset: number, onData: (bytes: Buffer) =
       port: options.port,
       noDelay: true,
       onread: {
-        buffer: Buffer.allocUnsafe(RECEIVE_BUFFER),
+        buffer: handler.buffer ?? Buffer.allocUnsafe(RECEIVE_BUFFER),
         callback: (n: number, buffer: Uint8Array): boolean => {
           if (settled) return false;
+          let next: 'more' | 'done' | 'pause' = 'more';
           try {
-            if (onData(Buffer.from(buffer.buffer, buffer.byteOffset, n)) === 'done') finish();
+            next = handler.data(Buffer.from(buffer.buffer, buffer.byteOffset, n), buffer);
+            if (next === 'done') finish();
           } catch (error) {
             finish(error as Error);
           }
-          return !settled;
+          return !settled && next !== 'pause';
         },
       },
+    });
+    handler.onResume?.(() => {
+      if (!settled) socket?.resume();
     });
     socket.setTimeout(options.stallTimeout, () => finish(transferError(`the transfer stalled: nothing arrived for ${options.stallTimeout / 1000}s`)));
     socket.on('connect', () => socket?.write(options.request(offset)));
@@ -126,26 +143,45 @@ export async function fetchFile(options: FetchFileOptions): Promise<FetchFileRes
       position += bytes.length;
       options.onProgress?.(position);
     };
-    await receive(options, have - overlap, (chunk) => {
-      let rest = chunk;
-      if (checked < overlap) {
-        const n = Math.min(overlap - checked, rest.length);
-        rest.copy(check, checked, 0, n);
-        checked += n;
-        rest = rest.subarray(n);
-        if (checked < overlap) return 'more';
-        if (check.equals(ours)) {
-          position = have;
-        } else {
-          restarted = true; // the server ignored the offset: what came is the start of the file
-          ftruncateSync(fd, 0);
-          position = 0;
-          writeAt(check);
+    const disk = new WriteBehind(fd);
+    await receive(options, have - overlap, {
+      buffer: () => disk.take(),
+      onResume: (resume) => (disk.onFree = resume),
+      data: (chunk, owner) => {
+        let rest = chunk;
+        if (checked < overlap) {
+          const n = Math.min(overlap - checked, rest.length);
+          rest.copy(check, checked, 0, n);
+          checked += n;
+          rest = rest.subarray(n);
+          if (checked < overlap) {
+            disk.give(owner);
+            return 'more';
+          }
+          if (check.equals(ours)) {
+            position = have;
+          } else {
+            restarted = true; // the server ignored the offset: what came is the start of the file
+            ftruncateSync(fd, 0);
+            position = 0;
+            writeAt(check);
+          }
         }
-      }
-      if (rest.length > 0) writeAt(rest);
-      return options.size !== undefined && position >= options.size ? 'done' : 'more';
-    });
+        if (rest.length === 0) {
+          disk.give(owner);
+        } else {
+          if (options.size !== undefined && position + rest.length > options.size) {
+            throw new IpmsgError('IPMSG_ERR_PROTOCOL', `the server sent more than the announced ${options.size} bytes`);
+          }
+          disk.write(rest, owner, position);
+          position += rest.length;
+          options.onProgress?.(position);
+        }
+        if (options.size !== undefined && position >= options.size) return 'done';
+        return disk.full ? 'pause' : 'more';
+      },
+    }).finally(() => disk.drain());
+    await disk.drain();
     if (checked < overlap) throw transferError(`the connection closed after ${checked} bytes`);
     if (options.size !== undefined && position < options.size) {
       throw transferError(`the transfer broke off at ${position} of ${options.size} bytes`);
@@ -153,6 +189,62 @@ export async function fetchFile(options: FetchFileOptions): Promise<FetchFileRes
     return { bytes: position, restarted };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Writes to the disk behind the socket: each read lands in one of a few pooled buffers, which is
+ * written asynchronously (libuv's thread pool) while the next read happens, so receiving and
+ * writing use both cores. Reading pauses while every buffer is still being written.
+ */
+class WriteBehind {
+  static readonly SLOTS = 4;
+  readonly #fd: number;
+  readonly #free: Uint8Array[] = [];
+  #pending = 0;
+  #failure: Error | undefined;
+  #idle: (() => void)[] = [];
+  /** Called when a buffer comes back after `full` said stop. */
+  onFree: (() => void) | undefined;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+    for (let i = 0; i < WriteBehind.SLOTS; i++) this.#free.push(Buffer.allocUnsafe(RECEIVE_BUFFER));
+  }
+
+  get full(): boolean {
+    return this.#free.length === 0;
+  }
+
+  take(): Uint8Array {
+    return this.#free.pop() ?? Buffer.allocUnsafe(RECEIVE_BUFFER);
+  }
+
+  give(owner: Uint8Array): void {
+    const wasFull = this.full;
+    this.#free.push(owner);
+    if (wasFull) this.onFree?.();
+  }
+
+  write(bytes: Buffer, owner: Uint8Array, position: number): void {
+    if (this.#failure) throw this.#failure;
+    this.#pending++;
+    const step = (offset: number): void => {
+      write(this.#fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
+        if (!error && offset + written < bytes.length) return step(offset + written);
+        if (error) this.#failure ??= error;
+        this.#pending--;
+        this.give(owner);
+        if (this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+    };
+    step(0);
+  }
+
+  /** Waits for every write; throws the first write error. */
+  async drain(): Promise<void> {
+    if (this.#pending > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#failure) throw this.#failure;
   }
 }
 
@@ -204,49 +296,51 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
     }
   };
   try {
-    await receive(options, 0, (chunk) => {
-      for (const event of parser.push(chunk)) {
-        const here = stack[stack.length - 1]?.path;
-        switch (event.type) {
-          case 'dir': {
-            const path = here === undefined ? options.partDir : join(here, event.name);
-            create(path, () => mkdirSync(path));
-            stack.push({ path, mtime: event.mtime });
-            result.folders++;
-            break;
-          }
-          case 'file': {
-            if (here === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', 'Invalid folder stream: a file before the folder');
-            const path = join(here, event.name);
-            file = { fd: create(path, () => openSync(path, 'wx', 0o644)), path, mtime: event.mtime };
-            result.files++;
-            break;
-          }
-          case 'data':
-            if (file) for (let done = 0; done < event.bytes.length; ) done += writeSync(file.fd, event.bytes, done);
-            result.bytes += event.bytes.length;
-            options.onProgress?.(result.bytes);
-            break;
-          case 'fileEnd':
-            if (file) {
-              if (file.mtime !== undefined) futimesSync(file.fd, file.mtime, file.mtime);
-              closeSync(file.fd);
-              file = undefined;
+    await receive(options, 0, {
+      data: (chunk) => {
+        for (const event of parser.push(chunk)) {
+          const here = stack[stack.length - 1]?.path;
+          switch (event.type) {
+            case 'dir': {
+              const path = here === undefined ? options.partDir : join(here, event.name);
+              create(path, () => mkdirSync(path));
+              stack.push({ path, mtime: event.mtime });
+              result.folders++;
+              break;
             }
-            break;
-          case 'up': {
-            const left = stack.pop();
-            // The folder's own header first: iptux's RETPARENT carries the times of the last entry
-            // it stat'ed (§5.3), not the folder's; the official sends the folder's time in both.
-            const mtime = left?.mtime ?? event.mtime;
-            if (left && mtime !== undefined) utimesSync(left.path, mtime, mtime);
-            break;
+            case 'file': {
+              if (here === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', 'Invalid folder stream: a file before the folder');
+              const path = join(here, event.name);
+              file = { fd: create(path, () => openSync(path, 'wx', 0o644)), path, mtime: event.mtime };
+              result.files++;
+              break;
+            }
+            case 'data':
+              if (file) for (let done = 0; done < event.bytes.length; ) done += writeSync(file.fd, event.bytes, done);
+              result.bytes += event.bytes.length;
+              options.onProgress?.(result.bytes);
+              break;
+            case 'fileEnd':
+              if (file) {
+                if (file.mtime !== undefined) futimesSync(file.fd, file.mtime, file.mtime);
+                closeSync(file.fd);
+                file = undefined;
+              }
+              break;
+            case 'up': {
+              const left = stack.pop();
+              // The folder's own header first: iptux's RETPARENT carries the times of the last entry
+              // it stat'ed (§5.3), not the folder's; the official sends the folder's time in both.
+              const mtime = left?.mtime ?? event.mtime;
+              if (left && mtime !== undefined) utimesSync(left.path, mtime, mtime);
+              break;
+            }
+            case 'end':
+              return 'done';
           }
-          case 'end':
-            return 'done';
         }
-      }
-      return 'more';
+        return 'more';
+      },
     });
     if (!parser.done) {
       try {
