@@ -154,10 +154,7 @@ export async function fetchFile(options: FetchFileOptions): Promise<FetchFileRes
           rest.copy(check, checked, 0, n);
           checked += n;
           rest = rest.subarray(n);
-          if (checked < overlap) {
-            disk.give(owner);
-            return 'more';
-          }
+          if (checked < overlap) return 'more';
           if (check.equals(ours)) {
             position = have;
           } else {
@@ -167,9 +164,7 @@ export async function fetchFile(options: FetchFileOptions): Promise<FetchFileRes
             writeAt(check);
           }
         }
-        if (rest.length === 0) {
-          disk.give(owner);
-        } else {
+        if (rest.length > 0) {
           if (options.size !== undefined && position + rest.length > options.size) {
             throw new IpmsgError('IPMSG_ERR_PROTOCOL', `the server sent more than the announced ${options.size} bytes`);
           }
@@ -216,11 +211,15 @@ class WriteBehind {
     return this.#free.length === 0;
   }
 
+  /**
+   * The buffer for the next read. It stays free until data in it is written: the socket asks for a
+   * buffer on every read attempt, also those that find nothing to read.
+   */
   take(): Uint8Array {
-    return this.#free.pop() ?? Buffer.allocUnsafe(RECEIVE_BUFFER);
+    return this.#free[this.#free.length - 1] ?? Buffer.allocUnsafe(RECEIVE_BUFFER);
   }
 
-  give(owner: Uint8Array): void {
+  #give(owner: Uint8Array): void {
     const wasFull = this.full;
     this.#free.push(owner);
     if (wasFull) this.onFree?.();
@@ -228,13 +227,15 @@ class WriteBehind {
 
   write(bytes: Buffer, owner: Uint8Array, position: number): void {
     if (this.#failure) throw this.#failure;
+    const slot = this.#free.indexOf(owner);
+    if (slot >= 0) this.#free.splice(slot, 1);
     this.#pending++;
     const step = (offset: number): void => {
       write(this.#fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
         if (!error && offset + written < bytes.length) return step(offset + written);
         if (error) this.#failure ??= error;
         this.#pending--;
-        this.give(owner);
+        if (slot >= 0) this.#give(owner);
         if (this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
       });
     };
