@@ -120,7 +120,7 @@ export async function serveOffer(
       const pending = [...server.pending(packetNo)].map(([address, ids]) => `${address} (${ids.map((id) => names.get(id)).join(', ')})`);
       throw new IpmsgError('IPMSG_ERR_TIMEOUT', `not fetched within ${options.serveTimeout / 1000}s: ${pending.join('; ')}`);
     }
-    if (declined.size > 0 && server.downloads(packetNo) === 0) {
+    if (declined.size > 0) {
       throw new IpmsgError('IPMSG_ERR_DECLINED', `the files were declined by ${[...declined].join(', ')}`);
     }
     if (failed?.error) throw failed.error;
