@@ -120,7 +120,7 @@ describe('send --file → recv --save', () => {
 });
 
 /** A UDP peer that acknowledges every SENDMSG and remembers the offers' packet numbers. */
-async function startAcker(): Promise<{ port: number; offers: number[]; close(): void }> {
+async function startAcker(options: { release?: boolean } = {}): Promise<{ port: number; offers: number[]; close(): void }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const offers: number[] = [];
@@ -130,9 +130,24 @@ async function startAcker(): Promise<{ port: number; offers: number[]; close(): 
     if ((command & 0xff) !== 0x20) return;
     offers.push(Number(fields[1]));
     socket.send(Buffer.from(`1:1:acker:ackhost:33:${fields[1]}\0`), from.port, from.address);
+    // RELEASEFILES (0x61 = 97): "I will not fetch these" (§5.5).
+    if (options.release) socket.send(Buffer.from(`1:2:acker:ackhost:97:${fields[1]}\0`), from.port, from.address);
   });
   return { port: socket.address().port, offers, close: () => socket.close() };
 }
+
+describe('declined offers', () => {
+  test('a recipient that releases the offer (RELEASEFILES) makes send --file exit 77', async () => {
+    const src = join(root, 'src7');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'unwanted.txt'), 'no thanks');
+    const acker = await startAcker({ release: true });
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${acker.port}`, '--file', join(src, 'unwanted.txt'), '--serve-timeout', '10s'], env);
+    acker.close();
+    assert.equal(send.code, 77, send.stderr);
+    assert.match(send.stderr, /the files were declined by 127\.0\.0\.1/);
+  });
+});
 
 describe('get-file --resume', () => {
   test('continues a .part file from its length against our server', async () => {
