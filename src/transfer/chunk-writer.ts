@@ -45,6 +45,30 @@ export class ChunkWriter {
     if (this.#failure) throw this.#failure;
   }
 
+  /**
+   * Copies `bytes` when they fit in the current buffer, without a promise (a folder of 10,000
+   * small files would otherwise pay for 30,000 awaits); false when the caller must await append().
+   */
+  tryAppend(bytes: Uint8Array): boolean {
+    if (this.#failure || bytes.length > CHUNK_SIZE - this.#used) return false;
+    this.#buffer.set(bytes, this.#used);
+    this.#used += bytes.length;
+    return true;
+  }
+
+  /** appendFile() for a file that fits in the current buffer, without a promise; undefined when it does not. */
+  tryAppendFile(fd: number, length: number): number | undefined {
+    if (this.#failure || length > CHUNK_SIZE - this.#used) return undefined;
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, this.#buffer, this.#used, length - done, done);
+      if (n === 0) break;
+      this.#used += n;
+      done += n;
+    }
+    return done;
+  }
+
   async append(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {

@@ -4,7 +4,6 @@
 
 import { closeSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
-import { join } from 'node:path';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import { DirStreamParser } from './dir-stream.js';
 
@@ -303,7 +302,8 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
           const here = stack[stack.length - 1]?.path;
           switch (event.type) {
             case 'dir': {
-              const path = here === undefined ? options.partDir : join(here, event.name);
+              // Names were checked by the parser (no separators, not '..'): plain concatenation is safe.
+              const path = here === undefined ? options.partDir : `${here}/${event.name}`;
               create(path, () => mkdirSync(path));
               stack.push({ path, mtime: event.mtime });
               result.folders++;
@@ -311,7 +311,7 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
             }
             case 'file': {
               if (here === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', 'Invalid folder stream: a file before the folder');
-              const path = join(here, event.name);
+              const path = `${here}/${event.name}`;
               file = { fd: create(path, () => openSync(path, 'wx', 0o644)), path, mtime: event.mtime };
               result.files++;
               break;

@@ -237,9 +237,11 @@ export class FileServer {
           await writer.append(encodeDirHeader({ name: name(first ? file.name : entry.name), size: 0, attr: IPMSG_FILE_DIR, mtime: entry.mtime, ctime: entry.mtime }));
           first = false;
           break;
-        case 'up':
-          await writer.append(encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: entry.mtime, ctime: entry.mtime }));
+        case 'up': {
+          const header = encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: entry.mtime, ctime: entry.mtime });
+          if (!writer.tryAppend(header)) await writer.append(header);
           break;
+        }
         case 'file': {
           let fd: number;
           try {
@@ -252,8 +254,9 @@ export class FileServer {
           try {
             const stat = fstatSync(fd);
             const mtime = Math.floor(stat.mtimeMs / 1000);
-            await writer.append(encodeDirHeader({ name: name(entry.name), size: stat.size, attr: IPMSG_FILE_REGULAR, mtime, ctime: mtime }));
-            const n = await writer.appendFile(fd, 0, stat.size);
+            const header = encodeDirHeader({ name: name(entry.name), size: stat.size, attr: IPMSG_FILE_REGULAR, mtime, ctime: mtime });
+            if (!writer.tryAppend(header)) await writer.append(header);
+            const n = writer.tryAppendFile(fd, stat.size) ?? (await writer.appendFile(fd, 0, stat.size));
             // The header promised stat.size bytes: a file that shrank meanwhile is padded.
             if (n < stat.size) await writer.append(new Uint8Array(stat.size - n));
             bytes += stat.size;

@@ -3,7 +3,7 @@
 // never follows a symbolic link (§5.1, §5.3).
 
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import type { Attachment } from '../protocol/attachment.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR } from '../protocol/file-attr.js';
@@ -78,7 +78,7 @@ export function* walkFolder(
   const top = lstatSync(path);
   yield { type: 'dir', name, mtime: seconds(top.mtimeMs) };
   for (const entry of sortedEntries(path)) {
-    const child = join(path, entry.name);
+    const child = `${path}/${entry.name}`; // a directory entry's name has no separator: no join() needed
     const problem = nameProblem(entry.name);
     if (problem !== undefined) {
       yield { type: 'skipped', path: child, reason: `its name cannot be sent (${problem})` };
@@ -98,7 +98,7 @@ export function* walkFolder(
 export function folderSize(path: string): number {
   let total = 0;
   for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const child = join(path, entry.name);
+    const child = `${path}/${entry.name}`;
     if (entry.isDirectory()) total += folderSize(child);
     else if (entry.isFile()) total += lstatSync(child).size;
   }
