@@ -26,5 +26,5 @@ if (files.length === 0) {
   console.error('no test files found; run `npm test` (it builds them first)');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=300000', ...files], { stdio: 'inherit', cwd: root });
 process.exit(result.status ?? 1);

@@ -45,6 +45,11 @@ export class ChunkWriter {
     if (this.#failure) throw this.#failure;
   }
 
+  /** Bytes that still fit in the current buffer (0 after a failure). */
+  get room(): number {
+    return this.#failure ? 0 : CHUNK_SIZE - this.#used;
+  }
+
   /**
    * Copies `bytes` when they fit in the current buffer, without a promise (a folder of 10,000
    * small files would otherwise pay for 30,000 awaits); false when the caller must await append().

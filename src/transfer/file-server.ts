@@ -10,8 +10,8 @@ import { COMMANDS, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
 import { type Packet, decodePacket } from '../protocol/packet.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { encodeDirHeader, entryNameProblem } from './dir-stream.js';
-import { type OfferedFile, walkFolder } from './local-files.js';
+import { encodeDirHeader } from './dir-stream.js';
+import type { FileNode, FolderNode, OfferedFile } from './local-files.js';
 import { parseFileRequest } from './request.js';
 
 /** Connections that have not sent a valid request by then are closed (the official: 10–20 s). */
@@ -223,57 +223,70 @@ export class FileServer {
     }
   }
 
+  /** The folder as it was listed when offered: files are read now, at their listed size. */
   async #sendFolder(writer: ChunkWriter, file: OfferedFile, names: Charset, event: ServedEvent): Promise<void> {
     this.#options.onStart?.({ ...event, total: file.size, offset: 0 });
+    for (const skipped of file.skipped ?? []) this.#options.onWarning(`did not send ${skipped.path}: ${skipped.reason}`);
+    if (!file.tree) throw new IpmsgError('IPMSG_ERR_INTERNAL', `${file.name} was offered without its listing`);
     const name = (text: string): Uint8Array => encodeText(text, names, true);
+    const put = async (header: Uint8Array): Promise<void> => {
+      if (!writer.tryAppend(header)) await writer.append(header);
+    };
     let bytes = 0;
     let reported = 0;
-    let first = true;
-    // Files are stat'ed through their open descriptor: one path lookup per file, not two.
-    for (const entry of walkFolder(file.path, file.name, false, entryNameProblem)) {
-      switch (entry.type) {
-        case 'dir':
-          // The top folder goes by its offered name; the receiver may pick its own (§5.3).
-          await writer.append(encodeDirHeader({ name: name(first ? file.name : entry.name), size: 0, attr: IPMSG_FILE_DIR, mtime: entry.mtime, ctime: entry.mtime }));
-          first = false;
-          break;
-        case 'up': {
-          const header = encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: entry.mtime, ctime: entry.mtime });
-          if (!writer.tryAppend(header)) await writer.append(header);
-          break;
-        }
-        case 'file': {
-          let fd: number;
-          try {
-            fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-          } catch (error) {
-            this.#options.onWarning(`sent ${entry.path} as empty: ${(error as Error).message}`);
-            await writer.append(encodeDirHeader({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR }));
-            break;
-          }
-          try {
-            const stat = fstatSync(fd);
-            const mtime = Math.floor(stat.mtimeMs / 1000);
-            const header = encodeDirHeader({ name: name(entry.name), size: stat.size, attr: IPMSG_FILE_REGULAR, mtime, ctime: mtime });
-            if (!writer.tryAppend(header)) await writer.append(header);
-            const n = writer.tryAppendFile(fd, stat.size) ?? (await writer.appendFile(fd, 0, stat.size));
-            // The header promised stat.size bytes: a file that shrank meanwhile is padded.
-            if (n < stat.size) await writer.append(new Uint8Array(stat.size - n));
-            bytes += stat.size;
-            // Reported per MiB, not per file: a folder of 10,000 small files would pay for each.
-            if (bytes - reported >= PROGRESS_STEP) {
-              reported = bytes;
-              this.#options.onProgress?.({ ...event, bytes });
-            }
-          } finally {
-            closeSync(fd);
-          }
-          break;
-        }
-        case 'skipped':
-          this.#options.onWarning(`did not send ${entry.path}: ${entry.reason}`);
-          break;
+    const sendFile = async (entry: FileNode): Promise<void> => {
+      let fd: number;
+      try {
+        fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (error) {
+        this.#options.onWarning(`sent ${entry.path} as empty: ${(error as Error).message}`);
+        await put(encodeDirHeader({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR }));
+        return;
       }
-    }
+      try {
+        await put(encodeDirHeader({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime }));
+        const n = writer.tryAppendFile(fd, entry.size) ?? (await writer.appendFile(fd, 0, entry.size));
+        // The header promised the listed size: a file that shrank since is padded (one that grew, cut).
+        if (n < entry.size) await writer.append(new Uint8Array(entry.size - n));
+      } finally {
+        closeSync(fd);
+      }
+      bytes += entry.size;
+      // Reported per MiB, not per file: a folder of 10,000 small files would pay for each.
+      if (bytes - reported >= PROGRESS_STEP) {
+        reported = bytes;
+        this.#options.onProgress?.({ ...event, bytes });
+      }
+    };
+    /** A file that fits in the send buffer, header and all, goes in without a single await. */
+    const sendSmallFile = (entry: FileNode): boolean => {
+      const header = encodeDirHeader({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime });
+      if (header.length + entry.size > writer.room) return false;
+      let fd: number;
+      try {
+        fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch {
+        return false; // sendFile says why
+      }
+      try {
+        writer.tryAppend(header);
+        const n = writer.tryAppendFile(fd, entry.size) ?? 0;
+        if (n < entry.size) writer.tryAppend(new Uint8Array(entry.size - n));
+      } finally {
+        closeSync(fd);
+      }
+      bytes += entry.size;
+      return true;
+    };
+    const sendDir = async (dir: FolderNode, label: string): Promise<void> => {
+      await put(encodeDirHeader({ name: name(label), size: 0, attr: IPMSG_FILE_DIR, mtime: dir.mtime, ctime: dir.mtime }));
+      for (const entry of dir.entries) {
+        if (entry.kind === 'dir') await sendDir(entry, entry.name);
+        else if (!sendSmallFile(entry)) await sendFile(entry);
+      }
+      await put(encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: dir.mtime, ctime: dir.mtime }));
+    };
+    // The top folder goes by its offered name; the receiver may pick its own (§5.3).
+    await sendDir(file.tree, file.name);
   }
 }

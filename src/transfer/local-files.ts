@@ -1,12 +1,35 @@
 // src/transfer/local-files.ts
-// What we offer: files and folders on disk, their ids, sizes and times, and a walk of a folder that
-// never follows a symbolic link (§5.1, §5.3).
+// What we offer: files and folders on disk, their ids, sizes and times. A folder is listed once,
+// when offered, without following symbolic links (§5.1, §5.3): its stream sends exactly what was
+// announced, so the announced total holds, and sending needs no second walk.
 
-import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import type { Attachment } from '../protocol/attachment.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR } from '../protocol/file-attr.js';
+import { entryNameProblem } from './dir-stream.js';
+
+export interface FileNode {
+  readonly kind: 'file';
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  /** Unix seconds. */
+  readonly mtime: number;
+}
+
+export interface FolderNode {
+  readonly kind: 'dir';
+  readonly name: string;
+  readonly mtime: number;
+  readonly entries: readonly (FileNode | FolderNode)[];
+}
+
+export interface Skipped {
+  readonly path: string;
+  readonly reason: string;
+}
 
 export interface OfferedFile {
   /** Decimal in the offer, hex in requests. Ids 0–9 read the same either way. */
@@ -19,12 +42,41 @@ export interface OfferedFile {
   readonly size: number;
   /** Unix seconds. */
   readonly mtime: number;
+  /** A folder's contents as offered. */
+  readonly tree?: FolderNode;
+  /** What the folder holds but cannot be sent: links, devices, names a stream cannot carry. */
+  readonly skipped?: readonly Skipped[];
 }
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
+/** Lists a folder: regular files and sub-folders; links and special files are skipped, never followed. */
+export function snapshotFolder(path: string, name: string, skipped: Skipped[]): { node: FolderNode; bytes: number } {
+  const entries: (FileNode | FolderNode)[] = [];
+  let bytes = 0;
+  const listing = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of listing) {
+    const child = `${path}/${entry.name}`; // a directory entry's name has no separator: no join() needed
+    const problem = entryNameProblem(entry.name);
+    if (problem !== undefined) {
+      skipped.push({ path: child, reason: `its name cannot be sent (${problem})` });
+    } else if (entry.isDirectory()) {
+      const sub = snapshotFolder(child, entry.name, skipped);
+      entries.push(sub.node);
+      bytes += sub.bytes;
+    } else if (entry.isFile()) {
+      const stat = lstatSync(child);
+      entries.push({ kind: 'file', name: entry.name, path: child, size: stat.size, mtime: seconds(stat.mtimeMs) });
+      bytes += stat.size;
+    } else {
+      skipped.push({ path: child, reason: entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' });
+    }
+  }
+  return { node: { kind: 'dir', name, mtime: seconds(lstatSync(path).mtimeMs), entries }, bytes };
+}
+
 /**
- * Stats the paths a user wants to offer.
+ * Stats the paths a user wants to offer, listing folders.
  * @throws IpmsgError IPMSG_ERR_NO_INPUT for a missing path, IPMSG_ERR_INPUT for anything that is
  * neither a regular file nor a folder
  */
@@ -39,8 +91,10 @@ export function prepareOffer(paths: readonly string[]): OfferedFile[] {
     const stat = statSync(path);
     const name = basename(path);
     if (stat.isFile()) return { fileId, name, path, kind: 'file', size: stat.size, mtime: seconds(stat.mtimeMs) };
-    if (stat.isDirectory()) return { fileId, name, path, kind: 'dir', size: folderSize(path), mtime: seconds(stat.mtimeMs) };
-    throw new IpmsgError('IPMSG_ERR_INPUT', `Cannot offer ${given}: not a regular file or a folder`);
+    if (!stat.isDirectory()) throw new IpmsgError('IPMSG_ERR_INPUT', `Cannot offer ${given}: not a regular file or a folder`);
+    const skipped: Skipped[] = [];
+    const { node, bytes } = snapshotFolder(path, name, skipped);
+    return { fileId, name, path, kind: 'dir', size: bytes, mtime: node.mtime, tree: node, skipped };
   });
 }
 
@@ -52,55 +106,4 @@ export function toAttachment(file: OfferedFile): Attachment {
     mtime: file.mtime,
     attr: file.kind === 'dir' ? IPMSG_FILE_DIR : IPMSG_FILE_REGULAR,
   };
-}
-
-export type WalkEntry =
-  /** size and mtime are NaN when the walk was asked not to stat files. */
-  | { readonly type: 'file'; readonly name: string; readonly path: string; readonly size: number; readonly mtime: number }
-  | { readonly type: 'dir'; readonly name: string; readonly mtime: number }
-  | { readonly type: 'up'; readonly mtime: number }
-  | { readonly type: 'skipped'; readonly path: string; readonly reason: string };
-
-function sortedEntries(dir: string): Dirent[] {
-  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/**
- * The folder as the dir stream sends it: the folder itself, its files and sub-folders (each closed
- * by 'up'), then 'up' for the folder. Symbolic links and special files are skipped, never followed.
- */
-export function* walkFolder(
-  path: string,
-  name: string,
-  statFiles = true,
-  nameProblem: (name: string) => string | undefined = () => undefined,
-): Generator<WalkEntry> {
-  const top = lstatSync(path);
-  yield { type: 'dir', name, mtime: seconds(top.mtimeMs) };
-  for (const entry of sortedEntries(path)) {
-    const child = `${path}/${entry.name}`; // a directory entry's name has no separator: no join() needed
-    const problem = nameProblem(entry.name);
-    if (problem !== undefined) {
-      yield { type: 'skipped', path: child, reason: `its name cannot be sent (${problem})` };
-    } else if (entry.isDirectory()) {
-      yield* walkFolder(child, entry.name, statFiles, nameProblem);
-    } else if (entry.isFile()) {
-      const stat = statFiles ? lstatSync(child) : undefined;
-      yield { type: 'file', name: entry.name, path: child, size: stat?.size ?? Number.NaN, mtime: stat ? seconds(stat.mtimeMs) : Number.NaN };
-    } else {
-      yield { type: 'skipped', path: child, reason: entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' };
-    }
-  }
-  yield { type: 'up', mtime: seconds(top.mtimeMs) };
-}
-
-/** The bytes of the regular files below `path`, links not followed (the same files walkFolder sends). */
-export function folderSize(path: string): number {
-  let total = 0;
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const child = `${path}/${entry.name}`;
-    if (entry.isDirectory()) total += folderSize(child);
-    else if (entry.isFile()) total += lstatSync(child).size;
-  }
-  return total;
 }
