@@ -232,3 +232,54 @@ describe('serve-dir', () => {
     assert.match(serve.stderr, /no such file or folder/);
   });
 });
+
+describe('get-file', () => {
+  test('--dir fetches an offered folder; a second fetch by the same recipient is refused', async () => {
+    const src = join(root, 'src8');
+    const dst = join(root, 'dst8');
+    makeTree(join(src, 'folder'));
+    mkdirSync(dst, { recursive: true });
+    const acker = await startAcker();
+    const serverPort = await freePort();
+    const send = startCli(['send', ...local(serverPort), `127.0.0.1:${acker.port}`, '--file', join(src, 'folder'), '--serve-timeout', '20s'], env);
+    await send.waitFor('offered 1 item');
+    const packetNo = String(acker.offers[0]);
+    const args = ['get-file', ...local(await freePort()), `127.0.0.1:${serverPort}`, packetNo, '0', '--dir', '-o', join(dst, 'got'), '--json'];
+    const got = await runCli(args, env);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(jsonLines(got.stdout)[0]?.['path'], join(dst, 'got'));
+    assert.deepEqual(listTree(join(dst, 'got')), listTree(join(src, 'folder')));
+    assert.equal((await send.done).code, 0);
+    acker.close();
+  });
+
+  test('Ctrl-C leaves the .part file, and exits 130', async () => {
+    const dst = join(root, 'dst9');
+    mkdirSync(dst, { recursive: true });
+    const server = createServer((socket) => {
+      socket.once('data', () => socket.write(Buffer.alloc(100_000, 7))); // then nothing more: stalled
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const get = startCli(['get-file', ...local(port), `127.0.0.1:${port}`, '77', '0', '-o', join(dst, 'stalled.bin'), '--size', '1000000', '--json'], env);
+    // Wait until the 100,000 bytes are in the .part file, then interrupt.
+    const part = join(dst, 'stalled.bin.part');
+    for (let i = 0; i < 200; i++) {
+      if ((() => {
+        try {
+          return statSync(part).size === 100_000;
+        } catch {
+          return false;
+        }
+      })()) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    get.child.kill('SIGINT');
+    const done = await get.done;
+    server.close();
+    assert.equal(done.code, 130, done.stderr);
+    assert.equal(statSync(join(dst, 'stalled.bin.part')).size, 100_000);
+    assert.throws(() => statSync(join(dst, 'stalled.bin')));
+  });
+});
