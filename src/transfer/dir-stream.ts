@@ -3,7 +3,7 @@
 // file's bytes right after its header, a RETPARENT (`HHHH:.:0:3:`) closing every directory.
 
 import { IpmsgError } from '../errors.js';
-import { COLON, asciiBytes, toHex } from '../encoding/fields.js';
+import { COLON, toHex } from '../encoding/fields.js';
 import {
   IPMSG_FILE_BDEV,
   IPMSG_FILE_CDEV,
@@ -61,7 +61,8 @@ function nameBytesProblem(name: Uint8Array, type: number): string | undefined {
   if (name.length === 0) return 'empty name';
   const dots = name.length <= 2 && name.every((b) => b === DOT);
   if (dots && !(type === IPMSG_FILE_RETPARENT && name.length === 1)) return `name '${'.'.repeat(name.length)}'`;
-  for (const b of name) {
+  for (let i = 0; i < name.length; i++) {
+    const b = name[i] as number;
     if (b < 0x20 || b === 0x7f) return 'name contains a control character';
     if (b === COLON) return "name contains ':' (dir stream names are not escaped)";
     if (b === SLASH) return "name contains '/'";
@@ -93,10 +94,11 @@ export function encodeDirHeader(entry: DirHeader): Uint8Array {
   if (length > MAX_SENT_DIR_HEADER_BYTES) {
     throw entryError('IPMSG_ERR_INPUT', `header of ${length} bytes exceeds the ${MAX_SENT_DIR_HEADER_BYTES} the official client accepts`);
   }
-  const out = new Uint8Array(length);
-  out.set(asciiBytes(`${length.toString(16).padStart(4, '0')}:`), 0);
+  // Buffer.write('latin1') copies the ASCII parts natively: a folder of 10,000 files has 20,000 headers.
+  const out = Buffer.allocUnsafe(length);
+  out.write(`${length.toString(16).padStart(4, '0')}:`, 0, 'latin1');
   out.set(name, 5);
-  out.set(asciiBytes(tail), 5 + name.length);
+  out.write(tail, 5 + name.length, 'latin1');
   return out;
 }
 
