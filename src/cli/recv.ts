@@ -2,10 +2,12 @@
 // ipmsg recv: announce, wait for messages, acknowledge them, send read notices for sealed ones,
 // print each, leave.
 
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { ReceivedMessage } from '../messenger/index.js';
 import { splitTargets } from '../messenger/target.js';
+import { attachmentKind } from '../protocol/attachment.js';
 import {
   IPMSG_AUTORETOPT,
   IPMSG_BROADCASTOPT,
@@ -14,16 +16,14 @@ import {
   IPMSG_UTF8OPT,
   hasOpt,
 } from '../protocol/command.js';
-import { attachmentKind } from '../protocol/attachment.js';
 import type { SendMsgPacket } from '../protocol/packet.js';
 import { sleep } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
+import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
 import type { Context } from './context.js';
+import { DEFAULT_STALL_TIMEOUT, type Saved, saveAttachment } from './files.js';
 import { addCommonOptions, parseCount, parseDuration } from './options.js';
 import { withSession } from './session.js';
-import { existsSync } from 'node:fs';
-import { type ConflictPolicy, CONFLICT_POLICIES } from '../transfer/save.js';
-import { DEFAULT_STALL_TIMEOUT, type Saved, saveAttachment } from './files.js';
 
 /** How long recv lingers after the last message for read notices still being retried. */
 const READ_NOTICE_GRACE = 2000;

@@ -9,12 +9,12 @@ import { IpmsgError } from '../errors.js';
 import type { SendOutcome } from '../messenger/index.js';
 import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
-import type { Context } from './context.js';
-import { readMessage } from './input.js';
-import { addCommonOptions, addRetryOptions, addResolveOptions, parseDuration } from './options.js';
-import { DEFAULT_SERVE_TIMEOUT, serveOffer } from './files.js';
-import { withSession } from './session.js';
 import { type OfferedFile, prepareOffer } from '../transfer/local-files.js';
+import type { Context } from './context.js';
+import { DEFAULT_SERVE_TIMEOUT, serveOffer } from './files.js';
+import { readMessage } from './input.js';
+import { addCommonOptions, addResolveOptions, addRetryOptions, parseDuration } from './options.js';
+import { withSession } from './session.js';
 import { startSpinner } from './spinner.js';
 
 export const DEFAULT_TIMEOUT = 5000;
