@@ -100,8 +100,12 @@ export async function serveOffer(
     const failed = outcomes.find((o) => o.status === 'failed');
     if (offer === undefined || outcomes.every((o) => o.status === 'failed')) throw failed?.error ?? new IpmsgError('IPMSG_ERR_NO_ACK', 'Nobody received the offer');
     const packetNo = offer;
+    // serve-dir --max-downloads N serves until N downloads (recipients may fetch again); otherwise
+    // until every recipient fetched everything. Either way, until nobody is left to fetch.
     const finished = (): boolean =>
-      server.isComplete(packetNo) || (options.maxDownloads !== undefined && server.downloads(packetNo) >= options.maxDownloads);
+      options.maxDownloads !== undefined
+        ? server.downloads(packetNo) >= options.maxDownloads || declined.size === destinations.length
+        : server.isComplete(packetNo);
     const spinner = await startSpinner(ctx, `waiting for ${destinations.map((d) => d.text).join(', ')} to fetch…`);
     const stop = new AbortController();
     changed = () => {

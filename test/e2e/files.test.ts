@@ -226,6 +226,27 @@ describe('serve-dir', () => {
     }
   });
 
+  test('--max-downloads 2 lets the recipient fetch twice, then exits 0', async () => {
+    const src = join(root, 'src10');
+    const dst = join(root, 'dst10');
+    makeTree(join(src, 'pub'));
+    mkdirSync(dst, { recursive: true });
+    const acker = await startAcker();
+    const serverPort = await freePort();
+    const serve = startCli(['serve-dir', ...local(serverPort), join(src, 'pub'), '--to', `127.0.0.1:${acker.port}`, '--max-downloads', '2', '--timeout', '20s', '--json'], env);
+    await serve.waitFor('"status":"delivered"');
+    const packetNo = String(acker.offers[0]);
+    for (const name of ['first', 'second']) {
+      const got = await runCli(['get-file', ...local(await freePort()), `127.0.0.1:${serverPort}`, packetNo, '0', '--dir', '-o', join(dst, name)], env);
+      assert.equal(got.code, 0, `${got.stderr} / serve: ${serve.stderr()} ${serve.stdout()}`);
+      assert.deepEqual(listTree(join(dst, name)), listTree(join(src, 'pub')));
+    }
+    const done = await serve.done;
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(jsonLines(done.stdout).filter((e) => e['event'] === 'fetched').length, 2);
+    acker.close();
+  });
+
   test('a folder that does not exist is 66', async () => {
     const serve = await runCli(['serve-dir', ...local(await freePort()), join(root, 'nope'), '--to', '127.0.0.1:9'], env);
     assert.equal(serve.code, 66);
