@@ -104,7 +104,7 @@ export async function serveOffer(
     // until every recipient fetched everything. Either way, until nobody is left to fetch.
     const finished = (): boolean =>
       options.maxDownloads !== undefined
-        ? server.downloads(packetNo) >= options.maxDownloads || declined.size === destinations.length
+        ? server.downloads(packetNo) >= options.maxDownloads || server.recipients(packetNo) === 0
         : server.isComplete(packetNo);
     const spinner = await startSpinner(ctx, `waiting for ${destinations.map((d) => d.text).join(', ')} to fetch…`);
     const stop = new AbortController();

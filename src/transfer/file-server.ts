@@ -122,6 +122,11 @@ export class FileServer {
     return out;
   }
 
+  /** Recipients who may still fetch (not released). */
+  recipients(packetNo: number): number {
+    return this.#offers.get(packetNo)?.recipients.size ?? 0;
+  }
+
   downloads(packetNo: number): number {
     let total = 0;
     for (const count of this.#offers.get(packetNo)?.done.values() ?? []) total += count;
