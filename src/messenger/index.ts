@@ -120,6 +120,8 @@ export class Messenger {
   /** Set when the wanted port was taken: answers sent to that port (iptux) never reach us. */
   readonly #fellBackFrom: number | undefined;
   #announced = false;
+  /** Peers told BR_ENTRY one by one (announceTo): they alone get BR_EXIT, unless we broadcast. */
+  readonly #toldPeers: RemoteAddress[] = [];
   #closed = false;
 
   private constructor(options: MessengerOptions, bound: BoundSocket) {
@@ -221,7 +223,7 @@ export class Messenger {
 
   /** BR_ENTRY to one peer: iptux serves files only to peers it has heard an entry from (§15). */
   async announceTo(to: RemoteAddress): Promise<void> {
-    this.#announced = true;
+    this.#toldPeers.push(to);
     await this.#endpoint.send(entryPacket(this.#sender, this.#next(), 'BR_ENTRY'), to, { lossy: true });
   }
 
@@ -495,11 +497,13 @@ export class Messenger {
     );
   }
 
-  /** Says BR_EXIT when we announced ourselves, then closes the socket. */
+  /** Says BR_EXIT to whoever we announced ourselves to, then closes the socket. */
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      if (this.#announced) await this.#broadcast(entryPacket(this.#sender, this.#next(), 'BR_EXIT')).catch(() => undefined);
+      const exit = entryPacket(this.#sender, this.#next(), 'BR_EXIT');
+      if (this.#announced) await this.#broadcast(exit).catch(() => undefined);
+      else await Promise.all(this.#toldPeers.map((to) => this.#endpoint.send(exit, to, { lossy: true }).catch(() => undefined)));
     } finally {
       this.#closed = true;
       this.#exchanges.cancelAll(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'Closed'));

@@ -238,6 +238,17 @@ describe('Messenger discovery', () => {
     await m2.messenger.close(); // twice is fine
   });
 
+  it('announceTo() tells one peer BR_ENTRY, and close() says BR_EXIT to that peer only', async () => {
+    const { clock, lan, nodes } = await lanOf(2);
+    const m1 = node(nodes, 0);
+    await m1.messenger.announceTo({ address: A2, port: PORT });
+    await clock.tick(0);
+    assert.deepEqual(sentFrom(lan, A1, 'BR_ENTRY').map((d) => d.to.address), [A2]);
+    await m1.messenger.close();
+    await clock.tick(0);
+    assert.deepEqual(sentFrom(lan, A1, 'BR_EXIT').map((d) => d.to.address), [A2], 'no broadcast for a unicast entry');
+  });
+
   it('a BR_EXIT from a peer that never answered is harmless', async () => {
     const { clock, lan, nodes } = await lanOf(1);
     const raw = rawPeer(lan);
