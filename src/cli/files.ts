@@ -185,6 +185,12 @@ export async function saveAttachment(
     signal: ctx.signal,
     onProgress: (bytes: number) => item.update(bytes),
   };
+  /** Moves the completed download to its final name, or reports the conflict policy skipping it. */
+  const place = (part: string, bytes: number): Saved => {
+    item.finish();
+    const path = placeCompleted(part, options.dir, name, options.policy);
+    return path ? { fileId: attachment.fileId, name, kind, path, bytes, status: 'saved' } : skip(`${name} exists (--on-conflict skip)`);
+  };
   try {
     if (kind === 'file') {
       const part = join(options.dir, partName(options.dir, name, options.resume));
@@ -197,9 +203,7 @@ export async function saveAttachment(
       });
       if (result.restarted) session.out.notice(`${from.address} ignored the resume offset and sent ${name} from the start`);
       if (attachment.mtime) utimesSync(part, attachment.mtime, attachment.mtime);
-      item.finish();
-      const path = placeCompleted(part, options.dir, name, options.policy);
-      return path ? { fileId: attachment.fileId, name, kind, path, bytes: result.bytes, status: 'saved' } : skip(`${name} exists (--on-conflict skip)`);
+      return place(part, result.bytes);
     }
     const partDir = join(options.dir, partName(options.dir, name, false));
     const limit = [options.maxSize, attachment.size || undefined].filter((n): n is number => n !== undefined);
@@ -210,9 +214,7 @@ export async function saveAttachment(
       decodeName: (bytes) => decodeText(bytes, detectCharset([bytes], options.utf8, settings.fallbackCharset)),
       maxTotalBytes: limit.length > 0 ? Math.min(...limit) : undefined,
     });
-    item.finish();
-    const path = placeCompleted(partDir, options.dir, name, options.policy);
-    return path ? { fileId: attachment.fileId, name, kind, path, bytes: result.bytes, status: 'saved' } : skip(`${name} exists (--on-conflict skip)`);
+    return place(partDir, result.bytes);
   } finally {
     progress.stop();
   }

@@ -15,8 +15,6 @@ export class ChunkWriter {
   #current = 0;
   #used = 0;
   #failure: Error | undefined;
-  /** Bytes handed to the socket so far. */
-  written = 0;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -38,7 +36,6 @@ export class ChunkWriter {
         resolve();
       });
     });
-    this.written += this.#used;
     this.#current = 1 - index;
     this.#used = 0;
     await this.#free[this.#current];
@@ -61,7 +58,10 @@ export class ChunkWriter {
     return true;
   }
 
-  /** appendFile() for a file that fits in the current buffer, without a promise; undefined when it does not. */
+  /**
+   * appendFile() from the start of a file that fits in the current buffer, without a promise;
+   * undefined when it does not fit.
+   */
   tryAppendFile(fd: number, length: number): number | undefined {
     if (this.#failure || length > CHUNK_SIZE - this.#used) return undefined;
     let done = 0;

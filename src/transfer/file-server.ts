@@ -196,13 +196,12 @@ export class FileServer {
     const writer = new ChunkWriter(socket);
     try {
       const names: Charset = hasOpt(packet.command, IPMSG_UTF8OPT) ? 'utf-8' : this.#options.charset;
-      if (wantsDir) await this.#sendFolder(writer, file, names, event);
-      else await this.#sendFile(writer, file, request.offset, event);
+      const bytes = wantsDir ? await this.#sendFolder(writer, file, names, event) : await this.#sendFile(writer, file, request.offset, event);
       await writer.drain();
       // Every byte reached the kernel (a peer that left early makes the writes fail instead).
       await new Promise<void>((resolve) => socket.end(resolve));
       offer.done.set(key, (offer.done.get(key) ?? 0) + 1);
-      this.#options.onDone?.({ ...event, bytes: writer.written });
+      this.#options.onDone?.({ ...event, bytes });
     } catch (error) {
       socket.destroy();
       const reason = isIpmsgError(error) ? error.message : `the connection broke (${(error as Error).message})`;
@@ -212,7 +211,8 @@ export class FileServer {
     }
   }
 
-  async #sendFile(writer: ChunkWriter, file: OfferedFile, offset: number, event: ServedEvent): Promise<void> {
+  /** Sends the file from `offset`; returns the content bytes sent. */
+  async #sendFile(writer: ChunkWriter, file: OfferedFile, offset: number, event: ServedEvent): Promise<number> {
     const fd = openSync(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const size = fstatSync(fd).size;
@@ -223,13 +223,14 @@ export class FileServer {
         sent += n;
         this.#options.onProgress?.({ ...event, bytes: start + sent });
       });
+      return sent;
     } finally {
       closeSync(fd);
     }
   }
 
-  /** The folder as it was listed when offered: files are read now, at their listed size. */
-  async #sendFolder(writer: ChunkWriter, file: OfferedFile, names: Charset, event: ServedEvent): Promise<void> {
+  /** The folder as it was listed when offered: files are read now, at their listed size. Returns the content bytes. */
+  async #sendFolder(writer: ChunkWriter, file: OfferedFile, names: Charset, event: ServedEvent): Promise<number> {
     this.#options.onStart?.({ ...event, total: file.size, offset: 0 });
     for (const skipped of file.skipped ?? []) this.#options.onWarning(`did not send ${skipped.path}: ${skipped.reason}`);
     if (!file.tree) throw new IpmsgError('IPMSG_ERR_INTERNAL', `${file.name} was offered without its listing`);
@@ -293,5 +294,6 @@ export class FileServer {
     };
     // The top folder goes by its offered name; the receiver may pick its own (§5.3).
     await sendDir(file.tree, file.name);
+    return bytes;
   }
 }
