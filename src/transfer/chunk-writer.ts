@@ -59,6 +59,17 @@ export class ChunkWriter {
   }
 
   /**
+   * Lets `write` fill the current buffer from its first free byte (it returns how many bytes it
+   * wrote, 0 when they do not fit); false when nothing was written.
+   */
+  tryWrite(write: (buffer: Buffer, offset: number) => number): boolean {
+    if (this.#failure) return false;
+    const n = write(this.#buffer, this.#used);
+    this.#used += n;
+    return n > 0;
+  }
+
+  /**
    * appendFile() from the start of a file that fits in the current buffer, without a promise;
    * undefined when it does not fit.
    */

@@ -78,6 +78,26 @@ function nameBytesProblem(name: Uint8Array, type: number): string | undefined {
  *   MAX_SENT_DIR_HEADER_BYTES; IPMSG_ERR_INTERNAL for bad numbers or an unsupported type
  */
 export function encodeDirHeader(entry: DirHeader): Uint8Array {
+  const tail = headerTail(entry);
+  const out = Buffer.allocUnsafe(5 + entry.name.length + tail.length);
+  writeHeader(out, 0, entry.name, tail);
+  return out;
+}
+
+/**
+ * encodeDirHeader() straight into `target` at `offset` (a folder of 10,000 files has 20,000
+ * headers: no allocation and copy for each).
+ * @returns the bytes written, or 0 when the header does not fit before the end of `target`
+ * @throws IpmsgError as encodeDirHeader()
+ */
+export function writeDirHeader(target: Buffer, offset: number, entry: DirHeader): number {
+  const tail = headerTail(entry);
+  if (offset + 5 + entry.name.length + tail.length > target.length) return 0;
+  return writeHeader(target, offset, entry.name, tail);
+}
+
+/** Checks the entry; returns what follows the name: `:size:attr:[14=mtime:][16=ctime:]`. */
+function headerTail(entry: DirHeader): string {
   const { name, size, attr, mtime, ctime } = entry;
   if (!Number.isSafeInteger(size) || size < 0) throw entryError('IPMSG_ERR_INTERNAL', `size ${size} is not a non-negative safe integer`);
   if (!Number.isInteger(attr) || attr < 0 || attr > MAX_ATTR) throw entryError('IPMSG_ERR_INTERNAL', `attr ${attr} is not a 32-bit value`);
@@ -94,12 +114,16 @@ export function encodeDirHeader(entry: DirHeader): Uint8Array {
   if (length > MAX_SENT_DIR_HEADER_BYTES) {
     throw entryError('IPMSG_ERR_INPUT', `header of ${length} bytes exceeds the ${MAX_SENT_DIR_HEADER_BYTES} the official client accepts`);
   }
-  // Buffer.write('latin1') copies the ASCII parts natively: a folder of 10,000 files has 20,000 headers.
-  const out = Buffer.allocUnsafe(length);
-  out.write(`${length.toString(16).padStart(4, '0')}:`, 0, 'latin1');
-  out.set(name, 5);
-  out.write(tail, 5 + name.length, 'latin1');
-  return out;
+  return tail;
+}
+
+/** Buffer.write('latin1') copies the ASCII parts natively. */
+function writeHeader(target: Buffer, offset: number, name: Uint8Array, tail: string): number {
+  const length = 5 + name.length + tail.length;
+  target.write(`${length.toString(16).padStart(4, '0')}:`, offset, 'latin1');
+  target.set(name, offset + 5);
+  target.write(tail, offset + 5 + name.length, 'latin1');
+  return length;
 }
 
 const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;

@@ -2,12 +2,14 @@
 // Fetching over TCP: one file (GETFILEDATA) into a `.part` file, resumable, or one folder
 // (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3).
 
-import { closeSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import { DirStreamParser } from './dir-stream.js';
 
 const RECEIVE_BUFFER = 1024 * 1024;
+/** 'wx', and never through a symbolic link. */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 /** Bytes re-requested before the resume point, to see whether the server honoured the offset. */
 export const RESUME_OVERLAP = 64 * 1024;
 
@@ -312,7 +314,7 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
             case 'file': {
               if (here === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', 'Invalid folder stream: a file before the folder');
               const path = `${here}/${event.name}`;
-              file = { fd: create(path, () => openSync(path, 'wx', 0o644)), path, mtime: event.mtime };
+              file = { fd: create(path, () => openSync(path, CREATE_NEW, 0o644)), path, mtime: event.mtime };
               result.files++;
               break;
             }

@@ -10,7 +10,7 @@ import { COMMANDS, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
 import { type Packet, decodePacket } from '../protocol/packet.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { encodeDirHeader } from './dir-stream.js';
+import { type DirHeader, MAX_SENT_DIR_HEADER_BYTES, encodeDirHeader, writeDirHeader } from './dir-stream.js';
 import type { FileNode, FolderNode, OfferedFile } from './local-files.js';
 import { parseFileRequest } from './request.js';
 
@@ -234,9 +234,10 @@ export class FileServer {
     this.#options.onStart?.({ ...event, total: file.size, offset: 0 });
     for (const skipped of file.skipped ?? []) this.#options.onWarning(`did not send ${skipped.path}: ${skipped.reason}`);
     if (!file.tree) throw new IpmsgError('IPMSG_ERR_INTERNAL', `${file.name} was offered without its listing`);
-    const name = (text: string): Uint8Array => encodeText(text, names, true);
-    const put = async (header: Uint8Array): Promise<void> => {
-      if (!writer.tryAppend(header)) await writer.append(header);
+    // Buffer.from() takes short strings from a pool: cheaper than a TextEncoder view per name.
+    const name = names === 'utf-8' ? (text: string): Uint8Array => Buffer.from(text, 'utf8') : (text: string): Uint8Array => encodeText(text, names, true);
+    const put = async (header: DirHeader): Promise<void> => {
+      if (!writer.tryWrite((buffer, offset) => writeDirHeader(buffer, offset, header))) await writer.append(encodeDirHeader(header));
     };
     let bytes = 0;
     let reported = 0;
@@ -246,11 +247,11 @@ export class FileServer {
         fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
       } catch (error) {
         this.#options.onWarning(`sent ${entry.path} as empty: ${(error as Error).message}`);
-        await put(encodeDirHeader({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR }));
+        await put({ name: name(`${entry.name} (Can't open)`), size: 0, attr: IPMSG_FILE_REGULAR });
         return;
       }
       try {
-        await put(encodeDirHeader({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime }));
+        await put({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime });
         const n = writer.tryAppendFile(fd, entry.size) ?? (await writer.appendFile(fd, 0, entry.size));
         // The header promised the listed size: a file that shrank since is padded (one that grew, cut).
         if (n < entry.size) await writer.append(new Uint8Array(entry.size - n));
@@ -266,8 +267,8 @@ export class FileServer {
     };
     /** A file that fits in the send buffer, header and all, goes in without a single await. */
     const sendSmallFile = (entry: FileNode): boolean => {
-      const header = encodeDirHeader({ name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime });
-      if (header.length + entry.size > writer.room) return false;
+      if (MAX_SENT_DIR_HEADER_BYTES + entry.size > writer.room) return false;
+      const header: DirHeader = { name: name(entry.name), size: entry.size, attr: IPMSG_FILE_REGULAR, mtime: entry.mtime, ctime: entry.mtime };
       let fd: number;
       try {
         fd = openSync(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -275,7 +276,7 @@ export class FileServer {
         return false; // sendFile says why
       }
       try {
-        writer.tryAppend(header);
+        writer.tryWrite((buffer, offset) => writeDirHeader(buffer, offset, header));
         const n = writer.tryAppendFile(fd, entry.size) ?? 0;
         if (n < entry.size) writer.tryAppend(new Uint8Array(entry.size - n));
       } finally {
@@ -285,12 +286,12 @@ export class FileServer {
       return true;
     };
     const sendDir = async (dir: FolderNode, label: string): Promise<void> => {
-      await put(encodeDirHeader({ name: name(label), size: 0, attr: IPMSG_FILE_DIR, mtime: dir.mtime, ctime: dir.mtime }));
+      await put({ name: name(label), size: 0, attr: IPMSG_FILE_DIR, mtime: dir.mtime, ctime: dir.mtime });
       for (const entry of dir.entries) {
         if (entry.kind === 'dir') await sendDir(entry, entry.name);
         else if (!sendSmallFile(entry)) await sendFile(entry);
       }
-      await put(encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: dir.mtime, ctime: dir.mtime }));
+      await put({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT, mtime: dir.mtime, ctime: dir.mtime });
     };
     // The top folder goes by its offered name; the receiver may pick its own (§5.3).
     await sendDir(file.tree, file.name);

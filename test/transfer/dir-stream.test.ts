@@ -24,6 +24,7 @@ import {
   MAX_SENT_DIR_HEADER_BYTES,
   encodeDirHeader,
   entryNameProblem,
+  writeDirHeader,
 } from '../../src/transfer/dir-stream.js';
 import { type BytesPart, bytes, escapeBytes, hex } from '../helpers/bytes.js';
 
@@ -132,6 +133,18 @@ describe('encodeDirHeader: literal vectors', () => {
   for (const [name, entry, expected] of cases) {
     test(name, () => assert.equal(escapeBytes(encodeDirHeader(entry)), escapeBytes(utf8.encode(expected))));
   }
+  test('writeDirHeader writes the same bytes in place, and nothing when they do not fit', () => {
+    for (const [, entry, expected] of cases) {
+      const want = utf8.encode(expected);
+      const target = Buffer.alloc(3 + want.length, 0xee);
+      assert.equal(writeDirHeader(target, 3, entry), want.length);
+      assert.equal(escapeBytes(target.subarray(3)), escapeBytes(want));
+      assert.deepEqual([...target.subarray(0, 3)], [0xee, 0xee, 0xee]);
+      const short = Buffer.alloc(2 + want.length, 0xee);
+      assert.equal(writeDirHeader(short, 3, entry), 0);
+      assert.ok(short.every((b) => b === 0xee));
+    }
+  });
   test('a CP932 name with 0x5c as a trail byte (表 = 95 5c) is written as is', () => {
     const name = hex('95 5c 2e 74 78 74'); // 表.txt
     assert.equal(escapeBytes(encodeDirHeader({ name, size: 1, attr: 1 })), escapeBytes(bytes('0010:', name, ':1:1:')));
