@@ -2,7 +2,7 @@
 // The 64-bit key fingerprint the official client appends to its user name, `name-<16 hex>` (§6.6).
 
 import { type KeyObject, createHash } from 'node:crypto';
-import { publicParts } from './keys.js';
+import { modulusBits, publicParts } from './keys.js';
 
 const MODULUS_BYTES = 256;
 const MAX_BASE_BYTES = 60; // MAX_NAMEBUF (80) - 20
@@ -93,4 +93,15 @@ export function parseFingerprintName(name: string): FingerprintName | undefined 
     }
   }
   return undefined;
+}
+
+/**
+ * Whether the fingerprint in a user name belongs to `key`: 'none' for a name without one. The
+ * official drops an ANSPUBKEY whose key does not match the sender's name.
+ */
+export function checkNameFingerprint(user: string, key: KeyObject): 'match' | 'mismatch' | 'none' {
+  const parsed = parseFingerprintName(user);
+  if (!parsed) return 'none';
+  if (modulusBits(key) !== 2048) return 'mismatch';
+  return fingerprint(key) === parsed.fingerprint ? 'match' : 'mismatch';
 }

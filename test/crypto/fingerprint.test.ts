@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { fingerprint, fingerprintSteps, parseFingerprintName, withFingerprint } from '../../src/crypto/fingerprint.js';
+import { checkNameFingerprint, fingerprint, fingerprintSteps, parseFingerprintName, withFingerprint } from '../../src/crypto/fingerprint.js';
 import { publicParts } from '../../src/crypto/keys.js';
 import { toHexString } from '../helpers/bytes.js';
 import { type FixtureName, fixtureKey } from '../helpers/keys.js';
@@ -92,4 +92,14 @@ describe('parseFingerprintName (official GetUserNameDigestField)', () => {
     const fp = fingerprint(fixtureKey('alice-rsa2048').publicKey);
     assert.deepEqual(parseFingerprintName(withFingerprint('alice', fp)), { base: 'alice', fingerprint: fp });
   });
+});
+
+describe('checkNameFingerprint (an ANSPUBKEY must match the sender name)', () => {
+  const alice = fixtureKey('alice-rsa2048').publicKey;
+  const name = withFingerprint('alice', independently('alice-rsa2048').hex);
+  test('match', () => assert.equal(checkNameFingerprint(name, alice), 'match'));
+  test('upper-case digits match too', () => assert.equal(checkNameFingerprint(name.toUpperCase(), alice), 'match'));
+  test('another key: mismatch', () => assert.equal(checkNameFingerprint(name, fixtureKey('carol-rsa2048').publicKey), 'mismatch'));
+  test('an RSA-1024 key: mismatch', () => assert.equal(checkNameFingerprint(name, fixtureKey('bob-rsa1024').publicKey), 'mismatch'));
+  test('a name without a fingerprint: none', () => assert.equal(checkNameFingerprint('alice', alice), 'none'));
 });
