@@ -5,7 +5,9 @@
 #   libglib2.0-bin (gdbus: asks iptux to quit cleanly so it sends BR_EXIT),
 #   librsvg2-common (SVG icon loader: GTK's Adwaita icons are SVG; only a
 #   Recommends of libgtk-3-0, so --no-install-recommends would leave it out),
-#   iproute2 (ip netns, veth, bridge) and nftables (packet-loss tests).
+#   iproute2 (ip netns, veth, bridge), nftables (packet-loss tests) and
+#   openssl (the independent side of the crypto cross-checks; Blowfish needs
+#   its legacy provider, which Debian's libssl3 ships).
 # Idempotent: does nothing when everything is present. Not root: prints a
 # notice and exits 0 (the tests then skip what they cannot run).
 set -euo pipefail
@@ -27,6 +29,7 @@ checks=(
   "ip:iproute2"
   "nft:nftables"
   "unshare:util-linux"
+  "openssl:openssl"
 )
 
 missing=()

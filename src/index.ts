@@ -1,5 +1,5 @@
 // src/index.ts
-// The library: the protocol codecs and the messenger facade. No side effects.
+// The library: the protocol codecs, the crypto layer and the messenger facade. No side effects.
 
 export * from './errors.js';
 export * from './protocol/command.js';
@@ -10,6 +10,7 @@ export * from './protocol/attachment.js';
 export * from './protocol/host-list.js';
 export * from './protocol/limits.js';
 export * from './encoding/charset.js';
+export * from './crypto/index.js';
 export { Messenger, type MessengerOptions, type ReceivedMessage, type SendOutcome } from './messenger/index.js';
 export { resolveTargets } from './messenger/resolve.js';
 export { parseTarget, type Destination, type TargetSpec } from './messenger/target.js';

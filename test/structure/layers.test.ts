@@ -1,6 +1,8 @@
 // test/structure/layers.test.ts
-// The layer rule (STYLE.md house rule 1): the codecs in src/protocol and src/encoding never touch
-// sockets, files, child processes, the OS, `process` or timers, and never import the layers above.
+// The layer rule (STYLE.md house rule 1): the codecs in src/protocol and src/encoding, and the pure
+// parts of src/transfer and src/crypto, never touch sockets, files, child processes, the OS,
+// `process` or timers, and never import the layers above. All of src/crypto (its key storage
+// included) stays below the transports: it imports none of them.
 
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -11,8 +13,14 @@ import { fileURLToPath } from 'node:url';
 // Compiled to .test-build/test/structure/: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PURE_DIRS = ['src/protocol', 'src/encoding'];
-/** The pure codecs of src/transfer (the rest of that folder does TCP and file I/O). */
-const PURE_FILES = ['src/transfer/request.ts', 'src/transfer/dir-stream.ts'];
+/** The pure codecs of src/transfer (the rest of that folder does TCP and file I/O) and of src/crypto (all but key storage). */
+const PURE_FILES = [
+  'src/transfer/request.ts',
+  'src/transfer/dir-stream.ts',
+  ...['blowfish', 'blowfish-pi', 'capability', 'envelope', 'file-crypto', 'fingerprint', 'keys', 'message', 'plaintext', 'rsa-pkcs1'].map((name) => `src/crypto/${name}.ts`),
+];
+/** src/crypto files that may use the file system (key storage, and the index that re-exports it); never a layer above. */
+const CRYPTO_STORAGE = ['src/crypto/keystore.ts', 'src/crypto/known-peers.ts', 'src/crypto/private-file.ts', 'src/crypto/index.ts'];
 
 const FORBIDDEN_MODULES = ['dgram', 'net', 'fs', 'fs/promises', 'child_process', 'os', 'timers', 'timers/promises', 'process', 'worker_threads', 'cluster', 'http', 'https', 'tls'];
 const FORBIDDEN_LAYERS = ['src/transport', 'src/messenger', 'src/cli', 'src/transfer'];
@@ -51,18 +59,29 @@ export interface Violation {
   readonly what: string;
 }
 
+const lineIn = (source: string) => (index: number): number => source.slice(0, index).split('\n').length;
+
+/** Imports of the layers above the codecs (transport, messenger, cli, transfer). */
+export function layerViolations(file: string, source: string): Violation[] {
+  const found: Violation[] = [];
+  const lineOf = lineIn(source);
+  for (const { spec, index } of specifiers(source)) {
+    if (!spec.startsWith('.')) continue;
+    const target = relative(ROOT, resolve(ROOT, dirname(file), spec)).split(sep).join('/');
+    const layer = FORBIDDEN_LAYERS.find((l) => target === l || target.startsWith(`${l}/`) || target.startsWith(`${l}.`));
+    if (layer) found.push({ file, line: lineOf(index), what: `imports ${spec} (${layer})` });
+  }
+  return found;
+}
+
 /** Every breach of the layer rule in one source file (`file` is its path from the repository root). */
 export function violations(file: string, source: string): Violation[] {
   const found: Violation[] = [];
-  const lineOf = (index: number): number => source.slice(0, index).split('\n').length;
+  const lineOf = lineIn(source);
   for (const { spec, index } of specifiers(source)) {
     if (FORBIDDEN_MODULES.includes(spec.replace(/^node:/, ''))) found.push({ file, line: lineOf(index), what: `imports ${spec}` });
-    if (spec.startsWith('.')) {
-      const target = relative(ROOT, resolve(ROOT, dirname(file), spec)).split(sep).join('/');
-      const layer = FORBIDDEN_LAYERS.find((l) => target === l || target.startsWith(`${l}/`) || target.startsWith(`${l}.`));
-      if (layer) found.push({ file, line: lineOf(index), what: `imports ${spec} (${layer})` });
-    }
   }
+  found.push(...layerViolations(file, source));
   const code = strip(source, true);
   const rules: [RegExp, string][] = [
     [/(?<![\w$.])process\b/g, 'uses process'],
@@ -129,11 +148,11 @@ describe('the scanner itself (so a clean result means something)', () => {
   }
 });
 
-describe('src/protocol, src/encoding and the transfer codecs are pure', () => {
+describe('src/protocol, src/encoding and the transfer and crypto codecs are pure', () => {
   const files = [...PURE_DIRS.flatMap(tsFiles), ...PURE_FILES];
 
   test('the scan sees the codec sources', () => {
-    for (const expected of ['src/protocol/packet.ts', 'src/protocol/attachment.ts', 'src/encoding/charset.ts', 'src/encoding/fields.ts', ...PURE_FILES]) {
+    for (const expected of ['src/protocol/packet.ts', 'src/protocol/attachment.ts', 'src/protocol/pubkey.ts', 'src/encoding/charset.ts', 'src/encoding/fields.ts', ...PURE_FILES]) {
       assert.ok(files.includes(expected), `${expected} not found under ${ROOT}`);
     }
   });
@@ -154,6 +173,27 @@ describe('src/protocol, src/encoding and the transfer codecs are pure', () => {
         found.map((v) => `${v.file}:${v.line}: ${v.what}`),
         [],
       );
+    });
+  }
+});
+
+describe('src/crypto imports no layer above it', () => {
+  const files = tsFiles('src/crypto');
+
+  test('every src/crypto file is either pure or listed as storage', () => {
+    assert.deepEqual(files.filter((f) => !PURE_FILES.includes(f) && !CRYPTO_STORAGE.includes(f)), []);
+    for (const expected of CRYPTO_STORAGE) assert.ok(files.includes(expected), `${expected} not found under ${ROOT}`);
+  });
+
+  test('the check finds a crypto file reaching up', () => {
+    const found = layerViolations('src/crypto/example.ts', "import { Messenger } from '../messenger/index.js';\nimport { FileServer } from '../transfer/file-server.js';");
+    assert.deepEqual(found.map((v) => v.what), ['imports ../messenger/index.js (src/messenger)', 'imports ../transfer/file-server.js (src/transfer)']);
+  });
+
+  for (const file of files) {
+    test(file, () => {
+      const found = layerViolations(file, readFileSync(join(ROOT, file), 'utf8'));
+      assert.deepEqual(found.map((v) => `${v.file}:${v.line}: ${v.what}`), []);
     });
   }
 });
