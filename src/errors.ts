@@ -11,7 +11,6 @@ export const ERROR_CODES = {
   IPMSG_ERR_UNKNOWN_TARGET: 68, // no peer answers to that name
   IPMSG_ERR_AMBIGUOUS_TARGET: 68, // several peers answer to that name
   IPMSG_ERR_UNAVAILABLE: 69, // cannot bind, network unreachable
-  IPMSG_ERR_ENCRYPT_UNAVAILABLE: 69, // no common cipher with the peer, or its public key is unknown
   IPMSG_ERR_INTERNAL: 70, // a bug
   IPMSG_ERR_CANT_CREATE: 73, // a received file or folder cannot be created
   IPMSG_ERR_IO: 74, // local file or stream error
@@ -23,6 +22,7 @@ export const ERROR_CODES = {
   IPMSG_ERR_DECRYPT: 76, // an encrypted message that cannot be decrypted (one generic reason)
   IPMSG_ERR_DECLINED: 77, // the recipients released an offer without fetching it
   IPMSG_ERR_KEY_FILE: 78, // a key or known-peers file that cannot be read or is corrupt (EX_CONFIG)
+  IPMSG_ERR_ENCRYPT_UNAVAILABLE: 79, // --encrypt always: the peer cannot encrypt (no key, no common cipher); not sysexits
   IPMSG_ERR_INTERRUPTED: 130, // SIGINT / SIGTERM
 } as const;
 

@@ -12,6 +12,8 @@ import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 
 export interface Paths {
   readonly configFile: string;
+  /** Our keys and known peers (`$XDG_CONFIG_HOME/ipmsg`). */
+  readonly keyDir: string;
   readonly stateDir: string;
 }
 
@@ -21,6 +23,7 @@ export function paths(env: NodeJS.ProcessEnv): Paths {
   const stateHome = env['XDG_STATE_HOME'] || join(home, '.local', 'state');
   return {
     configFile: env['IPMSG_CONFIG'] || join(configHome, 'ipmsg', 'config.json'),
+    keyDir: join(configHome, 'ipmsg'),
     stateDir: join(stateHome, 'ipmsg'),
   };
 }
@@ -108,6 +111,10 @@ export interface Settings {
   readonly verbose: boolean;
   readonly debug: boolean;
   readonly paths: Paths;
+  /** Keys, ENCRYPTOPT and the fingerprinted user name (off with --no-crypto). */
+  readonly crypto: boolean;
+  /** Also RSA-1024 + Blowfish-128 (--legacy-crypto). */
+  readonly legacyCrypto: boolean;
 }
 
 /** Resolves the common options of a parsed subcommand against the config file and defaults. */
@@ -147,6 +154,8 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
     verbose: opts['verbose'] === true,
     debug: opts['debug'] === true,
     paths: where,
+    crypto: opts['crypto'] !== false,
+    legacyCrypto: opts['legacyCrypto'] === true,
   };
 }
 

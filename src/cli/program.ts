@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
 import { makeGetFileCommand } from './get-file.js';
+import { makeKeysCommand } from './keys.js';
 import { makeListCommand } from './list.js';
 import { makeServeDirCommand } from './serve-dir.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
@@ -20,6 +21,7 @@ const SUBCOMMANDS = {
   absence: makeAbsenceCommand,
   'get-file': makeGetFileCommand,
   'serve-dir': makeServeDirCommand,
+  keys: makeKeysCommand,
 } as const;
 
 /**

@@ -45,6 +45,8 @@ export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): objec
     broadcast: hasOpt(p.command, IPMSG_BROADCASTOPT),
     multicast: hasOpt(p.command, IPMSG_MULTICASTOPT),
     autoReply: hasOpt(p.command, IPMSG_AUTORETOPT),
+    encrypted: m.encrypted,
+    signature: m.signature,
     charset: p.charset,
     attachments: (p.attachments ?? []).map((a) => ({
       fileId: a.fileId,
@@ -64,6 +66,14 @@ function localTime(ms: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** How a decrypted message's signature reads in the human output. */
+const SIGNATURE_NOTES: Record<ReceivedMessage['signature'], string> = {
+  verified: 'encrypted, signature verified',
+  none: 'encrypted, not signed',
+  'unknown-key': "encrypted, signature NOT checked: the sender's key is unknown",
+  bad: 'encrypted, BAD SIGNATURE: not from the key we know, or altered',
+};
+
 export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): string {
   const p = m.packet;
   const flags = [
@@ -71,6 +81,7 @@ export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): strin
     hasOpt(p.command, IPMSG_BROADCASTOPT) ? 'broadcast' : '',
     hasOpt(p.command, IPMSG_MULTICASTOPT) ? 'multicast' : '',
     hasOpt(p.command, IPMSG_AUTORETOPT) ? 'auto-reply' : '',
+    m.encrypted ? SIGNATURE_NOTES[m.signature] : '',
   ].filter(Boolean);
   const nick = m.peer && m.peer.nick !== p.user ? ` "${m.peer.nick}"` : '';
   const lines = [
@@ -147,9 +158,17 @@ export function makeRecvCommand(ctx: Context): Command {
         if (flags.count > 0 && received >= flags.count) done.abort();
       };
       messenger.handler = {
-        accepts: (packet, from) => (flags.count === 0 || accepted < flags.count) && accept(packet, from, messenger.peers.get(from)?.nick),
+        accepts: (packet, from) => {
+          // Counted when accepted: an encrypted message is delivered a moment later, after its sender's key is checked.
+          const ok = (flags.count === 0 || accepted < flags.count) && accept(packet, from, messenger.peers.get(from)?.nick);
+          if (ok) accepted++;
+          return ok;
+        },
+        dropped: (packet, from, reason) => {
+          accepted--;
+          out.notice(`dropped a message from ${packet.user}@${packet.host} (${from.address}): ${reason}`);
+        },
         deliver: (message) => {
-          accepted++;
           if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
           const offered = message.packet.attachments ?? [];
           if (flags.save === undefined || offered.length === 0) return finish(message);

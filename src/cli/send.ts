@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
-import type { SendOutcome } from '../messenger/index.js';
+import type { EncryptMode, SendOutcome } from '../messenger/index.js';
 import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
 import { type OfferedFile, prepareOffer } from '../transfer/local-files.js';
@@ -44,6 +44,7 @@ interface SendFlags {
   retries?: number;
   wait?: number;
   dns: boolean;
+  encrypt: EncryptMode;
 }
 
 function describeOutcome(o: SendOutcome): string {
@@ -51,9 +52,9 @@ function describeOutcome(o: SendOutcome): string {
   const where = `${who}${o.destination.address}:${o.destination.port}`;
   switch (o.status) {
     case 'read':
-      return `read by ${where}`;
+      return `${o.encrypted ? 'encrypted, ' : ''}read by ${where}`;
     case 'delivered':
-      return `delivered to ${where}${o.attempts > 1 ? ` (after ${o.attempts} tries)` : ''}`;
+      return `delivered${o.encrypted ? ' encrypted' : ''} to ${where}${o.attempts > 1 ? ` (after ${o.attempts} tries)` : ''}`;
     case 'sent':
       return `sent to ${where} (unconfirmed)`;
     case 'failed':
@@ -76,6 +77,12 @@ export function makeSendCommand(ctx: Context): Command {
       new Option('-f, --file <path>', 'offer a file or folder with the message (repeatable); serve it until fetched').argParser(
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
+    )
+    .addOption(
+      new Option('--encrypt <mode>', 'auto: encrypt for peers that can; always: fail for peers that cannot; never')
+        .choices(['auto', 'always', 'never'])
+        .env('IPMSG_ENCRYPT')
+        .default('auto'),
     )
     .addOption(new Option('--as-file', 'send the text as an attached message.txt (done anyway when it does not fit one datagram)'))
     .addOption(
@@ -116,14 +123,16 @@ export function makeSendCommand(ctx: Context): Command {
         timeout: flags.timeout ?? DEFAULT_TIMEOUT,
         retries: flags.retries ?? DEFAULT_RETRIES,
         signal: ctx.signal,
+        encrypt: settings.crypto ? flags.encrypt : 'never',
       };
+      if (flags.encrypt === 'always' && !settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', '--encrypt always needs keys: drop --no-crypto');
       const serve = (text: string, files: OfferedFile[]): Promise<unknown> =>
         serveOffer(session, destinations, text, files, {
           send: sendOptions,
           serveTimeout: flags.serveTimeout ?? DEFAULT_SERVE_TIMEOUT,
           downloadsPerRecipient: 1,
         });
-      if (flags.asFile || !messenger.messageFits(message)) {
+      if (flags.asFile || !messenger.messageFits(message, sendOptions.encrypt)) {
         if (!flags.asFile) {
           out.notice(`the message does not fit one datagram (${Buffer.byteLength(message)} bytes): it goes as an attached ${ATTACHED_TEXT_NAME}`);
         }
@@ -150,6 +159,7 @@ export function makeSendCommand(ctx: Context): Command {
             port: o.destination.port,
             packetNo: o.packetNo,
             status: o.status,
+            encrypted: o.encrypted,
             attempts: o.attempts,
             ...(o.error ? { error: o.error.message, code: o.error.code } : {}),
           },

@@ -4,7 +4,11 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadOwnKeys } from '../crypto/keystore.js';
+import { KnownPeers } from '../crypto/known-peers.js';
 import { Messenger } from '../messenger/index.js';
+import { Security } from '../messenger/security.js';
+import { FilePlainPeers } from './plain-peers.js';
 import { FilePacketCounter } from '../transport/packet-counter.js';
 import { type Settings, resolveSettings } from './config.js';
 import type { Context } from './context.js';
@@ -27,8 +31,18 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
   return { settings, out: makeOutput(ctx, settings) };
 }
 
+/** Our keys (made on the first run, with a notice) and the known peers; undefined with --no-crypto. */
+export async function openSecurity(settings: Settings, out: Output): Promise<Security | undefined> {
+  if (!settings.crypto) return undefined;
+  const dir = settings.paths.keyDir;
+  const [keys, known] = await Promise.all([loadOwnKeys(dir, { legacy: settings.legacyCrypto }), KnownPeers.open(dir)]);
+  for (const bits of keys.created) out.notice(`made our RSA-${bits} key in ${dir} (once: it identifies us from now on)`);
+  return new Security({ keys, legacy: settings.legacyCrypto, known });
+}
+
 export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>): Promise<T> {
   const { settings, out } = openSettings(ctx, command);
+  const security = await openSecurity(settings, out);
   const messenger = await Messenger.open({
     identity: settings.identity,
     port: settings.port,
@@ -43,6 +57,7 @@ export async function withSession<T>(ctx: Context, command: Command, work: (sess
     packetNumbers: new FilePacketCounter(join(settings.paths.stateDir, 'packet-no'), ctx.clock, out.notice),
     onWarning: out.verbose,
     onNotice: out.notice,
+    ...(security ? { security, plainPeers: new FilePlainPeers(settings.paths.stateDir) } : {}),
   });
   try {
     return await work({ settings, out, messenger, ctx });

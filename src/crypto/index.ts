@@ -54,7 +54,7 @@
 //
 // ## Errors (src/errors.ts)
 //
-// IPMSG_ERR_DECRYPT 76: a message we cannot decrypt. IPMSG_ERR_ENCRYPT_UNAVAILABLE 69: no
+// IPMSG_ERR_DECRYPT 76: a message we cannot decrypt. IPMSG_ERR_ENCRYPT_UNAVAILABLE 79: no
 // combination or key fits the peer. IPMSG_ERR_KEY_MISMATCH 67: a known peer shows another key.
 // IPMSG_ERR_KEY_FILE 78: a key or known-peers file that cannot be read or is damaged (left alone).
 //

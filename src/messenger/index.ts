@@ -5,16 +5,26 @@
 import { IpmsgError } from '../errors.js';
 import type { Charset } from '../encoding/charset.js';
 import type { Attachment } from '../protocol/attachment.js';
+import type { SignatureStatus } from '../crypto/message.js';
+import { parseFingerprintName } from '../crypto/fingerprint.js';
+import { asciiText } from '../encoding/fields.js';
 import {
+  IPMSG_ANSPUBKEY,
+  IPMSG_AUTORETOPT,
   IPMSG_CAPUTF8OPT,
+  IPMSG_ENCEXTMSGOPT,
+  IPMSG_ENCRYPTOPT,
   IPMSG_FILEATTACHOPT,
+  IPMSG_GETPUBKEY,
   IPMSG_READCHECKOPT,
   IPMSG_SECRETOPT,
   IPMSG_SENDCHECKOPT,
+  IPMSG_UTF8OPT,
+  getMode,
   hasOpt,
 } from '../protocol/command.js';
 import { type DecodeLimits, MAX_SAFE_DATAGRAM, UNFRAGMENTED_DATAGRAM } from '../protocol/limits.js';
-import { type Packet, type SendMsgPacket, encodePacket } from '../protocol/packet.js';
+import { type EntryPacket, type OtherPacket, type Packet, type SendMsgPacket, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import { type InterfaceTable, broadcastTargets, localAddresses } from '../transport/broadcast.js';
 import { type Clock, sleep } from '../transport/clock.js';
@@ -30,12 +40,14 @@ import {
   fileRequestPacket,
   infoPacket,
   isBroadcastOrAutoReply,
+  pubKeyPacket,
   queryPacket,
   replyPacket,
   sendMsgPacket,
 } from './packets.js';
 import { type Peer, PeerTable, describePeer, peerFromEntry } from './peers.js';
 import type { Destination } from './target.js';
+import type { PeerKey, Security } from './security.js';
 
 export const NOT_ABSENT_TEXT = 'Not Absence mode'; // the official's resource string (§4.5)
 const RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -61,7 +73,26 @@ export interface MessengerOptions {
   readonly bindSocket?: (options: BindOptions) => Promise<BoundSocket>;
   readonly interfaces?: InterfaceTable;
   readonly limits?: DecodeLimits;
+  /** Our keys and known peers: we advertise ENCRYPTOPT and carry a fingerprint only with them. */
+  readonly security?: Security;
+  /** Peers known not to answer GETPUBKEY (iptux): `--encrypt auto` sends them plain text at once. */
+  readonly plainPeers?: PlainPeers;
 }
+
+/** Remembers, across runs, which addresses did not answer GETPUBKEY. */
+export interface PlainPeers {
+  has(address: string): boolean;
+  add(address: string): void;
+  /** It answered after all, or a plain message to it went unacknowledged: probe it again next time. */
+  delete(address: string): void;
+}
+
+export type EncryptMode = 'auto' | 'always' | 'never';
+
+/** How long `--encrypt auto` waits for the key of a peer whose capabilities are unknown. */
+export const KEY_PROBE = { tries: 2, interval: 150 };
+/** How long a received message waits for its sender's key (for the signature). */
+export const SENDER_KEY_WAIT = { tries: 3, interval: 300 };
 
 export interface ReceivedMessage {
   readonly packet: SendMsgPacket;
@@ -69,12 +100,17 @@ export interface ReceivedMessage {
   /** The sender's entry, when it announced itself while we listened. */
   readonly peer: Peer | undefined;
   readonly receivedAt: number;
+  /** It came with ENCRYPTOPT and was decrypted; `packet.text` is the plain text. */
+  readonly encrypted: boolean;
+  readonly signature: SignatureStatus;
 }
 
 export interface MessageHandler {
   /** Whether to accept (acknowledge and deliver) a message from this sender. */
   accepts(packet: SendMsgPacket, from: RemoteAddress): boolean;
   deliver(message: ReceivedMessage): void;
+  /** A message accepts() let in that is not delivered after all (it could not be decrypted, or its sender's key changed). */
+  dropped?(packet: SendMsgPacket, from: RemoteAddress, reason: string): void;
 }
 
 export interface RetryOptions {
@@ -92,6 +128,8 @@ export interface SendOutcome {
   readonly packetNo: PacketNo;
   readonly status: SendStatus;
   readonly attempts: number;
+  /** Sent encrypted (ENCRYPTOPT). */
+  readonly encrypted: boolean;
   readonly error?: IpmsgError;
 }
 
@@ -104,6 +142,8 @@ export interface SendOptions extends RetryOptions {
   /** Wait for the read notice of a sealed message; undefined waits until interrupted. */
   readonly waitRead: boolean;
   readonly readTimeout: number | undefined;
+  /** Default 'auto' with keys, 'never' without. */
+  readonly encrypt?: EncryptMode;
 }
 
 export class Messenger {
@@ -127,7 +167,13 @@ export class Messenger {
   private constructor(options: MessengerOptions, bound: BoundSocket) {
     this.#options = options;
     this.#exchanges = new Exchanges(options.clock);
-    this.#sender = { identity: options.identity, charset: options.charset, status: IPMSG_CAPUTF8OPT };
+    const security = options.security;
+    this.#sender = {
+      // Without keys, never a name of the fingerprinted shape: the official drops such a peer's plain packets (§6.6).
+      identity: { ...options.identity, user: security ? security.userName(options.identity.user) : (parseFingerprintName(options.identity.user)?.base ?? options.identity.user) },
+      charset: options.charset,
+      status: IPMSG_CAPUTF8OPT | (security ? IPMSG_ENCRYPTOPT | IPMSG_ENCEXTMSGOPT : 0),
+    };
     this.#endpoint = new Endpoint(bound.socket, {
       fallbackCharset: options.fallbackCharset,
       ...(options.limits ? { limits: options.limits } : {}),
@@ -160,6 +206,11 @@ export class Messenger {
 
   get port(): number {
     return this.#endpoint.port;
+  }
+
+  /** Our keys and the known peers; undefined without crypto. */
+  get security(): Security | undefined {
+    return this.#options.security;
   }
 
   /** The clock it runs on (resolveTargets times its ambiguity grace with it). */
@@ -287,15 +338,121 @@ export class Messenger {
       ...(options.attachments ? { attachments: options.attachments } : {}),
     });
     const bytes = this.#checkedBytes(packet);
+    const mode = options.encrypt ?? (this.#options.security ? 'auto' : 'never');
+    if (mode === 'always' && !this.#options.security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot encrypt: no keys loaded');
     options.beforeSend?.(packetNo);
-    return Promise.all(destinations.map((d) => this.#deliver(d, packetNo, bytes, { ...options, seal })));
+    return Promise.all(
+      destinations.map(async (d): Promise<SendOutcome> => {
+        let own: Uint8Array;
+        try {
+          own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
+        } catch (error) {
+          if (options.signal?.aborted) throw error;
+          const failure = error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
+          return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, error: failure };
+        }
+        const outcome = await this.#deliver(d, packetNo, own, { ...options, seal });
+        // A peer remembered as plain-only that ignores plain text may have gained keys (§6.6 drops plain text from them).
+        if (outcome.status === 'failed' && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(d.address);
+        return { ...outcome, encrypted: own !== bytes };
+      }),
+    );
   }
 
-  /** Whether `text` fits one safe datagram as a message (iptux drops datagrams of 8 KiB or more). */
-  messageFits(text: string): boolean {
+  /**
+   * The datagram for one destination under --encrypt auto|always: encrypted with the key its
+   * ANSPUBKEY gives (pinned in known peers), or `plain` when auto finds it cannot encrypt.
+   * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE (always), IPMSG_ERR_KEY_MISMATCH
+   */
+  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: RetryOptions): Promise<Uint8Array> {
+    const security = this.#options.security as Security;
+    const to = { address: destination.address, port: destination.port };
+    const entry = this.peers.get(to);
+    const plainPeers = this.#options.plainPeers;
+    if (mode === 'auto' && (entry ? !entry.capabilities.encrypt : plainPeers?.has(to.address))) return plain;
+    let answer: PeerKey & { user: string; host: string };
+    try {
+      // A peer that announced ENCRYPTOPT gets the full retry schedule; an unknown one a short probe.
+      answer = await this.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : this.#schedule(options, true));
+    } catch (error) {
+      if (options.signal?.aborted || !(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
+      if (mode === 'always') throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt for ${destination.text}: it did not send its public key (it cannot encrypt?)`);
+      plainPeers?.add(to.address);
+      return plain;
+    }
+    const combination = security.combinationFor(answer.capa);
+    if (!combination) {
+      if (mode === 'always') throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt for ${destination.text}: no cipher in common (its capabilities: ${answer.capa.toString(16)})`);
+      return plain;
+    }
+    await security.pin(answer, answer.key);
+    // The attachment list goes inside the ciphertext only for peers that said they read it there (§6.4).
+    const extended = (packet.attachments?.length ?? 0) > 0 && entry !== undefined && entry.capabilities.encryptExt;
+    const body = security.encrypt(
+      { text: packet.text, ...(extended ? { attachments: packet.attachments } : {}) },
+      String(packet.packetNo),
+      answer,
+      combination,
+      this.#sender.charset,
+    );
+    const { attachments, ...rest } = packet;
+    const encrypted: SendMsgPacket = {
+      ...rest,
+      command: packet.command | IPMSG_ENCRYPTOPT | (extended ? IPMSG_ENCEXTMSGOPT : 0),
+      text: body,
+      ...(attachments && !extended ? { attachments } : {}),
+    };
+    return this.#checkedBytes(encrypted);
+  }
+
+  /**
+   * GETPUBKEY → ANSPUBKEY (§6.2): the peer's capability word and key, and who it says it is.
+   * @throws IpmsgError IPMSG_ERR_NO_ACK, IPMSG_ERR_KEY_MISMATCH (a key its user name contradicts)
+   */
+  async publicKey(to: RemoteAddress, schedule: { tries: number; interval: number; signal?: AbortSignal }, autoReply = false): Promise<PeerKey & { user: string; host: string }> {
+    const security = this.#options.security;
+    if (!security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot ask for keys: no keys loaded');
+    const packet = pubKeyPacket(this.#sender, this.#next(), 'GETPUBKEY', security.getPubKeyBody(), autoReply);
+    let refused: IpmsgError | undefined;
+    try {
+      const result = await this.#exchanges.run({
+        transmit: () => this.#endpoint.send(packet, to),
+        match: (p, from) => {
+          if (p.kind !== 'OTHER' || getMode(p.command) !== IPMSG_ANSPUBKEY || from.address !== to.address) return undefined;
+          try {
+            return { ...security.readAnswer(asciiText(p.body), p), user: p.user, host: p.host };
+          } catch (error) {
+            refused ??= error as IpmsgError;
+            this.#options.onWarning(`ignored an ANSPUBKEY from ${to.address}: ${(error as Error).message}`);
+            return undefined;
+          }
+        },
+        tries: schedule.tries,
+        interval: schedule.interval,
+        failure: `No public key (ANSPUBKEY) from ${to.address}`,
+        hint: this.#portHint(),
+        ...(schedule.signal ? { signal: schedule.signal } : {}),
+      });
+      return result.value;
+    } catch (error) {
+      throw refused && isNoAck(error) ? refused : error;
+    }
+  }
+
+  /**
+   * Whether `text` fits one safe datagram as a message (iptux drops datagrams of 8 KiB or more),
+   * encrypted unless `encrypt` is 'never' or we have no keys.
+   */
+  messageFits(text: string, encrypt: EncryptMode = 'auto'): boolean {
     const packet = sendMsgPacket(this.#sender, 0 as PacketNo, text, { check: true, seal: true, multicast: true, broadcast: false });
     // Room for a packet number of up to 16 digits, however this one was printed.
-    return encodePacket(packet, { lossy: true }).length + 16 <= MAX_SAFE_DATAGRAM;
+    const plain = encodePacket(packet, { lossy: true }).length + 16;
+    if (!this.#options.security || encrypt === 'never') return plain <= MAX_SAFE_DATAGRAM;
+    // Encrypted: the text, its NUL and up to a block of padding in base64, plus the CAPA word, the
+    // RSA-2048 session key and signature (344 base64 characters each) and three colons.
+    const header = encodePacket({ ...packet, text: '' }, { lossy: true }).length + 16;
+    const cipher = Math.ceil((plain - header + 1 + 16) / 3) * 4;
+    return header + 8 + 3 + 344 + cipher + 344 <= MAX_SAFE_DATAGRAM;
   }
 
   #checkedBytes(packet: SendMsgPacket): Uint8Array {
@@ -314,7 +471,7 @@ export class Messenger {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<SendOutcome> {
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Omit<SendOutcome, 'encrypted'>> {
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
     const transmit = (): Promise<void> => {
@@ -367,9 +524,9 @@ export class Messenger {
       : `; we listen on port ${this.port}, not ${this.#fellBackFrom}, and peers that answer only to ${this.#fellBackFrom} (iptux) cannot reach us`;
   }
 
-  #schedule(options: RetryOptions): { interval: number; tries: number } {
+  #schedule(options: RetryOptions, withSignal = false): { interval: number; tries: number; signal?: AbortSignal } {
     const tries = Math.max(1, options.retries + 1);
-    return { tries, interval: Math.max(1, Math.floor(options.timeout / tries)) };
+    return { tries, interval: Math.max(1, Math.floor(options.timeout / tries)), ...(withSignal && options.signal ? { signal: options.signal } : {}) };
   }
 
   /** An unconfirmed BROADCASTOPT message to every broadcast target. */
@@ -434,6 +591,10 @@ export class Messenger {
   #dispatch(packet: Packet, from: RemoteAddress): void {
     if (this.#closed || this.#isSelf(from)) return;
     const now = this.#options.clock.now();
+    if (this.#dropsUnencrypted(packet)) {
+      this.#options.onWarning(`ignored a ${packet.kind} without ENCRYPTOPT from the fingerprinted ${packet.user}@${packet.host} (${from.address})`);
+      return;
+    }
     switch (packet.kind) {
       case 'BR_ENTRY':
         this.peers.update(peerFromEntry(packet, from, now));
@@ -470,11 +631,67 @@ export class Messenger {
       case 'RELEASEFILES':
         if (packet.ref !== undefined) this.#onRelease?.(packet.ref, from);
         return;
+      case 'OTHER':
+        if (getMode(packet.command) === IPMSG_GETPUBKEY) this.#onGetPubKey(packet, from);
+        else if (getMode(packet.command) === IPMSG_ANSPUBKEY) this.#exchanges.offer(packet, from);
+        return;
       case 'NOOPERATION':
       case 'DELMSG':
-      case 'OTHER':
         return;
     }
+  }
+
+  /**
+   * What the official drops (§6.6): entries and non-auto-reply messages without ENCRYPTOPT from a
+   * user name that carries a key fingerprint (only a client with that key can have sent them).
+   */
+  #dropsUnencrypted(packet: Packet): boolean {
+    // Only a client that can decrypt may insist: without keys we are the one the sender fell back to plain text for.
+    if (!this.#options.security) return false;
+    const checked = packet.kind === 'BR_ENTRY' || packet.kind === 'ANSENTRY' || packet.kind === 'BR_ABSENCE' || (packet.kind === 'SENDMSG' && !hasOpt(packet.command, IPMSG_AUTORETOPT));
+    return checked && !hasOpt(packet.command, IPMSG_ENCRYPTOPT) && parseFingerprintName(packet.user) !== undefined;
+  }
+
+  /** Answers GETPUBKEY with ANSPUBKEY; a signing requester whose key we lack is asked for it in turn (as the official does). */
+  #onGetPubKey(packet: OtherPacket, from: RemoteAddress): void {
+    const security = this.#options.security;
+    if (!security) return;
+    const body = security.answer(asciiText(packet.body), packet.user);
+    if (body === undefined) return;
+    if (!hasOpt(packet.command, IPMSG_AUTORETOPT) && !security.knownKey(packet)) void this.#learnKey(from, packet, true);
+    this.#reply(pubKeyPacket(this.#sender, this.#next(), 'ANSPUBKEY', body), from);
+  }
+
+  /** In-flight key requests by address: a burst of messages asks once. */
+  readonly #learning = new Map<string, Promise<KeyObjectOrNone>>();
+
+  /**
+   * Asks a peer for its key and pins it (trust on first use). Resolves undefined when it does not
+   * answer; a changed key is a warning and resolves the key it showed, flagged as changed.
+   */
+  #learnKey(from: RemoteAddress, peer: { user: string; host: string }, autoReply: boolean): Promise<KeyObjectOrNone> {
+    const running = this.#learning.get(from.address);
+    if (running) return running;
+    const security = this.#options.security as Security;
+    const learning = (async (): Promise<KeyObjectOrNone> => {
+      try {
+        const answer = await this.publicKey(from, SENDER_KEY_WAIT, autoReply);
+        if (answer.user !== peer.user || answer.host !== peer.host) return undefined;
+        try {
+          await security.pin(answer, answer.key);
+          return { key: answer.key, changed: undefined };
+        } catch (error) {
+          return { key: answer.key, changed: error as IpmsgError };
+        }
+      } catch (error) {
+        if (!isNoAck(error)) this.#options.onWarning(`public key of ${from.address}: ${(error as Error).message}`);
+        return undefined;
+      } finally {
+        this.#learning.delete(from.address);
+      }
+    })();
+    this.#learning.set(from.address, learning);
+    return learning;
   }
 
   #onMessage(packet: SendMsgPacket, from: RemoteAddress, now: number): void {
@@ -489,12 +706,60 @@ export class Messenger {
       this.#reply(replyPacket(this.#sender, this.#next(), 'RECVMSG', packet.packetNo), from);
     }
     if (this.#recent.check(packet.packetNo, packet.user, packet.host, from.address)) return;
-    const message: ReceivedMessage = { packet, from, peer: this.peers.get(from), receivedAt: now };
+    if (hasOpt(packet.command, IPMSG_ENCRYPTOPT) && this.#options.security) {
+      void this.#onEncrypted(packet, from, now, handler);
+      return;
+    }
+    const message: ReceivedMessage = { packet, from, peer: this.peers.get(from), receivedAt: now, encrypted: false, signature: 'none' };
     if (handler) return handler.deliver(message);
     const sealed = hasOpt(packet.command, IPMSG_SECRETOPT) ? ' (sealed)' : '';
     this.#options.onNotice(
       `message from ${describePeer({ ...packet, ...from })}${sealed} arrived while not receiving (use 'ipmsg recv'): ${JSON.stringify(packet.text)}`,
     );
+  }
+
+  /**
+   * Decrypts an ENCRYPTOPT message and checks its signature with the sender's key: the known one,
+   * or, for a new sender, the one it gives us now (pinned). An undecryptable message, or one from a
+   * sender whose key changed, is dropped with a warning, never delivered as if genuine.
+   */
+  async #onEncrypted(packet: SendMsgPacket, from: RemoteAddress, now: number, handler: MessageHandler | undefined): Promise<void> {
+    const security = this.#options.security as Security;
+    const who = `${packet.user}@${packet.host} (${from.address})`;
+    const drop = (reason: string): void => {
+      if (handler?.dropped) handler.dropped(packet, from, reason);
+      else this.#options.onNotice(`dropped a message from ${who}: ${reason}`);
+    };
+    const extended = hasOpt(packet.command, IPMSG_ENCEXTMSGOPT);
+    const charset = hasOpt(packet.command, IPMSG_UTF8OPT) ? 'utf-8' : packet.charset;
+    const open = (key: import('node:crypto').KeyObject | undefined) => security.decrypt(packet.text, String(packet.packetNo), key, extended, charset);
+    let known = security.knownKey(packet);
+    let opened;
+    try {
+      opened = open(known);
+      if (opened.signature === 'unknown-key' || opened.signature === 'bad') {
+        // A new sender: ask for its key. A known one whose signature fails: did its key change?
+        const learned = await this.#learnKey(from, packet, true);
+        if (learned?.changed) return drop(learned.changed.message);
+        if (learned && opened.signature === 'unknown-key') {
+          known = learned.key;
+          opened = open(known);
+        }
+      }
+    } catch (error) {
+      return drop((error as Error).message);
+    }
+    if (known && parseFingerprintName(packet.user) && security.fingerprintMatches(packet.user, known) === false) {
+      return drop(`its user name names another key than the one it signs with`);
+    }
+    const plain: SendMsgPacket = {
+      ...packet,
+      text: opened.text,
+      ...(extended && opened.attachments ? { attachments: opened.attachments } : {}),
+    };
+    const message: ReceivedMessage = { packet: plain, from, peer: this.peers.get(from), receivedAt: now, encrypted: true, signature: opened.signature };
+    if (handler) return handler.deliver(message);
+    this.#options.onNotice(`encrypted message from ${who} arrived while not receiving (use 'ipmsg recv')`);
   }
 
   /** Says BR_EXIT to whoever we announced ourselves to, then closes the socket. */
@@ -510,6 +775,12 @@ export class Messenger {
       await this.#endpoint.close();
     }
   }
+}
+
+type KeyObjectOrNone = { key: import('node:crypto').KeyObject; changed: IpmsgError | undefined } | undefined;
+
+function isNoAck(error: unknown): boolean {
+  return error instanceof IpmsgError && error.code === 'IPMSG_ERR_NO_ACK';
 }
 
 export type { Identity } from './packets.js';

@@ -4,6 +4,8 @@
 import type { Charset } from '../encoding/charset.js';
 import {
   IPMSG_ANSENTRY,
+  IPMSG_ANSPUBKEY,
+  IPMSG_GETPUBKEY,
   IPMSG_ANSREADMSG,
   IPMSG_AUTORETOPT,
   IPMSG_BROADCASTOPT,
@@ -155,4 +157,10 @@ export function fileRequestPacket(sender: Sender, packetNo: PacketNo, kind: 'fil
 /** Messages never answered with RECVMSG or an auto-reply (§3.3). */
 export function isBroadcastOrAutoReply(packet: Packet): boolean {
   return (packet.command & (IPMSG_BROADCASTOPT | IPMSG_AUTORETOPT)) !== 0;
+}
+
+/** GETPUBKEY (body: our capa) or ANSPUBKEY (body: `CAPA:EXP-MODULUS`), §6.2; ASCII bodies. */
+export function pubKeyPacket(sender: Sender, packetNo: PacketNo, kind: 'GETPUBKEY' | 'ANSPUBKEY', body: string, autoReply = false): OtherPacket {
+  const command = makeCommand(kind === 'GETPUBKEY' ? IPMSG_GETPUBKEY : IPMSG_ANSPUBKEY, autoReply ? IPMSG_AUTORETOPT : 0);
+  return { ...header(sender, packetNo, command, 'utf-8'), kind: 'OTHER', body: new TextEncoder().encode(body), sections: [] };
 }

@@ -1,9 +1,11 @@
 // src/messenger/peers.ts
 // What we know of the other hosts, learnt from their entry packets.
 
+import { parseFingerprintName } from '../crypto/fingerprint.js';
 import {
   IPMSG_ABSENCEOPT,
   IPMSG_CAPUTF8OPT,
+  IPMSG_ENCEXTMSGOPT,
   IPMSG_ENCRYPTOPT,
   IPMSG_FILEATTACHOPT,
   hasOpt,
@@ -20,7 +22,13 @@ export interface Peer {
   readonly nick: string;
   readonly group: string;
   readonly absent: boolean;
-  readonly capabilities: { readonly utf8: boolean; readonly fileAttach: boolean; readonly encrypt: boolean };
+  readonly capabilities: {
+    readonly utf8: boolean;
+    readonly fileAttach: boolean;
+    readonly encrypt: boolean;
+    /** Reads attachment lists inside the ciphertext (ENCEXTMSGOPT, §6.4). */
+    readonly encryptExt: boolean;
+  };
   /** e.g. "IP Messenger Win64 4.99r3", "iptux 0.8.3"; undefined when the peer does not say. */
   readonly client: string | undefined;
   /** The version field exactly as sent. */
@@ -58,6 +66,7 @@ export function peerFromEntry(packet: EntryPacket, from: RemoteAddress, now: num
       utf8: hasOpt(command, IPMSG_CAPUTF8OPT),
       fileAttach: hasOpt(command, IPMSG_FILEATTACHOPT),
       encrypt: hasOpt(command, IPMSG_ENCRYPTOPT),
+      encryptExt: hasOpt(command, IPMSG_ENCEXTMSGOPT),
     },
     client,
     version: packet.version,
@@ -104,8 +113,11 @@ export class PeerTable {
     const wanted = name.toLowerCase();
     const at = wanted.indexOf('@');
     const hits = this.all().filter((p) => {
-      if (at > 0) return p.user.toLowerCase() === wanted.slice(0, at) && p.host.toLowerCase() === wanted.slice(at + 1);
-      return [p.user, p.nick, p.host].some((n) => n.toLowerCase() === wanted);
+      // A user name with a key fingerprint (`alice-<…>`, §6.6) also answers to its base name.
+      const base = parseFingerprintName(p.user)?.base;
+      const users = base === undefined ? [p.user] : [p.user, base];
+      if (at > 0) return users.some((u) => u.toLowerCase() === wanted.slice(0, at)) && p.host.toLowerCase() === wanted.slice(at + 1);
+      return [...users, p.nick, p.host].some((n) => n.toLowerCase() === wanted);
     });
     const byIdentity = new Map<string, Peer>();
     for (const peer of hits) {

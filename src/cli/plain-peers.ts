@@ -1,0 +1,69 @@
+// src/cli/plain-peers.ts
+// Addresses that did not answer GETPUBKEY (iptux has no crypto), remembered for a day in the state
+// folder, so `send --encrypt auto` probes each of them once, not on every run.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { PlainPeers } from '../messenger/index.js';
+
+const FILE = 'plain-peers.json';
+/** A peer may install a client that can encrypt: ask again after this long. */
+export const PLAIN_PEER_TTL = 24 * 3_600_000;
+const MAX_ENTRIES = 1000;
+
+export class FilePlainPeers implements PlainPeers {
+  readonly #path: string;
+  readonly #now: () => number;
+  #entries: Map<string, number> | undefined;
+
+  constructor(stateDir: string, now: () => number = Date.now) {
+    this.#path = join(stateDir, FILE);
+    this.#now = now;
+  }
+
+  /** Read on first use: most runs never ask. A damaged file counts as empty. */
+  #load(): Map<string, number> {
+    if (this.#entries) return this.#entries;
+    const entries = new Map<string, number>();
+    try {
+      const data = JSON.parse(readFileSync(this.#path, 'utf8')) as unknown;
+      if (typeof data === 'object' && data !== null) {
+        for (const [address, until] of Object.entries(data)) if (typeof until === 'number') entries.set(address, until);
+      }
+    } catch {
+      // missing or damaged: nothing remembered
+    }
+    this.#entries = entries;
+    return entries;
+  }
+
+  has(address: string): boolean {
+    const until = this.#load().get(address);
+    return until !== undefined && until > this.#now();
+  }
+
+  add(address: string): void {
+    const entries = this.#load();
+    entries.set(address, this.#now() + PLAIN_PEER_TTL);
+    this.#save(entries);
+  }
+
+  delete(address: string): void {
+    const entries = this.#load();
+    if (entries.delete(address)) this.#save(entries);
+  }
+
+  #save(entries: Map<string, number>): void {
+    const now = this.#now();
+    for (const [key, until] of entries) if (until <= now) entries.delete(key);
+    while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
+    try {
+      mkdirSync(dirname(this.#path), { recursive: true });
+      const temp = `${this.#path}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(Object.fromEntries(entries)));
+      renameSync(temp, this.#path);
+    } catch {
+      // only a cache: the next run probes again
+    }
+  }
+}

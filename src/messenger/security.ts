@@ -1,0 +1,130 @@
+// src/messenger/security.ts
+// What the messenger does with the crypto layer (§6): our keys and capability word, the answer to
+// GETPUBKEY, reading an ANSPUBKEY, pinning peers' keys (known peers), and encrypting or decrypting
+// one SENDMSG.
+
+import type { KeyObject } from 'node:crypto';
+import { type Combination, localCapa, selectCombination } from '../crypto/capability.js';
+import { checkNameFingerprint, fingerprint, parseFingerprintName, withFingerprint } from '../crypto/fingerprint.js';
+import { answerFor, publicKeyFrom, type OwnKeys } from '../crypto/keys.js';
+import { type KnownPeers, type PeerName, keyChangedError, keyFingerprint, peerId } from '../crypto/known-peers.js';
+import { type DecryptedMessage, decryptMessage, encryptMessage } from '../crypto/message.js';
+import type { MessageParts } from '../crypto/plaintext.js';
+import type { Charset } from '../encoding/charset.js';
+import { IpmsgError } from '../errors.js';
+import {
+  IPMSG_RSA_2048,
+  IPMSG_SIGN_SHA1,
+  IPMSG_SIGN_SHA256,
+} from '../protocol/command.js';
+import { decodeAnsPubKey, decodeGetPubKey, encodeAnsPubKey, encodeGetPubKey } from '../protocol/pubkey.js';
+
+export interface SecurityOptions {
+  readonly keys: OwnKeys;
+  /** RSA-1024 + Blowfish-128 too (--legacy-crypto). */
+  readonly legacy: boolean;
+  readonly known: KnownPeers;
+}
+
+/** A peer's key as its ANSPUBKEY gave it. */
+export interface PeerKey {
+  readonly capa: number;
+  readonly key: KeyObject;
+}
+
+const SIGNS = IPMSG_SIGN_SHA1 | IPMSG_SIGN_SHA256;
+
+export class Security {
+  readonly capa: number;
+  /** Of our RSA-2048 key (§6.6). */
+  readonly fingerprint: string;
+  readonly known: KnownPeers;
+  readonly #keys: OwnKeys;
+
+  constructor(options: SecurityOptions) {
+    this.#keys = options.keys;
+    this.known = options.known;
+    this.capa = localCapa({ legacy: options.legacy });
+    this.fingerprint = fingerprint(options.keys.rsa2048.publicKey);
+  }
+
+  /** Our user name as the official writes its own: `name-<fingerprint>`. */
+  userName(user: string): string {
+    return withFingerprint(parseFingerprintName(user)?.base ?? user, this.fingerprint);
+  }
+
+  getPubKeyBody(): string {
+    return encodeGetPubKey(this.capa);
+  }
+
+  /**
+   * The ANSPUBKEY body for a GETPUBKEY (§6.2): our 2048-bit key when the requester can use it, else
+   * the 1024-bit one; undefined when we share no capability, or when a fingerprinted requester
+   * cannot sign (the official ignores those).
+   */
+  answer(requestBody: string, requester: string): string | undefined {
+    const theirs = decodeGetPubKey(requestBody);
+    if (theirs === undefined) return undefined;
+    const common = theirs & this.capa;
+    if (common === 0) return undefined;
+    if (parseFingerprintName(requester) && ((theirs & IPMSG_RSA_2048) === 0 || (theirs & SIGNS) === 0)) return undefined;
+    const pair = (common & IPMSG_RSA_2048) !== 0 ? this.#keys.rsa2048 : this.#keys.rsa1024;
+    return pair && encodeAnsPubKey(answerFor(pair.publicKey, this.capa));
+  }
+
+  /**
+   * Reads an ANSPUBKEY from `sender` (its user name). A key that contradicts a fingerprint in the
+   * name is refused, as the official drops it.
+   * @throws IpmsgError IPMSG_ERR_PROTOCOL for a malformed body, IPMSG_ERR_KEY_MISMATCH for a key
+   *   that is not the one the user name names
+   */
+  readAnswer(body: string, sender: PeerName): PeerKey {
+    const answer = decodeAnsPubKey(body);
+    const key = publicKeyFrom(answer);
+    if (checkNameFingerprint(sender.user, key) === 'mismatch') {
+      throw new IpmsgError(
+        'IPMSG_ERR_KEY_MISMATCH',
+        `${sender.user}@${sender.host} sent a public key (${keyFingerprint(key)}) that is not the one its user name names`,
+      );
+    }
+    return { capa: answer.capa, key };
+  }
+
+  /**
+   * Trust on first use: remembers a new peer's key; a known peer must show the key we know.
+   * @throws IpmsgError IPMSG_ERR_KEY_MISMATCH with both fingerprints
+   */
+  async pin(peer: PeerName, key: KeyObject): Promise<void> {
+    const result = await this.known.remember(peer, key);
+    if (typeof result === 'object') throw keyChangedError(peerId(peer), result.mismatch);
+  }
+
+  /** The key we know for a peer (known peers), if any. */
+  knownKey(peer: PeerName): KeyObject | undefined {
+    return this.known.get(peer)?.publicKey;
+  }
+
+  /** False when a fingerprinted user name names another key than `key`; undefined without a fingerprint. */
+  fingerprintMatches(user: string, key: KeyObject): boolean | undefined {
+    const check = checkNameFingerprint(user, key);
+    return check === 'none' ? undefined : check === 'match';
+  }
+
+  /** The combination for a peer with this capa word; undefined = none in common. */
+  combinationFor(peerCapa: number): Combination | undefined {
+    return selectCombination(this.capa, peerCapa);
+  }
+
+  /** The encrypted SENDMSG body (§6.3). */
+  encrypt(parts: MessageParts, packetNo: string, peer: PeerKey, combination: Combination, charset: Charset): string {
+    return encryptMessage({ parts, packetNo, combination, peerPublicKey: peer.key, ownPrivateKey: this.#keys.rsa2048.privateKey, charset });
+  }
+
+  /**
+   * Decrypts a SENDMSG body; the signature is checked with `senderKey` when given.
+   * @throws IpmsgError IPMSG_ERR_DECRYPT
+   */
+  decrypt(body: string, packetNo: string, senderKey: KeyObject | undefined, extended: boolean, charset: Charset): DecryptedMessage {
+    return decryptMessage({ body, packetNo, ownKeys: this.#keys, senderPublicKey: senderKey, extended, charset });
+  }
+}
