@@ -1,5 +1,5 @@
 // src/cli/plain-peers.ts
-// Addresses that did not answer GETPUBKEY (iptux has no crypto), remembered for a day in the state
+// Peers (address:port) that did not answer GETPUBKEY (iptux has no crypto), remembered for a day in the state
 // folder, so `send --encrypt auto` probes each of them once, not on every run.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -40,8 +40,14 @@ export async function openSecurity(settings: Settings, out: Output): Promise<Sec
   return new Security({ keys, legacy: settings.legacyCrypto, known });
 }
 
-export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>): Promise<T> {
-  const { settings, out } = openSettings(ctx, command);
+/**
+ * `noCrypto`: open without keys whatever the flags say (send --encrypt never: a fingerprinted user
+ * name sending plain text is dropped by clients that can decrypt, §6.6).
+ */
+export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>, noCrypto = false): Promise<T> {
+  const opened = openSettings(ctx, command);
+  const { out } = opened;
+  const settings = noCrypto ? { ...opened.settings, crypto: false } : opened.settings;
   const security = await openSecurity(settings, out);
   const messenger = await Messenger.open({
     identity: settings.identity,

@@ -94,7 +94,8 @@ export interface DecryptOptions {
   readonly senderPublicKey: KeyObject | undefined;
   /** The packet has ENCEXTMSGOPT: attachment and recipient lists are inside. */
   readonly extended?: boolean;
-  readonly charset?: Charset;
+  /** The text's code page, or how to tell it from the plaintext (a packet without UTF8OPT). */
+  readonly charset?: Charset | ((plaintext: Uint8Array) => Charset);
 }
 
 const CANNOT_DECRYPT = 'Cannot decrypt the message';
@@ -114,7 +115,8 @@ export function decryptMessage(options: DecryptOptions): DecryptedMessage {
   const { key, ok } = rsaDecrypt(own.privateKey, envelope.key, SESSION_KEY_BYTES[combination.cipher]);
   const plaintext = decryptBody(combination, key, messageIv(combination, options.packetNo), envelope.body);
   if (!ok || plaintext === undefined) throw new IpmsgError('IPMSG_ERR_DECRYPT', CANNOT_DECRYPT);
-  const parts = decodePlaintext(plaintext, options.extended ?? false, options.charset);
+  const charset = typeof options.charset === 'function' ? options.charset(plaintext) : options.charset;
+  const parts = decodePlaintext(plaintext, options.extended ?? false, charset);
   return { ...parts, signature: checkSignature(combination, plaintext, envelope.signature, options.senderPublicKey), combination };
 }
 

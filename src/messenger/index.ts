@@ -3,7 +3,7 @@
 // peer while a subcommand runs, and offering the operations the subcommands are made of.
 
 import { IpmsgError } from '../errors.js';
-import type { Charset } from '../encoding/charset.js';
+import { type Charset, decodeText, detectCharset, encodeText } from '../encoding/charset.js';
 import type { Attachment } from '../protocol/attachment.js';
 import type { SignatureStatus } from '../crypto/message.js';
 import { parseFingerprintName } from '../crypto/fingerprint.js';
@@ -45,7 +45,7 @@ import {
   replyPacket,
   sendMsgPacket,
 } from './packets.js';
-import { type Peer, PeerTable, describePeer, peerFromEntry } from './peers.js';
+import { type Peer, PeerTable, describePeer, peerFromEntry, peerKey } from './peers.js';
 import type { Destination } from './target.js';
 import type { PeerKey, Security } from './security.js';
 
@@ -79,12 +79,12 @@ export interface MessengerOptions {
   readonly plainPeers?: PlainPeers;
 }
 
-/** Remembers, across runs, which addresses did not answer GETPUBKEY. */
+/** Remembers, across runs, which peers (`address:port`) did not answer GETPUBKEY. */
 export interface PlainPeers {
-  has(address: string): boolean;
-  add(address: string): void;
-  /** It answered after all, or a plain message to it went unacknowledged: probe it again next time. */
-  delete(address: string): void;
+  has(peer: string): boolean;
+  add(peer: string): void;
+  /** A plain message to it went unacknowledged (it may have keys now, §6.6): probe it again next time. */
+  delete(peer: string): void;
 }
 
 export type EncryptMode = 'auto' | 'always' | 'never';
@@ -353,7 +353,7 @@ export class Messenger {
         }
         const outcome = await this.#deliver(d, packetNo, own, { ...options, seal });
         // A peer remembered as plain-only that ignores plain text may have gained keys (§6.6 drops plain text from them).
-        if (outcome.status === 'failed' && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(d.address);
+        if (outcome.status === 'failed' && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
         return { ...outcome, encrypted: own !== bytes };
       }),
     );
@@ -369,7 +369,7 @@ export class Messenger {
     const to = { address: destination.address, port: destination.port };
     const entry = this.peers.get(to);
     const plainPeers = this.#options.plainPeers;
-    if (mode === 'auto' && (entry ? !entry.capabilities.encrypt : plainPeers?.has(to.address))) return plain;
+    if (mode === 'auto' && (entry ? !entry.capabilities.encrypt : plainPeers?.has(peerKey(to)))) return plain;
     let answer: PeerKey & { user: string; host: string };
     try {
       // A peer that announced ENCRYPTOPT gets the full retry schedule; an unknown one a short probe.
@@ -377,7 +377,7 @@ export class Messenger {
     } catch (error) {
       if (options.signal?.aborted || !(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
       if (mode === 'always') throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt for ${destination.text}: it did not send its public key (it cannot encrypt?)`);
-      plainPeers?.add(to.address);
+      plainPeers?.add(peerKey(to));
       return plain;
     }
     const combination = security.combinationFor(answer.capa);
@@ -388,12 +388,15 @@ export class Messenger {
     await security.pin(answer, answer.key);
     // The attachment list goes inside the ciphertext only for peers that said they read it there (§6.4).
     const extended = (packet.attachments?.length ?? 0) > 0 && entry !== undefined && entry.capabilities.encryptExt;
+    // --lossy: encrypt the text as the plain packet would have carried it ('?' for what the code page lacks).
+    const charset = this.#sender.charset;
+    const text = this.#options.lossy && charset !== 'utf-8' ? decodeText(encodeText(packet.text, charset, true), charset) : packet.text;
     const body = security.encrypt(
-      { text: packet.text, ...(extended ? { attachments: packet.attachments } : {}) },
+      { text, ...(extended ? { attachments: packet.attachments } : {}) },
       String(packet.packetNo),
       answer,
       combination,
-      this.#sender.charset,
+      charset,
     );
     const { attachments, ...rest } = packet;
     const encrypted: SendMsgPacket = {
@@ -731,7 +734,10 @@ export class Messenger {
       else this.#options.onNotice(`dropped a message from ${who}: ${reason}`);
     };
     const extended = hasOpt(packet.command, IPMSG_ENCEXTMSGOPT);
-    const charset = hasOpt(packet.command, IPMSG_UTF8OPT) ? 'utf-8' : packet.charset;
+    // The body is base64, so the packet's charset says nothing: tell it from the plaintext, as for a plain packet.
+    let textCharset = packet.charset;
+    const charset = (plaintext: Uint8Array): Charset =>
+      (textCharset = detectCharset([plaintext], hasOpt(packet.command, IPMSG_UTF8OPT), this.#options.fallbackCharset));
     const open = (key: import('node:crypto').KeyObject | undefined) => security.decrypt(packet.text, String(packet.packetNo), key, extended, charset);
     let known = security.knownKey(packet);
     let opened;
@@ -754,6 +760,7 @@ export class Messenger {
     }
     const plain: SendMsgPacket = {
       ...packet,
+      charset: textCharset,
       text: opened.text,
       ...(extended && opened.attachments ? { attachments: opened.attachments } : {}),
     };

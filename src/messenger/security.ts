@@ -124,7 +124,7 @@ export class Security {
    * Decrypts a SENDMSG body; the signature is checked with `senderKey` when given.
    * @throws IpmsgError IPMSG_ERR_DECRYPT
    */
-  decrypt(body: string, packetNo: string, senderKey: KeyObject | undefined, extended: boolean, charset: Charset): DecryptedMessage {
+  decrypt(body: string, packetNo: string, senderKey: KeyObject | undefined, extended: boolean, charset: Charset | ((plaintext: Uint8Array) => Charset)): DecryptedMessage {
     return decryptMessage({ body, packetNo, ownKeys: this.#keys, senderPublicKey: senderKey, extended, charset });
   }
 }

@@ -46,14 +46,16 @@ describe('send → recv', () => {
     assert.equal(message?.['packetNo'], result?.['packetNo']);
     assert.equal(message?.['charset'], 'utf-8');
     assert.equal(message?.['sealed'], false);
-    assert.deepEqual((message?.['from'] as Record<string, unknown>)['user'], 'tester');
+    // With keys, the user name carries the key fingerprint as the official client's does (§6.6).
+    assert.match(String((message?.['from'] as Record<string, unknown>)['user']), /^tester-<[0-9a-f]{16}>$/);
+    assert.equal(message?.['encrypted'], true);
   });
 
   test('the message can come from standard input', async () => {
     const { port, recv } = await startRecv(['--timeout', '10s']);
     const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`], env, 'piped text\n');
     assert.equal(send.code, 0, send.stderr);
-    assert.match(send.stdout, /^delivered to 127\.0\.0\.1:\d+\n$/);
+    assert.match(send.stdout, /^delivered encrypted to 127\.0\.0\.1:\d+\n$/);
     const [message] = jsonLines((await recv.done).stdout);
     assert.equal(message?.['text'], 'piped text');
   });
@@ -154,7 +156,8 @@ describe('exit statuses', () => {
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
     const port = silent.address().port;
     let received = 0;
-    silent.on('message', () => received++);
+    // SENDMSG only: --encrypt auto first probes an unknown peer with GETPUBKEY (0x72).
+    silent.on('message', (m) => (Number(m.toString('latin1').split(':')[4]) & 0xff) === 0x20 && received++);
     const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'anyone?', '-t', '900ms', '-r', '2'], env);
     silent.close();
     assert.equal(send.code, 75);
