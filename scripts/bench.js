@@ -229,9 +229,14 @@ const port = await freePort();
 const receiver = await startReceiver(port);
 try {
   const from = await freePort();
-  const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message'];
+  const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message', '--encrypt', 'never'];
   const [baseSend, send] = interleaved([node0, sendArgs]);
-  rows.push(['ipmsg send + ack (cold)', send, 'node -e 0', baseSend, 2.0]);
+  rows.push(['ipmsg send + ack, plain (--encrypt never, cold)', send, 'node -e 0', baseSend, 2.0]);
+  // Encrypted (the default): GETPUBKEY/ANSPUBKEY, RSA-2048 + AES-256 + SHA-256 signature, decrypt
+  // and verify at the receiver. Keys exist already (made once, by the receiver's first run).
+  const encryptedArgs = sendArgs.slice(0, -2);
+  const [plainAgain, encrypted] = interleaved([sendArgs, encryptedArgs]);
+  rows.push(['ipmsg send + ack, encrypted (default, cold)', encrypted, 'the same, plain', plainAgain, 1.3]);
   // The same without the V8 code cache that the launcher keeps (what a first run costs).
   const [baseFirst, first] = interleaved([node0, sendArgs], { IPMSG_NO_COMPILE_CACHE: '1' });
   rows.push(['ipmsg send + ack (cold, no compile cache)', first, 'node -e 0', baseFirst, 2.0]);

@@ -651,7 +651,8 @@ export class Messenger {
   #dropsUnencrypted(packet: Packet): boolean {
     // Only a client that can decrypt may insist: without keys we are the one the sender fell back to plain text for.
     if (!this.#options.security) return false;
-    const checked = packet.kind === 'BR_ENTRY' || packet.kind === 'ANSENTRY' || packet.kind === 'BR_ABSENCE' || (packet.kind === 'SENDMSG' && !hasOpt(packet.command, IPMSG_AUTORETOPT));
+    // A broadcast message cannot be encrypted (one datagram for everybody): it is let through.
+    const checked = packet.kind === 'BR_ENTRY' || packet.kind === 'ANSENTRY' || packet.kind === 'BR_ABSENCE' || (packet.kind === 'SENDMSG' && !isBroadcastOrAutoReply(packet));
     return checked && !hasOpt(packet.command, IPMSG_ENCRYPTOPT) && parseFingerprintName(packet.user) !== undefined;
   }
 

@@ -70,13 +70,15 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
     assert.equal(list.code, 0, list.stderr);
     const peers = jsonLines(list.stdout);
     assert.deepEqual(
-      peers.map((p) => [p['address'], p['port'], p['user'], p['host'], p['nick'], p['group']]),
+      // With keys, user names carry the key fingerprint (§6.6): compare the base names.
+      peers.map((p) => [p['address'], p['port'], String(p['user']).replace(/-<[0-9a-f]{16}>$/, ''), p['host'], p['nick'], p['group']]),
       [
         ['10.249.0.2', 2425, 'bob', 'bob-pc', 'BOB', 'lab'],
         ['10.249.0.3', 2425, 'carol', 'carol-pc', 'CAROL', 'lab'],
       ],
     );
-    assert.deepEqual(peers[0]?.['capabilities'], { utf8: true, fileAttach: false, encrypt: false });
+    assert.match(String(peers[0]?.['user']), /^bob-<[0-9a-f]{16}>$/);
+    assert.deepEqual(peers[0]?.['capabilities'], { utf8: true, fileAttach: false, encrypt: true, encryptExt: true });
 
     const early = await ipmsg(0, ['list', ...identity('alice'), '--count', '2', '--wait', '20s', '--json']);
     assert.equal(early.code, 0, early.stderr);
@@ -113,7 +115,7 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
     await new Promise((r) => setTimeout(r, 300));
     const ambiguous = await ipmsg(0, ['send', ...identity('alice'), 'dave', 'which one?', '--no-dns', '--wait', '3s']);
     assert.equal(ambiguous.code, 68);
-    assert.match(ambiguous.stderr, /"dave" matches 2 peers: dave@dave-pc \(10\.249\.0\.2:2425\), dave@other-pc \(10\.249\.0\.3:2425\)/);
+    assert.match(ambiguous.stderr, /"dave" matches 2 peers: dave-<[0-9a-f]{16}>@dave-pc \(10\.249\.0\.2:2425\), dave-<[0-9a-f]{16}>@other-pc \(10\.249\.0\.3:2425\)/);
     const picked = await ipmsg(0, ['send', ...identity('alice'), 'dave@dave-pc', 'this one', '--no-dns']);
     assert.equal(picked.code, 0, picked.stderr);
     const done = await one.done;
