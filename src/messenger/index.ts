@@ -330,7 +330,7 @@ export class Messenger {
   async sendMessage(destinations: readonly Destination[], text: string, options: SendOptions): Promise<SendOutcome[]> {
     const seal = options.seal || options.waitRead;
     const packetNo = this.#next();
-    const packet = sendMsgPacket(this.#sender, packetNo, text, {
+    const packet = sendMsgPacket(this.#plainSender(), packetNo, text, {
       check: options.check,
       seal,
       multicast: destinations.length > 1,
@@ -401,6 +401,7 @@ export class Messenger {
     const { attachments, ...rest } = packet;
     const encrypted: SendMsgPacket = {
       ...rest,
+      user: this.#sender.identity.user,
       command: packet.command | IPMSG_ENCRYPTOPT | (extended ? IPMSG_ENCEXTMSGOPT : 0),
       text: body,
       ...(attachments && !extended ? { attachments } : {}),
@@ -440,6 +441,16 @@ export class Messenger {
     } catch (error) {
       throw refused && isNoAck(error) ? refused : error;
     }
+  }
+
+  /**
+   * Plain text goes out under the user name without its fingerprint: clients that can decrypt drop
+   * plain text from a fingerprinted name (§6.6), and plain text is what a peer gets when its key did
+   * not come (a lost GETPUBKEY, or no crypto at all).
+   */
+  #plainSender(): Sender {
+    const base = parseFingerprintName(this.#sender.identity.user)?.base;
+    return base === undefined ? this.#sender : { ...this.#sender, identity: { ...this.#sender.identity, user: base } };
   }
 
   /**
@@ -534,7 +545,7 @@ export class Messenger {
 
   /** An unconfirmed BROADCASTOPT message to every broadcast target. */
   async broadcastMessage(text: string): Promise<void> {
-    const packet = sendMsgPacket(this.#sender, this.#next(), text, {
+    const packet = sendMsgPacket(this.#plainSender(), this.#next(), text, {
       check: false,
       seal: false,
       multicast: false,
