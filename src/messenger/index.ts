@@ -5,6 +5,7 @@
 import { IpmsgError } from '../errors.js';
 import { type Charset, decodeText, detectCharset, encodeText } from '../encoding/charset.js';
 import type { Attachment } from '../protocol/attachment.js';
+import type { KeyObject } from 'node:crypto';
 import type { SignatureStatus } from '../crypto/message.js';
 import { parseFingerprintName } from '../crypto/fingerprint.js';
 import { asciiText } from '../encoding/fields.js';
@@ -678,17 +679,17 @@ export class Messenger {
   }
 
   /** In-flight key requests by address: a burst of messages asks once. */
-  readonly #learning = new Map<string, Promise<KeyObjectOrNone>>();
+  readonly #learning = new Map<string, Promise<LearnedKey | undefined>>();
 
   /**
    * Asks a peer for its key and pins it (trust on first use). Resolves undefined when it does not
    * answer; a changed key is a warning and resolves the key it showed, flagged as changed.
    */
-  #learnKey(from: RemoteAddress, peer: { user: string; host: string }, autoReply: boolean): Promise<KeyObjectOrNone> {
+  #learnKey(from: RemoteAddress, peer: { user: string; host: string }, autoReply: boolean): Promise<LearnedKey | undefined> {
     const running = this.#learning.get(from.address);
     if (running) return running;
     const security = this.#options.security as Security;
-    const learning = (async (): Promise<KeyObjectOrNone> => {
+    const learning = (async (): Promise<LearnedKey | undefined> => {
       try {
         const answer = await this.publicKey(from, SENDER_KEY_WAIT, autoReply);
         if (answer.user !== peer.user || answer.host !== peer.host) return undefined;
@@ -750,7 +751,7 @@ export class Messenger {
     let textCharset = packet.charset;
     const charset = (plaintext: Uint8Array): Charset =>
       (textCharset = detectCharset([plaintext], hasOpt(packet.command, IPMSG_UTF8OPT), this.#options.fallbackCharset));
-    const open = (key: import('node:crypto').KeyObject | undefined) => security.decrypt(packet.text, String(packet.packetNo), key, extended, charset);
+    const open = (key: KeyObject | undefined) => security.decrypt(packet.text, String(packet.packetNo), key, extended, charset);
     let known = security.knownKey(packet);
     let opened;
     try {
@@ -767,7 +768,7 @@ export class Messenger {
     } catch (error) {
       return drop((error as Error).message);
     }
-    if (known && parseFingerprintName(packet.user) && security.fingerprintMatches(packet.user, known) === false) {
+    if (known && security.fingerprintMatches(packet.user, known) === false) {
       return drop(`its user name names another key than the one it signs with`);
     }
     const plain: SendMsgPacket = {
@@ -796,7 +797,11 @@ export class Messenger {
   }
 }
 
-type KeyObjectOrNone = { key: import('node:crypto').KeyObject; changed: IpmsgError | undefined } | undefined;
+/** A key a peer gave us; `changed` when it is not the one pinned for it. */
+interface LearnedKey {
+  readonly key: KeyObject;
+  readonly changed: IpmsgError | undefined;
+}
 
 function isNoAck(error: unknown): boolean {
   return error instanceof IpmsgError && error.code === 'IPMSG_ERR_NO_ACK';

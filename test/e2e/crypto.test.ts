@@ -13,7 +13,7 @@ import { selectCombination, localCapa } from '../../src/crypto/capability.js';
 import { KnownPeers } from '../../src/crypto/known-peers.js';
 import { encryptMessage } from '../../src/crypto/message.js';
 import { IPMSG_ENCRYPTOPT, IPMSG_SENDCHECKOPT, IPMSG_SENDMSG, IPMSG_UTF8OPT } from '../../src/protocol/command.js';
-import { type Running, freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 import { fixtureKey } from '../helpers/keys.js';
 
 const alice = makeSandbox();
@@ -36,12 +36,6 @@ async function startRecv(extra: readonly string[] = []): Promise<{ port: number;
   return { port, recv };
 }
 
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 const keyDir = (sandbox: { dir: string }): string => join(sandbox.dir, 'config', 'ipmsg');
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { type Running, freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const env = sandbox.env;
@@ -23,12 +23,6 @@ async function startRecv(extra: readonly string[] = []): Promise<{ port: number;
   return { port, recv };
 }
 
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('send → recv', () => {
   test('a message arrives exactly, is acknowledged, and both exit 0', async () => {

@@ -104,3 +104,11 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv, input?
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
   return startCli(args, env, input).done;
 }
+
+/** The NDJSON lines of a --json run. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { binPath, makeSandbox } from '../helpers/cli.js';
+import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
 import { type Lan, createLan, netnsUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
@@ -15,12 +15,6 @@ function identity(user: string): string[] {
   return ['--user', user, '--host', `${user}-pc`, '--nick', user.toUpperCase(), '--group', 'lab'];
 }
 
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
   let lan: Lan;
