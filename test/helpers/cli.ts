@@ -28,6 +28,8 @@ export function makeSandbox(): { env: NodeJS.ProcessEnv; dir: string; cleanup():
     XDG_CONFIG_HOME: join(dir, 'config'),
     IPMSG_USER: 'tester',
     IPMSG_HOST: 'testhost',
+    // recv lingers 2 s after its last message for resends (--linger); the tests that need it ask.
+    IPMSG_LINGER: '0',
   };
   return { env, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
