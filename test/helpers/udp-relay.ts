@@ -36,7 +36,8 @@ export interface RelayStats {
   clients: number;
 }
 
-function bind(address: string, port: number): Promise<Socket> {
+/** A UDP socket bound to `address:port` (0 = any free port). */
+export function bindUdp4(address: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
     socket.once('error', reject);
@@ -66,7 +67,7 @@ export class UdpRelay {
 
   static async start(options: RelayOptions): Promise<UdpRelay> {
     const relay = new UdpRelay(options);
-    const main = await bind(options.listen.address, options.listen.port);
+    const main = await bindUdp4(options.listen.address, options.listen.port);
     relay.#main = main;
     main.on('message', (bytes, from) => relay.#fromClient(bytes, from));
     return relay;
@@ -107,7 +108,7 @@ export class UdpRelay {
     let upstream = this.#upstream.get(key);
     if (!upstream) {
       this.stats.clients++;
-      upstream = bind(this.#options.listen.address, 0).then((socket) => {
+      upstream = bindUdp4(this.#options.listen.address, 0).then((socket) => {
         socket.on('message', (answer) => {
           if (this.#main) this.#forward(this.#main, answer, from, 'down');
         });

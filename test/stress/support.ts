@@ -2,7 +2,8 @@
 // What the reliability battery shares: when to skip (never in CI), where figures are recorded for
 // the README, the CLI run inside a namespace of a test LAN, and a process's resident memory.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { binPath, type Running, watchChild } from '../helpers/cli.js';
@@ -77,4 +78,12 @@ export async function pool<T, R>(items: readonly T[], limit: number, work: (item
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Every path below `dir` (sorted), folders marked with '/', files with the SHA-256 of their content. */
+export function treeDigest(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort().map((rel) => {
+    const path = join(dir, rel);
+    return statSync(path).isDirectory() ? `${rel}/` : `${rel} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+  });
 }
