@@ -5,29 +5,20 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { binPath, freePort, makeSandbox, runCli } from '../helpers/cli.js';
 import { LAN_SUBNET, createLan, netnsUnavailableReason } from '../helpers/netns.js';
 import { startSwarm } from '../helpers/peer-swarm.js';
-import { jsonLines, record, skipUnless, startIn, treeDigest } from './support.js';
+import { jsonLines, record, scratchFolder, skipUnless, startIn, treeDigest } from './support.js';
 
 const sandbox = makeSandbox();
-const root = mkdtempSync(join(existsShm() ? '/dev/shm' : tmpdir(), 'ipmsg-scale-'));
+const root = scratchFolder('ipmsg-scale-');
 after(() => {
   sandbox.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
-
-function existsShm(): boolean {
-  try {
-    return statSync('/dev/shm').isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 const PEERS = 1000;
 

@@ -3,7 +3,7 @@
 // the README, the CLI run inside a namespace of a test LAN, and a process's resident memory.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { binPath, type Running, watchChild } from '../helpers/cli.js';
@@ -86,4 +86,18 @@ export function treeDigest(dir: string): string[] {
     const path = join(dir, rel);
     return statSync(path).isDirectory() ? `${rel}/` : `${rel} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
   });
+}
+
+/**
+ * A new scratch folder on a tmpfs (/dev/shm) when there is one: the battery creates and deletes
+ * many files, and a disk's journal would decide how long that takes.
+ */
+export function scratchFolder(prefix: string): string {
+  let base = tmpdir();
+  try {
+    if (statSync('/dev/shm').isDirectory()) base = '/dev/shm';
+  } catch {
+    // no tmpfs: the usual temporary folder
+  }
+  return mkdtempSync(join(base, prefix));
 }
