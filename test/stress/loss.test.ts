@@ -1,7 +1,8 @@
 // test/stress/loss.test.ts
 // Delivery on a lossy, duplicating, reordering LAN: three namespaces on a private bridge
 // (10.249.0.0/24). Node 0 runs the senders, node 1 a user-space relay (duplicates, delays), node 2
-// the receiver, whose eth0 drops packets at random with nftables (`numgen random mod 100 < N drop`).
+// the receiver. Packets are dropped at random with nftables (`numgen random mod 100 < N drop`) as
+// they arrive: at the receiver, and at the node its answers go to (the senders' or the relay's).
 // Every message must be printed exactly once, and no sender may report success for a message the
 // receiver did not print.
 
@@ -51,6 +52,7 @@ interface SendResult {
   readonly code: number | null;
   readonly status: string | undefined;
   readonly attempts: number | undefined;
+  readonly packetNo: number | undefined;
   readonly stderr: string;
 }
 
@@ -64,6 +66,19 @@ describe('delivery on a lossy LAN', { skip }, () => {
   });
 
   const identity = (user: string): string[] => ['--user', user, '--host', `${user}-pc`];
+
+  /**
+   * `percent` loss each way between the receiver and `peer` (the senders' node or the relay's).
+   * Packets are dropped where they arrive, as on a wire: a drop in the output hook would fail the
+   * sendto() with EPERM instead of losing the datagram.
+   */
+  async function setLoss(percent: number, peer: number): Promise<void> {
+    await lan.setLoss(RECEIVER, percent, { direction: 'in' });
+    await lan.setLoss(peer, percent, { direction: 'in', from: RECEIVER_ADDRESS });
+  }
+  async function noLoss(): Promise<void> {
+    for (const node of [SENDERS, RELAY, RECEIVER]) await lan.setLoss(node, 0);
+  }
 
   async function startRecv(args: readonly string[]) {
     const recv = startIn(lan, RECEIVER, ['recv', ...identity('rx'), '--json', '-v', ...args], sandbox.env);
@@ -84,6 +99,7 @@ describe('delivery on a lossy LAN', { skip }, () => {
         code: r.code,
         status: json?.['status'] as string | undefined,
         attempts: json?.['attempts'] as number | undefined,
+        packetNo: json?.['packetNo'] as number | undefined,
         stderr: r.stderr,
       };
     });
@@ -157,7 +173,7 @@ describe('delivery on a lossy LAN', { skip }, () => {
    * link: every message printed exactly once, every sender exits 0.
    */
   async function deliverAll(tag: string, target: string, args: readonly string[], concurrency: number): Promise<SendResult[]> {
-    await lan.setLoss(RECEIVER, 30);
+    await setLoss(30, target.startsWith(RELAY_ADDRESS) ? RELAY : SENDERS);
     try {
       const recv = await startRecv(['--count', String(MESSAGES), '--linger', linger, '--timeout', '10m']);
       const results = await sendAll(tag, MESSAGES, target, args, concurrency);
@@ -169,7 +185,7 @@ describe('delivery on a lossy LAN', { skip }, () => {
       assert.equal(done.code, 0, done.stderr);
       return results;
     } finally {
-      await lan.setLoss(RECEIVER, 0);
+      await noLoss();
     }
   }
 
@@ -212,7 +228,7 @@ describe('delivery on a lossy LAN', { skip }, () => {
   test('60% loss each way: senders that get no acknowledgement exit 75, and none reports success for a message not printed', async () => {
     // One try gets through with p = 0.4² = 0.16; 5 tries (the default count) all fail with
     // 0.84^5 = 0.42, so of 30 senders some fail (none would: 0.58^30 ≈ 1e-7).
-    await lan.setLoss(RECEIVER, 60);
+    await setLoss(60, SENDERS);
     try {
       const recv = await startRecv(['--count', '0']);
       const results = await sendAll('loss60', 30, `${RECEIVER_ADDRESS}:2425`, ['--retries', '4', '--timeout', `${5 * INTERVAL}ms`]);
@@ -235,15 +251,17 @@ describe('delivery on a lossy LAN', { skip }, () => {
         },
       });
     } finally {
-      await lan.setLoss(RECEIVER, 0);
+      await noLoss();
     }
   });
 
   test('50 concurrent senders to one recv --count 50: all received once', async () => {
-    const recv = await startRecv(['--count', '50', '--timeout', '5m']);
+    const recv = await startRecv(['--count', '50', '--timeout', '60s']);
     const results = await sendAll('crowd', 50, `${RECEIVER_ADDRESS}:2425`, [], 50);
     const done = await recv.done;
     const printed = jsonLines(done.stdout).map((m) => String(m['text']));
+    const numbers = results.map((r) => r.packetNo);
+    assert.equal(new Set(numbers).size, numbers.length, `senders shared a packet number: ${numbers.join(' ')}`);
     checkInvariants(printed, results);
     assert.deepEqual(results.filter((r) => r.code !== 0).map((r) => r.stderr), []);
     assert.equal(printed.length, 50);
