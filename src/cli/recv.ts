@@ -27,6 +27,12 @@ import { withSession } from './session.js';
 
 /** How long recv lingers after the last message for read notices still being retried. */
 const READ_NOTICE_GRACE = 2000;
+/**
+ * How long recv keeps acknowledging resends after its last message: a sender whose
+ * acknowledgement was lost resends (every second by default), and must still hear that the
+ * message arrived rather than report it lost.
+ */
+export const DEFAULT_LINGER = 2000;
 
 export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): object {
   const p = m.packet;
@@ -121,6 +127,7 @@ interface RecvFlags {
   onConflict: ConflictPolicy;
   stallTimeout?: number;
   timeout?: number;
+  linger?: number;
   from?: string[];
   announce: boolean;
 }
@@ -130,6 +137,11 @@ export function makeRecvCommand(ctx: Context): Command {
     .description('wait for messages, acknowledge and print them')
     .addOption(new Option('-c, --count <n>', 'exit after this many messages; 0 = never').default(1).argParser(parseCount))
     .addOption(new Option('-t, --timeout <duration>', 'give up after this long (default: wait)').env('IPMSG_TIMEOUT').argParser(parseDuration))
+    .addOption(
+      new Option('--linger <duration>', `after the last message, keep acknowledging resends for this long (default ${DEFAULT_LINGER / 1000}s)`)
+        .env('IPMSG_LINGER')
+        .argParser(parseDuration),
+    )
     .addOption(
       new Option('--from <target>', 'accept messages only from this sender (repeatable, comma-separated)').argParser(
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
@@ -213,6 +225,9 @@ export function makeRecvCommand(ctx: Context): Command {
         const wanted = flags.count > 0 ? ` of ${flags.count}` : '';
         throw new IpmsgError('IPMSG_ERR_TIMEOUT', `received ${received}${wanted} messages within ${limit / 1000}s`);
       }
+      // Resends of the messages received are acknowledged by the messenger as long as it is open.
+      const linger = flags.linger ?? DEFAULT_LINGER;
+      const lingering = linger > 0 ? sleep(ctx.clock, linger, ctx.signal).catch(() => undefined) : undefined;
       if (notices.length > 0) {
         const grace = new AbortController();
         await Promise.race([
@@ -220,6 +235,7 @@ export function makeRecvCommand(ctx: Context): Command {
           sleep(ctx.clock, READ_NOTICE_GRACE, grace.signal).catch(() => undefined),
         ]);
       }
+      await lingering;
     });
   });
   return command;

@@ -21,6 +21,11 @@ import {
 
 /** Default header limit of DirStreamParser: the official receiver reads headers into 1 KiB. */
 export const DEFAULT_MAX_DIR_HEADER_BYTES = 1024;
+/**
+ * Default limit of DirStreamParser on files and folders in one stream: headers are not counted in
+ * the announced size, so without it a stream of empty files would never end.
+ */
+export const DEFAULT_MAX_DIR_ENTRIES = 1_000_000;
 /** Longest header encodeDirHeader writes: the official receiver refuses 1023 and up (§5.3). */
 export const MAX_SENT_DIR_HEADER_BYTES = 1022;
 
@@ -198,6 +203,8 @@ export interface DirStreamOptions {
   readonly maxHeaderBytes?: number;
   /** Largest sum of the regular files' sizes (e.g. the offered size); undefined = no limit. */
   readonly maxTotalBytes?: number;
+  /** Most files and folders (RETPARENTs not counted); default DEFAULT_MAX_DIR_ENTRIES. */
+  readonly maxEntries?: number;
   /**
    * What the stream must hold. 'dir' (default): a folder, closed by its RETPARENT. 'file': one
    * regular file and its bytes, nothing else — what the official sender streams when GETDIRFILES
@@ -275,6 +282,7 @@ export class DirStreamParser {
   readonly #decodeName: (bytes: Uint8Array) => string;
   readonly #maxHeader: number;
   readonly #maxTotal: number;
+  readonly #maxEntries: number;
   readonly #expectFile: boolean;
 
   #state: State = HEADER;
@@ -282,6 +290,8 @@ export class DirStreamParser {
   /** Folders entered and not yet left. */
   #depth = 0;
   #entries = 0;
+  /** Files and folders so far. */
+  #items = 0;
   #totalDeclared = 0;
   /** Bytes of the current file still to come. */
   #remaining = 0;
@@ -295,6 +305,7 @@ export class DirStreamParser {
     this.#decodeName = options.decodeName;
     this.#maxHeader = options.maxHeaderBytes ?? DEFAULT_MAX_DIR_HEADER_BYTES;
     this.#maxTotal = options.maxTotalBytes ?? Number.MAX_SAFE_INTEGER;
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_DIR_ENTRIES;
     this.#expectFile = options.expect === 'file';
   }
 
@@ -464,6 +475,7 @@ export class DirStreamParser {
       return;
     }
 
+    if (++this.#items > this.#maxEntries) throw invalid(`more than ${this.#maxEntries} files and folders`);
     const name = this.#name(h, nameStart, nameEnd);
     const depth = this.#depth;
     if (type === IPMSG_FILE_DIR) {

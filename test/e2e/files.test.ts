@@ -4,12 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { startAcker } from '../helpers/acker.js';
 import { freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
@@ -118,23 +118,6 @@ describe('send --file → recv --save', () => {
     assert.match(send.stderr, /not fetched within 0\.5s: 127\.0\.0\.1 \(x\.txt\)/);
   });
 });
-
-/** A UDP peer that acknowledges every SENDMSG and remembers the offers' packet numbers. */
-async function startAcker(options: { release?: boolean } = {}): Promise<{ port: number; offers: number[]; close(): void }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const offers: number[] = [];
-  socket.on('message', (msg, from) => {
-    const fields = msg.toString('latin1').split(':');
-    const command = Number(fields[4]);
-    if ((command & 0xff) !== 0x20) return;
-    offers.push(Number(fields[1]));
-    socket.send(Buffer.from(`1:1:acker:ackhost:33:${fields[1]}\0`), from.port, from.address);
-    // RELEASEFILES (0x61 = 97): "I will not fetch these" (§5.5).
-    if (options.release) socket.send(Buffer.from(`1:2:acker:ackhost:97:${fields[1]}\0`), from.port, from.address);
-  });
-  return { port: socket.address().port, offers, close: () => socket.close() };
-}
 
 describe('declined offers', () => {
   test('a recipient that releases the offer (RELEASEFILES) makes send --file exit 77', async () => {

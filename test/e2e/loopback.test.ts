@@ -103,6 +103,32 @@ describe('send → recv', () => {
     assert.equal(message?.['charset'], 'gb18030');
   });
 
+  test('after its last message recv lingers, acknowledging a resend whose first acknowledgement was lost', async () => {
+    const { port, recv } = await startRecv(['--timeout', '10s', '--linger', '2s']);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const acks: string[] = [];
+    socket.on('message', (msg) => {
+      const fields = msg.toString('latin1').split(':');
+      if ((Number(fields[4]) & 0xff) === 0x21) acks.push(fields.slice(5).join(':').replace(/\0+$/, '')); // RECVMSG
+    });
+    const waitForAcks = async (n: number): Promise<void> => {
+      for (let i = 0; i < 200 && acks.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    // SENDMSG | SENDCHECKOPT, then the same datagram again, as a sender does when the RECVMSG is lost.
+    const message = Buffer.from(`1:4242:tester:testhost:${0x20 | 0x100}:sent twice\0`);
+    socket.send(message, port, '127.0.0.1');
+    await waitForAcks(1);
+    await new Promise((r) => setTimeout(r, 300));
+    socket.send(message, port, '127.0.0.1');
+    await waitForAcks(2);
+    socket.close();
+    assert.deepEqual(acks, ['4242', '4242']);
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    assert.deepEqual(jsonLines(done.stdout).map((m) => m['text']), ['sent twice']);
+  });
+
   test('recv --from ignores other senders, who then get no acknowledgement', async () => {
     const { port, recv } = await startRecv(['--from', 'somebody-else', '--timeout', '3s']);
     const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'hi', '-t', '600ms', '-r', '1'], env);

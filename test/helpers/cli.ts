@@ -28,6 +28,8 @@ export function makeSandbox(): { env: NodeJS.ProcessEnv; dir: string; cleanup():
     XDG_CONFIG_HOME: join(dir, 'config'),
     IPMSG_USER: 'tester',
     IPMSG_HOST: 'testhost',
+    // recv lingers 2 s after its last message for resends (--linger); the tests that need it ask.
+    IPMSG_LINGER: '0',
   };
   return { env, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -51,7 +53,13 @@ export interface Running {
 }
 
 export function startCli(args: readonly string[], env: NodeJS.ProcessEnv, input?: string): Running {
-  const child = spawn(process.execPath, [binPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return watchChild(spawn(process.execPath, [binPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }), input);
+}
+
+/** Collects a child's output (spawned with piped stdio, e.g. inside a namespace) as `startCli` does. */
+export function watchChild(child: ChildProcess, input?: string): Running {
+  const { stdin } = child;
+  if (!child.stdout || !child.stderr || !stdin) throw new Error('watchChild needs a child spawned with piped stdio');
   let stdout = '';
   let stderr = '';
   const watchers = new Set<() => void>();
@@ -63,8 +71,9 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv, input?
     stderr += d;
     for (const w of watchers) w();
   });
-  if (input !== undefined) child.stdin.end(input);
-  else child.stdin.end();
+  stdin.on('error', () => undefined);
+  if (input !== undefined) stdin.end(input);
+  else stdin.end();
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });

@@ -67,6 +67,13 @@ export interface RunResult {
 export interface LossOptions {
   /** Which traffic to drop (default 'all'). */
   protocol?: 'all' | 'udp' | 'tcp';
+  /**
+   * 'both' (default): what eth0 receives and sends. 'in': only what it receives — a drop there is
+   * silent, as on a wire, while a drop in the output hook fails the sender's sendto() with EPERM.
+   */
+  direction?: 'both' | 'in';
+  /** Only packets from this IPv4 source address. */
+  from?: string;
 }
 
 export interface Lan {
@@ -439,14 +446,16 @@ class LanImpl implements Lan {
     }
     const { iface } = this.node(node);
     const proto = options.protocol ?? 'all';
-    const match = proto === 'all' ? '' : `meta l4proto ${proto} `;
+    const match = `${proto === 'all' ? '' : `meta l4proto ${proto} `}${options.from === undefined ? '' : `ip saddr ${options.from} `}`;
     // "add table; delete table" makes the delete succeed whether or not the table existed.
     let script = 'table inet ipmt_loss\ndelete table inet ipmt_loss\n';
     if (percent > 0) {
       script +=
         'table inet ipmt_loss {\n' +
         `  chain in { type filter hook input priority -300; policy accept; iifname "${iface}" ${match}numgen random mod 100 < ${percent} drop; }\n` +
-        `  chain out { type filter hook output priority -300; policy accept; oifname "${iface}" ${match}numgen random mod 100 < ${percent} drop; }\n` +
+        (options.direction === 'in'
+          ? ''
+          : `  chain out { type filter hook output priority -300; policy accept; oifname "${iface}" ${match}numgen random mod 100 < ${percent} drop; }\n`) +
         '}\n';
     }
     const r = await this.run(node, 'nft', ['-f', '-'], { input: script, timeoutMs: 10_000 });

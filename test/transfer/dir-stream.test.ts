@@ -481,6 +481,12 @@ describe('a multi-level stream with empty folders and empty files', () => {
     assert.deepStrictEqual(parseAll(NESTED, { maxTotalBytes: 5 + 256 + 14 + 3 }), NESTED_EVENTS);
   });
 
+  test('maxEntries equal to the files and folders is enough (RETPARENTs do not count)', () => {
+    const items = NESTED_EVENTS.filter((e) => e.type === 'file' || e.type === 'dir').length;
+    assert.deepStrictEqual(parseAll(NESTED, { maxEntries: items }), NESTED_EVENTS);
+    expectInvalid(NESTED, new RegExp(`more than ${items - 1} files and folders`), { maxEntries: items - 1 });
+  });
+
   test('a folder of 10,000 small files', () => {
     const parts: Uint8Array[] = [dir('many')];
     for (let i = 0; i < 10_000; i++) parts.push(file(`f${i}`, `${i}`));
@@ -592,6 +598,7 @@ describe('malicious and broken streams → IPMSG_ERR_PROTOCOL naming the rule', 
     ['total over maxTotalBytes', inTop(file('a', 'abc'), file('b', 'de')), /file sizes add up to more than the limit of 4 bytes/, { maxTotalBytes: 4 }],
     ['one file over maxTotalBytes', inTop(file('a', 'abcde')), /more than the limit of 4 bytes/, { maxTotalBytes: 4 }],
     ['maxTotalBytes 0 and a non-empty file', inTop(file('a', 'x')), /more than the limit of 0 bytes/, { maxTotalBytes: 0 }],
+    ['more files and folders than maxEntries (empty ones cost no bytes)', inTop(file('a', ''), file('b', ''), dir('c'), up()), /more than 3 files and folders/, { maxEntries: 3 }],
   ];
   for (const [name, stream, rule, options] of cases) {
     test(name, () => expectInvalid(stream, rule, options));
