@@ -20,12 +20,20 @@ export function makeOutput(ctx: Context, settings: Pick<Settings, 'json' | 'quie
       else if (!settings.quiet && human !== undefined) ctx.stdout.write(`${human}\n`);
     },
     notice(message) {
-      ctx.stderr.write(`ipmsg: ${message}\n`);
+      ctx.stderr.write(`ipmsg: ${oneLine(message)}\n`);
     },
     verbose(message) {
-      if (settings.verbose) ctx.stderr.write(`ipmsg: ${message}\n`);
+      if (settings.verbose) ctx.stderr.write(`ipmsg: ${oneLine(message)}\n`);
     },
   };
+}
+
+/**
+ * Diagnostics quote names and text from the LAN: control characters (C0, DEL, C1) are shown as
+ * \xNN so that a peer cannot split a line or drive the terminal.
+ */
+export function oneLine(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Pads columns to the widest cell (plain ASCII width; East Asian wide characters count as one). */

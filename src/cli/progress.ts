@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { Settings } from './config.js';
 import { type Context, isInteractive } from './context.js';
+import { oneLine } from './output.js';
 
 const PLAIN_EVERY_MS = 2000;
 
@@ -44,7 +45,7 @@ export function makeProgress(ctx: Context, settings: Pick<Settings, 'json' | 'qu
             ctx.stderr.write(`${JSON.stringify({ event, name, bytes, total: total ?? null, elapsedMs: ms })}\n`);
           } else {
             const share = total ? ` ${Math.floor((bytes / total) * 100)}%` : '';
-            ctx.stderr.write(`ipmsg: ${name}: ${bytes} bytes${share} ${rate(bytes - initial, ms)}${event === 'done' ? ', done' : ''}\n`);
+            ctx.stderr.write(`ipmsg: ${oneLine(name)}: ${bytes} bytes${share} ${rate(bytes - initial, ms)}${event === 'done' ? ', done' : ''}\n`);
           }
         };
         return {

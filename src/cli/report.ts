@@ -4,6 +4,7 @@
 import { CommanderError } from 'commander';
 import { ERROR_CODES, IpmsgError } from '../errors.js';
 import type { OutputStream } from './context.js';
+import { oneLine } from './output.js';
 
 export const EXIT_OK = 0;
 
@@ -17,11 +18,11 @@ export function report(error: unknown, stderr: OutputStream, debug: boolean): nu
     return ERROR_CODES.IPMSG_ERR_USAGE;
   }
   if (error instanceof IpmsgError) {
-    stderr.write(`ipmsg: ${error.message}\n`);
+    stderr.write(`ipmsg: ${oneLine(error.message)}\n`);
     if (debug) writeDetail(error, stderr);
     return error.exitStatus;
   }
-  stderr.write(`ipmsg: internal error: ${error instanceof Error ? error.message : String(error)}${debug ? '' : ' (use --debug for details)'}\n`);
+  stderr.write(`ipmsg: internal error: ${oneLine(error instanceof Error ? error.message : String(error))}${debug ? '' : ' (use --debug for details)'}\n`);
   if (debug) writeDetail(error, stderr);
   return ERROR_CODES.IPMSG_ERR_INTERNAL;
 }

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import type { Context } from '../../src/cli/context.js';
 import { parseCount, parseDuration, parseIpv4, parsePort } from '../../src/cli/options.js';
+import { makeOutput, oneLine } from '../../src/cli/output.js';
 import { run } from '../../src/cli/program.js';
 import { report } from '../../src/cli/report.js';
 import { IpmsgError } from '../../src/errors.js';
@@ -118,5 +119,17 @@ describe('report()', () => {
     let err = '';
     assert.equal(report(new TypeError('boom'), { write: (s: string) => ((err += s), true) }, false), 70);
     assert.equal(err, 'ipmsg: internal error: boom (use --debug for details)\n');
+  });
+});
+
+describe('diagnostics quote the LAN', () => {
+  test('control characters in a peer name cannot split a line or reach the terminal', () => {
+    assert.equal(oneLine('from a\nb\r\x1b[2J\x7f\x85 中文 (1.2.3.4)'), 'from a\\x0ab\\x0d\\x1b[2J\\x7f\\x85 中文 (1.2.3.4)');
+    const { ctx, err } = capture();
+    makeOutput(ctx, { json: false, quiet: false, verbose: true }).notice('dropped a message from x\ny');
+    assert.equal(err(), 'ipmsg: dropped a message from x\\x0ay\n');
+    let reported = '';
+    report(new IpmsgError('IPMSG_ERR_PROTOCOL', 'bad name "a\nb"'), { write: (s: string) => ((reported += s), true) }, false);
+    assert.equal(reported, 'ipmsg: bad name "a\\x0ab"\n');
   });
 });
