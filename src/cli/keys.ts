@@ -4,8 +4,6 @@
 
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { KEY_FILE_NAMES } from '../crypto/keystore.js';
-import { KNOWN_PEERS_FILE, peerId } from '../crypto/known-peers.js';
 import { IpmsgError } from '../errors.js';
 import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget } from '../messenger/target.js';
@@ -26,14 +24,16 @@ async function security(ctx: Context, cmd: Command) {
   if (!settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', 'ipmsg keys does not work with --no-crypto');
   const found = await openSecurity(settings, out);
   if (!found) throw new IpmsgError('IPMSG_ERR_INTERNAL', 'no keys');
-  return { security: found, settings, out };
+  // Loaded with the keys, not at start-up (see openSecurity).
+  const [{ KEY_FILE_NAMES }, { KNOWN_PEERS_FILE }] = await Promise.all([import('../crypto/keystore.js'), import('../crypto/known-peers.js')]);
+  return { security: found, settings, out, KEY_FILE_NAMES, KNOWN_PEERS_FILE };
 }
 
 export function makeKeysCommand(ctx: Context): Command {
   const keys = new Command('keys').description('our key fingerprint, and the peer keys we know (list, trust, forget)');
   addCommonOptions(keys);
   keys.action(async (_flags: unknown, cmd: Command) => {
-    const { security: s, settings, out } = await security(ctx, cmd);
+    const { security: s, settings, out, KEY_FILE_NAMES, KNOWN_PEERS_FILE } = await security(ctx, cmd);
     const dir = settings.paths.keyDir;
     const files = [join(dir, KEY_FILE_NAMES[2048]), ...(settings.legacyCrypto ? [join(dir, KEY_FILE_NAMES[1024])] : [])];
     out.result(
@@ -77,6 +77,7 @@ export function makeKeysCommand(ctx: Context): Command {
       if (!destination) return;
       const tries = (flags.retries ?? DEFAULT_RETRIES) + 1;
       const answer = await messenger.publicKey(destination, { tries, interval: Math.floor((flags.timeout ?? DEFAULT_TIMEOUT) / tries), signal: ctx.signal });
+      const { peerId } = await import('../crypto/known-peers.js');
       const id = peerId(answer);
       const before = s.known.get(id)?.fingerprint;
       await s.known.trust(answer, answer.key);

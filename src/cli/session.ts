@@ -4,10 +4,8 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadOwnKeys } from '../crypto/keystore.js';
-import { KnownPeers } from '../crypto/known-peers.js';
 import { Messenger } from '../messenger/index.js';
-import { Security } from '../messenger/security.js';
+import type { Security } from '../messenger/security.js';
 import { FilePlainPeers } from './plain-peers.js';
 import { FilePacketCounter } from '../transport/packet-counter.js';
 import { type Settings, resolveSettings } from './config.js';
@@ -31,9 +29,18 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
   return { settings, out: makeOutput(ctx, settings) };
 }
 
-/** Our keys (made on the first run, with a notice) and the known peers; undefined with --no-crypto. */
+/**
+ * Our keys (made on the first run, with a notice) and the known peers; undefined with --no-crypto.
+ * The crypto modules (and node:crypto, ~8 ms to load) are loaded here, not at start-up, so that a
+ * plain send does not pay for them.
+ */
 export async function openSecurity(settings: Settings, out: Output): Promise<Security | undefined> {
   if (!settings.crypto) return undefined;
+  const [{ loadOwnKeys }, { KnownPeers }, { Security }] = await Promise.all([
+    import('../crypto/keystore.js'),
+    import('../crypto/known-peers.js'),
+    import('../messenger/security.js'),
+  ]);
   const dir = settings.paths.keyDir;
   const [keys, known] = await Promise.all([loadOwnKeys(dir, { legacy: settings.legacyCrypto }), KnownPeers.open(dir)]);
   for (const bits of keys.created) out.notice(`made our RSA-${bits} key in ${dir} (once: it identifies us from now on)`);

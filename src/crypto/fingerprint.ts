@@ -2,10 +2,12 @@
 // The 64-bit key fingerprint the official client appends to its user name, `name-<16 hex>` (§6.6).
 
 import { type KeyObject, createHash } from 'node:crypto';
+import { parseFingerprintName } from '../protocol/user-name.js';
 import { modulusBits, publicParts } from './keys.js';
 
+export { type FingerprintName, parseFingerprintName, withFingerprint } from '../protocol/user-name.js';
+
 const MODULUS_BYTES = 256;
-const MAX_BASE_BYTES = 60; // MAX_NAMEBUF (80) - 20
 
 /** Each intermediate of the computation, for tests and for anyone checking it by hand. */
 export interface FingerprintSteps {
@@ -41,58 +43,6 @@ export function fingerprintSteps(modulus: Uint8Array): FingerprintSteps {
 /** The 16-hex-digit fingerprint of an RSA-2048 key, or of its big-endian modulus. */
 export function fingerprint(key: KeyObject | Uint8Array): string {
   return fingerprintSteps(key instanceof Uint8Array ? key : publicParts(key).modulus).fingerprint;
-}
-
-/** `base-<fp>` as the official writes its own user name: base cut to 60 bytes of UTF-8, whole characters only. */
-export function withFingerprint(name: string, fp: string): string {
-  let base = '';
-  let bytes = 0;
-  for (const char of name) {
-    const size = Buffer.byteLength(char);
-    if (bytes + size > MAX_BASE_BYTES) break;
-    base += char;
-    bytes += size;
-  }
-  return `${base}-<${fp}>`;
-}
-
-export interface FingerprintName {
-  /** The name before `-<`. */
-  readonly base: string;
-  /** The 16 characters between `<` and `>`, lower-cased. */
-  readonly fingerprint: string;
-}
-
-const isAlnum = (c: string): boolean => /^[0-9A-Za-z]$/.test(c);
-
-/**
- * Finds a fingerprint in a user name as the official GetUserNameDigestField does: the first `-<`,
- * exactly 16 letters or digits, `>`. A candidate that breaks off is not rescanned from the
- * character that broke it (so `a--<…>` and `-<x-<…>` carry none): that is the official's reading.
- */
-export function parseFingerprintName(name: string): FingerprintName | undefined {
-  let state = 0;
-  let start = 0;
-  let length = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i] ?? '';
-    if (state === 0) {
-      if (c === '-') {
-        state = 1;
-        start = i;
-        length = 0;
-      }
-    } else if (state === 1) {
-      state = c === '<' ? 2 : 0;
-    } else if (isAlnum(c)) {
-      length++;
-    } else if (length === 16 && c === '>') {
-      return { base: name.slice(0, start), fingerprint: name.slice(start + 2, start + 18).toLowerCase() };
-    } else {
-      state = 0;
-    }
-  }
-  return undefined;
 }
 
 /**

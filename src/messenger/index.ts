@@ -7,7 +7,7 @@ import { type Charset, decodeText, detectCharset, encodeText } from '../encoding
 import type { Attachment } from '../protocol/attachment.js';
 import type { KeyObject } from 'node:crypto';
 import type { SignatureStatus } from '../crypto/message.js';
-import { parseFingerprintName } from '../crypto/fingerprint.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
 import { asciiText } from '../encoding/fields.js';
 import {
   IPMSG_ANSPUBKEY,
@@ -786,9 +786,12 @@ export class Messenger {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      const exit = entryPacket(this.#sender, this.#next(), 'BR_EXIT');
-      if (this.#announced) await this.#broadcast(exit).catch(() => undefined);
-      else await Promise.all(this.#toldPeers.map((to) => this.#endpoint.send(exit, to, { lossy: true }).catch(() => undefined)));
+      // No packet number is taken (a locked file update) when there is nobody to say BR_EXIT to.
+      if (this.#announced) await this.#broadcast(entryPacket(this.#sender, this.#next(), 'BR_EXIT')).catch(() => undefined);
+      else if (this.#toldPeers.length > 0) {
+        const exit = entryPacket(this.#sender, this.#next(), 'BR_EXIT');
+        await Promise.all(this.#toldPeers.map((to) => this.#endpoint.send(exit, to, { lossy: true }).catch(() => undefined)));
+      }
     } finally {
       this.#closed = true;
       this.#exchanges.cancelAll(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'Closed'));

@@ -1,7 +1,7 @@
 // src/messenger/peers.ts
 // What we know of the other hosts, learnt from their entry packets.
 
-import { parseFingerprintName } from '../crypto/fingerprint.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
 import {
   IPMSG_ABSENCEOPT,
   IPMSG_CAPUTF8OPT,

@@ -2,7 +2,7 @@
 // Turns targets into addresses: IPv4 directly, names by discovery on the LAN (ambiguity is an error
 // that lists the candidates) or by the system resolver.
 
-import { lookup } from 'node:dns';
+import { createRequire } from 'node:module';
 import { IpmsgError } from '../errors.js';
 import type { Timer } from '../transport/clock.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
@@ -18,7 +18,8 @@ const LOOKUP_TIMEOUT_MS = 3000;
 
 export const systemLookup: HostLookup = async (name) => {
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), LOOKUP_TIMEOUT_MS).unref());
-  // node:dns, not dns/promises: dgram has loaded it already.
+  // Loaded only when a name is looked up: node:dns costs a millisecond or two at start-up.
+  const { lookup } = createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
   const answer = new Promise<string | undefined>((resolve) => {
     lookup(name, { family: 4 }, (error, address) => resolve(error ? undefined : address));
   });
