@@ -49,10 +49,21 @@ function writeCacheAtExit(script: vm.Script, file: string): void {
       const temporary = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(temporary, script.createCachedData());
       fs.renameSync(temporary, file);
+      removeStaleCaches(file);
     } catch {
       // No cache: the next run compiles again.
     }
   });
+}
+
+/** Caches of the same subcommand for another bundle or Node version: nothing will read them again. */
+function removeStaleCaches(current: string): void {
+  const dir = path.dirname(current);
+  const command = /^compile-[^-]+-[^-]+-\d+-\d+-([A-Za-z-]+)\.cache$/.exec(path.basename(current))?.[1];
+  for (const name of fs.readdirSync(dir)) {
+    const other = /^compile-[^-]+-[^-]+-\d+-\d+-([A-Za-z-]+)\.cache$/.exec(name);
+    if (other !== null && other[1] === command && path.join(dir, name) !== current) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 /** The bundle runs as a function of these, CommonJS's five and an import() it can use. */

@@ -252,7 +252,7 @@ describe('exit statuses', () => {
 });
 
 describe('the launcher', () => {
-  test('keeps a V8 code cache per subcommand, and a corrupt cache only costs time', async () => {
+  test('keeps a V8 code cache per subcommand, a corrupt cache only costs time, and stale ones are removed', async () => {
     const box = makeSandbox();
     try {
       const { readdirSync, writeFileSync, readFileSync } = await import('node:fs');
@@ -268,6 +268,14 @@ describe('the launcher', () => {
       const second = await runCli(args, box.env);
       assert.equal(second.code, 0, second.stderr);
       assert.notEqual(readFileSync(join(dir, file ?? ''), 'utf8'), 'not a code cache');
+      // A cache left by an older bundle or Node version goes when a new one is written; another subcommand's stays.
+      const stale = (file ?? '').replace(/-\d+-\d+-list\.cache$/, '-1-2-list.cache');
+      const staleOther = stale.replace('-list.cache', '-get-file.cache');
+      writeFileSync(join(dir, stale), 'old');
+      writeFileSync(join(dir, staleOther), 'old');
+      writeFileSync(join(dir, file ?? ''), 'not a code cache');
+      assert.equal((await runCli(args, box.env)).code, 0);
+      assert.deepEqual(readdirSync(dir).sort(), [file, staleOther].sort());
       const off = await runCli(['--version'], { ...box.env, IPMSG_NO_COMPILE_CACHE: '1' });
       assert.match(off.stdout, /^\d+\.\d+\.\d+\n$/);
     } finally {
