@@ -751,7 +751,7 @@ export class Messenger {
     let textCharset = packet.charset;
     const charset = (plaintext: Uint8Array): Charset =>
       (textCharset = detectCharset([plaintext], hasOpt(packet.command, IPMSG_UTF8OPT), this.#options.fallbackCharset));
-    const open = (key: KeyObject | undefined) => security.decrypt(packet.text, String(packet.packetNo), key, extended, charset);
+    const open = (key: KeyObject | undefined) => security.decrypt(packet.text, packet.packetNoText ?? String(packet.packetNo), key, extended, charset);
     let known = security.knownKey(packet);
     let opened;
     try {

@@ -22,6 +22,11 @@ interface Header {
   /** The version field as sent: '1', or e.g. '1_iptux 0.8.3' (only its leading integer counts). */
   readonly version: string;
   readonly packetNo: PacketNo;
+  /**
+   * The packet-number token exactly as received, when it is not how we would write the number
+   * (leading zeros): the encryption IV is this text (§6.3), not the number.
+   */
+  readonly packetNoText?: string;
   readonly user: string;
   readonly host: string;
   /** The whole command field: mode in the low 8 bits, options above (unsigned). */
@@ -131,7 +136,8 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   if (version.startsWith('IP2')) throw invalid('binary IPDict packets are not supported');
   const major = /^\d+/.exec(version)?.[0];
   if (major === undefined || Number(major) !== IPMSG_VERSION) throw invalid(`unsupported version field ${JSON.stringify(version)}`);
-  const packetNo = parsePacketNo(asciiText(packetNoBytes));
+  const packetNoText = asciiText(packetNoBytes);
+  const packetNo = parsePacketNo(packetNoText);
   if (packetNo === undefined) throw invalid('packet number is not a decimal number below 2^53');
   const commandText = asciiText(commandBytes);
   if (!/^[0-9]{1,10}$/.test(commandText) || Number(commandText) > 0xffffffff) throw invalid('command is not a 32-bit decimal number');
@@ -145,7 +151,15 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   const legacy = [userBytes, hostBytes, body, ...sections.filter((s) => s[0] !== 0x0a)];
   const charset = detectCharset(legacy, hasOpt(command, IPMSG_UTF8OPT), options.fallbackCharset);
   const text = (b: Uint8Array): string => decodeText(b, charset);
-  const header: Header = { version, packetNo, user: text(userBytes), host: text(hostBytes), command, charset };
+  const header: Header = {
+    version,
+    packetNo,
+    ...(packetNoText === String(packetNo) ? {} : { packetNoText }),
+    user: text(userBytes),
+    host: text(hostBytes),
+    command,
+    charset,
+  };
 
   switch (kind) {
     case 'NOOPERATION':

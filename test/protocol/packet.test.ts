@@ -108,6 +108,8 @@ describe('decoding details', () => {
     const p = decode(bytes('01:0042:a:b:32:hi\0'));
     assert.equal(p.version, '01');
     assert.equal(p.packetNo, 42);
+    assert.equal(p.packetNoText, '0042', 'the token as sent (the IV of an encrypted message)');
+    assert.equal(decode(bytes('1:42:a:b:32:hi\0')).packetNoText, undefined, 'only when it differs from the number');
   });
 
   test('the largest packet number and command still decode', () => {

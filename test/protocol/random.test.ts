@@ -361,6 +361,12 @@ function roundTrip(c: Case, first: Packet): string | undefined {
   }
   try {
     const second = decodePacket(again, { fallbackCharset: c.fallbackCharset, limits: ROOMY_LIMITS });
+    // The encoder writes the number canonically: a token with leading zeros is not carried over.
+    if ('packetNoText' in first) {
+      assert.equal(Number(first.packetNoText), first.packetNo);
+      const { packetNoText: _zeros, ...canonical } = first;
+      first = canonical as Packet;
+    }
     if (second.charset === first.charset) {
       assert.deepStrictEqual(second, first);
     } else {
