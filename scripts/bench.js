@@ -148,7 +148,8 @@ async function ipmsgCopy(path, into) {
   const recvDone = new Promise((resolve) => receiver.on('close', (code) => resolve({ code, end: process.hrtime.bigint(), rssMb: Number(recvErr.trim().split('\n').pop()) / 1024 })));
   await ready;
   const start = process.hrtime.bigint();
-  const sender = await timed(process.execPath, [bin, 'send', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${recvPort}`, '--file', path, '-q']);
+  // --encrypt never: these rows measure the plain transfer (issue 3); the sender then has no keys and the stream goes in clear.
+  const sender = await timed(process.execPath, [bin, 'send', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${recvPort}`, '--file', path, '-q', '--encrypt', 'never']);
   const received = await recvDone;
   if (received.code !== 0) throw new Error(`recv exited ${received.code}: ${recvErr}`);
   return { ms: Number((received.end > sender.end ? received.end : sender.end) - start) / 1e6, rss: `${sender.rssMb.toFixed(0)} / ${received.rssMb.toFixed(0)} MB` };
