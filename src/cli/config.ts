@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
@@ -18,11 +18,14 @@ export interface Paths {
 }
 
 export function paths(env: NodeJS.ProcessEnv): Paths {
-  const home = env['HOME'] || homedir();
-  const configHome = env['XDG_CONFIG_HOME'] || join(home, '.config');
-  const stateHome = env['XDG_STATE_HOME'] || join(home, '.local', 'state');
+  // Absolute paths only (a relative XDG variable is ignored, as the XDG spec says): file transfers
+  // change the working directory for moments (transfer/file-client.ts WorkingFolder).
+  const xdg = (name: string): string | undefined => (isAbsolute(env[name] ?? '') ? env[name] : undefined);
+  const home = resolve(env['HOME'] || homedir());
+  const configHome = xdg('XDG_CONFIG_HOME') ?? join(home, '.config');
+  const stateHome = xdg('XDG_STATE_HOME') ?? join(home, '.local', 'state');
   return {
-    configFile: env['IPMSG_CONFIG'] || join(configHome, 'ipmsg', 'config.json'),
+    configFile: resolve(env['IPMSG_CONFIG'] || join(configHome, 'ipmsg', 'config.json')),
     keyDir: join(configHome, 'ipmsg'),
     stateDir: join(stateHome, 'ipmsg'),
   };

@@ -3,6 +3,7 @@
 // print each, leave.
 
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { ReceivedMessage } from '../messenger/index.js';
@@ -184,7 +185,7 @@ export function makeRecvCommand(ctx: Context): Command {
           if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
           const offered = message.packet.attachments ?? [];
           if (flags.save === undefined || offered.length === 0) return finish(message);
-          const dir = flags.save;
+          const dir = resolve(flags.save); // absolute: see WorkingFolder in transfer/file-client.ts
           // One offer at a time, in arrival order.
           saving = saving.then(async () => {
             const saved: Saved[] = [];

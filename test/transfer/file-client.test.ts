@@ -1,0 +1,79 @@
+// test/transfer/file-client.test.ts
+// fetchFolder in-process against a one-shot TCP server: files land where the stream says, with
+// their mtimes, also for a relative target folder, and the process working directory is the same
+// afterwards (the client enters folders to create files by bare name), after success and failure.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../../src/protocol/file-attr.js';
+import { encodeDirHeader } from '../../src/transfer/dir-stream.js';
+import { fetchFolder } from '../../src/transfer/file-client.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ipmsg-fetch-folder-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const name = (text: string): Uint8Array => Buffer.from(text);
+const dir = (text: string, mtime: number): Uint8Array => encodeDirHeader({ name: name(text), size: 0, attr: IPMSG_FILE_DIR, mtime });
+const up = (): Uint8Array => encodeDirHeader({ name: name('.'), size: 0, attr: IPMSG_FILE_RETPARENT });
+const file = (text: string, content: string, mtime: number): Uint8Array[] => [
+  encodeDirHeader({ name: name(text), size: Buffer.byteLength(content), attr: IPMSG_FILE_REGULAR, mtime }),
+  Buffer.from(content),
+];
+
+/** A server that answers one connection with `stream` (in small pieces, so files span reads) and closes. */
+async function serve(stream: Uint8Array): Promise<number> {
+  const server = createServer((socket) => {
+    socket.once('data', () => {
+      for (let at = 0; at < stream.length; at += 7) socket.write(stream.subarray(at, at + 7));
+      socket.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return (server.address() as AddressInfo).port;
+}
+
+function options(port: number, partDir: string) {
+  return { address: '127.0.0.1', port, request: () => Buffer.from('1:1:a:b:0x62:x:0:\0'), stallTimeout: 5000, partDir, decodeName: (b: Uint8Array) => Buffer.from(b).toString('utf8'), maxTotalBytes: undefined };
+}
+
+describe('fetchFolder', () => {
+  test('a nested folder arrives with its mtimes into a relative folder; the working directory is unchanged', async () => {
+    const stream = Buffer.concat([
+      dir('top', 1_000_000_000),
+      ...file('a.txt', 'alpha', 1_100_000_000),
+      dir('sub', 1_200_000_000),
+      ...file('b.txt', 'bravo', 1_300_000_000),
+      ...file('c.txt', '', 1_400_000_000),
+      up(),
+      ...file('d.txt', 'delta', 1_500_000_000),
+      up(),
+    ]);
+    const before = process.cwd();
+    const target = join(root, 'ok.part');
+    const result = await fetchFolder(options(await serve(stream), relative(before, target)));
+    assert.equal(process.cwd(), before);
+    assert.deepEqual(result, { files: 4, folders: 2, bytes: 15 });
+    assert.deepEqual(readdirSync(target).sort(), ['a.txt', 'd.txt', 'sub']);
+    assert.deepEqual(readdirSync(join(target, 'sub')).sort(), ['b.txt', 'c.txt']);
+    assert.equal(readFileSync(join(target, 'sub', 'b.txt'), 'utf8'), 'bravo');
+    assert.equal(readFileSync(join(target, 'd.txt'), 'utf8'), 'delta');
+    assert.equal(statSync(join(target, 'sub', 'b.txt')).mtimeMs, 1_300_000_000_000);
+    assert.equal(statSync(join(target, 'sub')).mtimeMs, 1_200_000_000_000);
+    assert.equal(statSync(target).mtimeMs, 1_000_000_000_000);
+  });
+
+  test('a failure after a folder was entered (a name sent twice): an error, the first copy stays, the working directory is unchanged', async () => {
+    const stream = Buffer.concat([dir('top', 1_000_000_000), dir('sub', 1_000_000_000), ...file('twice.txt', 'first', 1_000_000_000), ...file('twice.txt', 'second', 1_000_000_000), up(), up()]);
+    const before = process.cwd();
+    const target = join(root, 'bad.part');
+    await assert.rejects(fetchFolder(options(await serve(stream), target)), (error: Error & { code?: string }) => error.code === 'IPMSG_ERR_CANT_CREATE');
+    assert.equal(process.cwd(), before);
+    assert.equal(readFileSync(join(target, 'sub', 'twice.txt'), 'utf8'), 'first');
+    assert.deepEqual(readdirSync(root).sort(), ['bad.part', 'ok.part']);
+  });
+});
