@@ -139,7 +139,8 @@ async function ncCopy(sendShell, receiveShell) {
   return Number(end - start) / 1e6;
 }
 
-async function ipmsgCopy(path, into) {
+/** `encrypted`: both ends with keys (the default), §5.6; otherwise the sender runs --encrypt never (no keys, plain requests). */
+async function ipmsgCopy(path, into, encrypted = false) {
   const recvPort = await freePort();
   // --linger 0: the copy is timed until recv exits, and the 2 s it waits for resends is no transfer.
   const receiver = spawn('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'recv', '--bind', '127.0.0.1', '--port', String(recvPort), '--save', into, '-q', '-v', '--timeout', '10m', '--linger', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -148,8 +149,8 @@ async function ipmsgCopy(path, into) {
   const recvDone = new Promise((resolve) => receiver.on('close', (code) => resolve({ code, end: process.hrtime.bigint(), rssMb: Number(recvErr.trim().split('\n').pop()) / 1024 })));
   await ready;
   const start = process.hrtime.bigint();
-  // --encrypt never: these rows measure the plain transfer (issue 3); the sender then has no keys and the stream goes in clear.
-  const sender = await timed(process.execPath, [bin, 'send', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${recvPort}`, '--file', path, '-q', '--encrypt', 'never']);
+  // Plain rows (issue 3) send with --encrypt never: the sender then has no keys and the stream goes in clear.
+  const sender = await timed(process.execPath, [bin, 'send', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${recvPort}`, '--file', path, '-q', ...(encrypted ? [] : ['--encrypt', 'never'])]);
   const received = await recvDone;
   if (received.code !== 0) throw new Error(`recv exited ${received.code}: ${recvErr}`);
   return { ms: Number((received.end > sender.end ? received.end : sender.end) - start) / 1e6, rss: `${sender.rssMb.toFixed(0)} / ${received.rssMb.toFixed(0)} MB` };
@@ -178,7 +179,9 @@ async function fileBenches() {
     spawnSync('sync');
     const ncTimes = [];
     const ourTimes = [];
+    const encryptedTimes = [];
     let rss = '';
+    let encryptedRss = '';
     for (let round = 0; round < FILE_ROUNDS; round++) {
       const ncDir = join(outputs, `nc-${round}`);
       mkdirSync(ncDir);
@@ -190,8 +193,16 @@ async function fileBenches() {
       ourTimes.push(ours.ms);
       rss = ours.rss;
       rmSync(into, { recursive: true });
+      const encryptedInto = join(outputs, `ipmsg-enc-${round}`);
+      mkdirSync(encryptedInto);
+      const encrypted = await ipmsgCopy(big, encryptedInto, true);
+      encryptedTimes.push(encrypted.ms);
+      encryptedRss = encrypted.rss;
+      rmSync(encryptedInto, { recursive: true });
     }
-    out.push({ what: `one 1 GiB file, send --file → recv --save (median of ${FILE_ROUNDS})`, ms: median(ourTimes), base: 'nc → file', baseMs: median(ncTimes), target: 1.2, rss });
+    out.push({ what: `one 1 GiB file, send --file → recv --save, plain (median of ${FILE_ROUNDS})`, ms: median(ourTimes), base: 'nc → file', baseMs: median(ncTimes), target: 1.2, rss });
+    // Encrypted (§5.6): signed request, AES-256-CTR stream. Throughput ≥ 0.7× plain ⇔ time ≤ 1/0.7 = 1.43× plain.
+    out.push({ what: `the same, encrypted (AES-256-CTR; median of ${FILE_ROUNDS})`, ms: median(encryptedTimes), base: 'the same, plain', baseMs: median(ourTimes), target: 1.43, rss: encryptedRss });
     rmSync(big);
     rmSync(outputs, { recursive: true, force: true });
     mkdirSync(outputs);
@@ -215,7 +226,7 @@ async function fileBenches() {
       treeTimes.push(ours.ms);
       treeRss = ours.rss;
     }
-    out.push({ what: `10,000 × 4 KiB files in 20 folders (median of ${FILE_ROUNDS})`, ms: median(treeTimes), base: 'tar → nc → tar', baseMs: median(tarTimes), target: 2.0, rss: treeRss });
+    out.push({ what: `10,000 × 4 KiB files in 20 folders, plain (median of ${FILE_ROUNDS})`, ms: median(treeTimes), base: 'tar → nc → tar', baseMs: median(tarTimes), target: 2.0, rss: treeRss });
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(outputs, { recursive: true, force: true });
@@ -268,5 +279,7 @@ if (transfers.length > 0) {
     const ratio = t.ms / t.baseMs;
     console.log(`| ${t.what} | ${t.ms.toFixed(0)} | ${t.base} | ${t.baseMs.toFixed(0)} | ${ratio.toFixed(2)}× | ≤ ${t.target}× ${ratio <= t.target ? '✔' : '✘'} | ${t.rss} |`);
   }
+  const [plain, encrypted] = [transfers[0], transfers[1]];
+  if (plain && encrypted) console.log(`\nencrypted file throughput: ${(plain.ms / encrypted.ms).toFixed(2)}× plain (target ≥ 0.7×)`);
 }
 rmSync(home, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import { decodeText, detectCharset } from '../encoding/charset.js';
 import type { SendOptions, SendOutcome } from '../messenger/index.js';
+import { fileRequester, openFileRequest } from '../messenger/file-security.js';
+import { peerId } from '../crypto/known-peers.js';
 import type { Destination } from '../messenger/target.js';
 import { type Attachment, attachmentKind } from '../protocol/attachment.js';
 import type { PacketNo } from '../protocol/packet-no.js';
@@ -68,10 +70,12 @@ export async function serveOffer(
     onDone: (e) => {
       bars.get(`${e.address}/${e.fileId}`)?.finish();
       const name = names.get(e.fileId) ?? String(e.fileId);
-      out.result({ event: 'fetched', file: name, fileId: e.fileId, by: e.address, bytes: e.bytes }, `${name} fetched by ${e.address}`);
+      const how = e.security === 'plain' ? '' : e.security === 'encrypted' ? ' (encrypted)' : ' (signed request, clear body)';
+      out.result({ event: 'fetched', file: name, fileId: e.fileId, by: e.address, bytes: e.bytes, security: e.security }, `${name} fetched by ${e.address}${how}`);
       changed();
     },
     onFailed: (e) => out.notice(`sending ${names.get(e.fileId)} to ${e.address} failed: ${e.reason}`),
+    ...(messenger.security ? { openRequest: (packet, address) => openFileRequest(messenger, packet, address) } : {}),
   });
   try {
     messenger.serveFiles((packetNo, from) => {
@@ -88,6 +92,10 @@ export async function serveOffer(
       beforeSend: (packetNo) => {
         offer = packetNo;
         server.addOffer(packetNo, files, destinations.map((d) => d.address));
+      },
+      // A recipient that got the offer encrypted must fetch with requests it signed (§5.6).
+      onEncrypted: (destination, peer) => {
+        if (offer !== undefined) server.requireSigned(offer, destination.address, peerId(peer));
       },
     });
     for (const o of outcomes) {
@@ -144,6 +152,8 @@ export interface SaveOptions {
   readonly stallTimeout: number;
   /** The offer carried UTF8OPT: ask with it, and read names as UTF-8. */
   readonly utf8: boolean;
+  /** With a peer that takes encrypted requests: false asks for a clear stream (--no-encrypt-body). */
+  readonly encryptBody: boolean;
 }
 
 export interface Saved {
@@ -154,6 +164,8 @@ export interface Saved {
   readonly bytes: number;
   readonly status: 'saved' | 'skipped';
   readonly reason?: string;
+  /** How it was asked for (§5.6): 'encrypted' stream, 'signed' request with a clear stream, or 'plain'. */
+  readonly security?: 'encrypted' | 'signed' | 'plain';
 }
 
 /**
@@ -176,6 +188,9 @@ export async function saveAttachment(
   if (bad) return skip(`the name ${JSON.stringify(name)} is not usable: ${bad}`);
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than --max-size (${attachment.size} bytes)`);
+  // Asked before the bar starts: it may take a GETPUBKEY round trip (or an entry exchange).
+  const requester = await fileRequester(messenger, from, { encryptBody: options.encryptBody, signal: ctx.signal, onNotice: session.out.notice });
+  const security = requester?.security ?? 'plain';
   const progress = makeProgress(ctx, settings);
   const item = progress.start(name, attachment.size || undefined);
   const common = {
@@ -189,14 +204,18 @@ export async function saveAttachment(
   const place = (part: string, bytes: number): Saved => {
     item.finish();
     const path = placeCompleted(part, options.dir, name, options.policy);
-    return path ? { fileId: attachment.fileId, name, kind, path, bytes, status: 'saved' } : skip(`${name} exists (--on-conflict skip)`);
+    return path ? { fileId: attachment.fileId, name, kind, path, bytes, status: 'saved', security } : skip(`${name} exists (--on-conflict skip)`);
   };
   try {
     if (kind === 'file') {
       const part = join(options.dir, partName(options.dir, name, options.resume));
       const result = await fetchFile({
         ...common,
-        request: (offset) => messenger.fileRequest('file', encodeFileDataRequest(packetNo, attachment.fileId, offset), options.utf8),
+        // Encrypted too, a single file is asked for with GETFILEDATA and its offset, so that --resume works (§5.6 note in README).
+        request: (offset) =>
+          requester
+            ? requester.request('file', packetNo, attachment.fileId, offset, options.utf8)
+            : messenger.fileRequest('file', encodeFileDataRequest(packetNo, attachment.fileId, offset), options.utf8),
         partPath: part,
         resume: options.resume,
         size: attachment.size,
@@ -209,7 +228,10 @@ export async function saveAttachment(
     const limit = [options.maxSize, attachment.size || undefined].filter((n): n is number => n !== undefined);
     const result = await fetchFolder({
       ...common,
-      request: () => messenger.fileRequest('dir', encodeDirFilesRequest(packetNo, attachment.fileId), options.utf8),
+      request: () =>
+        requester
+          ? requester.request('dir', packetNo, attachment.fileId, 0, options.utf8)
+          : messenger.fileRequest('dir', encodeDirFilesRequest(packetNo, attachment.fileId), options.utf8),
       partDir,
       decodeName: (bytes) => decodeText(bytes, detectCharset([bytes], options.utf8, settings.fallbackCharset)),
       maxTotalBytes: limit.length > 0 ? Math.min(...limit) : undefined,

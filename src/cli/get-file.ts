@@ -31,6 +31,7 @@ interface GetFileFlags {
   onConflict: ConflictPolicy;
   stallTimeout?: number;
   utf8: boolean;
+  encryptBody: boolean;
   wait?: number;
   dns: boolean;
 }
@@ -47,7 +48,8 @@ export function makeGetFileCommand(ctx: Context): Command {
     .addOption(new Option('--size <bytes>', 'the announced size (recv --json prints it): checks the transfer').argParser(parseCount))
     .addOption(new Option('--on-conflict <policy>', 'when the name exists').choices(CONFLICT_POLICIES).default('rename'))
     .addOption(new Option('--stall-timeout <duration>', `give up when nothing arrives for this long (default ${DEFAULT_STALL_TIMEOUT / 1000}s)`).argParser(parseDuration))
-    .addOption(new Option('--no-utf8', 'ask without UTF8OPT (for an offer that did not carry it)'));
+    .addOption(new Option('--no-utf8', 'ask without UTF8OPT (for an offer that did not carry it)'))
+    .addOption(new Option('--no-encrypt-body', 'with a peer that takes encrypted requests: sign the request, but let the data come unencrypted (faster)'));
   addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
   command.action(async (target: string, packetNo: number, fileId: number, flags: GetFileFlags, cmd: Command) => {
@@ -83,6 +85,7 @@ export function makeGetFileCommand(ctx: Context): Command {
           maxSize: undefined,
           stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
           utf8: flags.utf8,
+          encryptBody: flags.encryptBody,
         },
       );
       if (saved.status === 'skipped') throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `not saved: ${saved.reason}`);

@@ -127,6 +127,7 @@ interface RecvFlags {
   maxSize?: number;
   onConflict: ConflictPolicy;
   stallTimeout?: number;
+  encryptBody: boolean;
   timeout?: number;
   linger?: number;
   from?: string[];
@@ -152,7 +153,8 @@ export function makeRecvCommand(ctx: Context): Command {
     .addOption(new Option('--save <dir>', 'fetch the files and folders a message offers into this folder'))
     .addOption(new Option('--max-size <bytes>', 'with --save: skip anything larger').argParser(parseCount))
     .addOption(new Option('--on-conflict <policy>', 'with --save: when a name exists').choices(CONFLICT_POLICIES).default('rename'))
-    .addOption(new Option('--stall-timeout <duration>', `with --save: give up when nothing arrives for this long (default ${DEFAULT_STALL_TIMEOUT / 1000}s)`).argParser(parseDuration));
+    .addOption(new Option('--stall-timeout <duration>', `with --save: give up when nothing arrives for this long (default ${DEFAULT_STALL_TIMEOUT / 1000}s)`).argParser(parseDuration))
+    .addOption(new Option('--no-encrypt-body', 'with --save, from a peer that takes encrypted requests: sign the requests, but let the data come unencrypted (faster)'));
   addCommonOptions(command);
   command.action(async (flags: RecvFlags, cmd: Command) => {
     if (flags.save !== undefined && !existsSync(flags.save)) throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `--save folder ${flags.save} does not exist`);
@@ -199,6 +201,7 @@ export function makeRecvCommand(ctx: Context): Command {
                     maxSize: flags.maxSize,
                     stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
                     utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
+                    encryptBody: flags.encryptBody,
                   }),
                 );
               } catch (error) {

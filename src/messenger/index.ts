@@ -12,8 +12,10 @@ import { asciiText } from '../encoding/fields.js';
 import {
   IPMSG_ANSPUBKEY,
   IPMSG_AUTORETOPT,
+  IPMSG_CAPFILEENCOPT,
   IPMSG_CAPUTF8OPT,
   IPMSG_ENCEXTMSGOPT,
+  IPMSG_ENCFILEOPT,
   IPMSG_ENCRYPTOPT,
   IPMSG_FILEATTACHOPT,
   IPMSG_GETPUBKEY,
@@ -49,6 +51,7 @@ import {
 import { type Peer, PeerTable, describePeer, peerFromEntry, peerKey } from './peers.js';
 import type { Destination } from './target.js';
 import type { PeerKey, Security } from './security.js';
+import type { Combination } from '../crypto/capability.js';
 
 export const NOT_ABSENT_TEXT = 'Not Absence mode'; // the official's resource string (§4.5)
 const RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -145,6 +148,8 @@ export interface SendOptions extends RetryOptions {
   readonly readTimeout: number | undefined;
   /** Default 'auto' with keys, 'never' without. */
   readonly encrypt?: EncryptMode;
+  /** The message to `destination` goes out encrypted for `peer` (called before it is sent). */
+  readonly onEncrypted?: (destination: Destination, peer: { readonly user: string; readonly host: string }) => void;
 }
 
 export class Messenger {
@@ -173,7 +178,8 @@ export class Messenger {
       // Without keys, never a name of the fingerprinted shape: the official drops such a peer's plain packets (§6.6).
       identity: { ...options.identity, user: security ? security.userName(options.identity.user) : (parseFingerprintName(options.identity.user)?.base ?? options.identity.user) },
       charset: options.charset,
-      status: IPMSG_CAPUTF8OPT | (security ? IPMSG_ENCRYPTOPT | IPMSG_ENCEXTMSGOPT : 0),
+      // With keys we also take and make encrypted, signed file requests (CAPFILEENCOPT, §5.6).
+      status: IPMSG_CAPUTF8OPT | (security ? IPMSG_ENCRYPTOPT | IPMSG_ENCEXTMSGOPT | IPMSG_CAPFILEENCOPT : 0),
     };
     this.#endpoint = new Endpoint(bound.socket, {
       fallbackCharset: options.fallbackCharset,
@@ -273,6 +279,20 @@ export class Messenger {
     return encodePacket(fileRequestPacket(this.#sender, this.#next(), kind, body, utf8));
   }
 
+  /**
+   * An encrypted, signed file request (§5.6): `plaintext` (given the request's packet number) is
+   * encrypted for `peer` like a message; ENCFILEOPT when it carries the body-crypto fields.
+   * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE without keys
+   */
+  encryptedFileRequest(kind: 'file' | 'dir', utf8: boolean, peer: PeerKey, combination: Combination, plaintext: (packetNo: PacketNo) => string, encFile: boolean): { bytes: Uint8Array; packetNo: PacketNo } {
+    const security = this.#options.security;
+    if (!security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot encrypt: no keys loaded');
+    const packetNo = this.#next();
+    const body = security.encrypt({ text: plaintext(packetNo) }, String(packetNo), peer, combination, 'utf-8');
+    const options = IPMSG_ENCRYPTOPT | (encFile ? IPMSG_ENCFILEOPT : 0);
+    return { bytes: encodePacket(fileRequestPacket(this.#sender, packetNo, kind, body, utf8, options)), packetNo };
+  }
+
   /** BR_ENTRY to one peer: iptux serves files only to peers it has heard an entry from (§15). */
   async announceTo(to: RemoteAddress): Promise<void> {
     this.#toldPeers.push(to);
@@ -365,7 +385,7 @@ export class Messenger {
    * ANSPUBKEY gives (pinned in known peers), or `plain` when auto finds it cannot encrypt.
    * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE (always), IPMSG_ERR_KEY_MISMATCH
    */
-  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: RetryOptions): Promise<Uint8Array> {
+  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: SendOptions): Promise<Uint8Array> {
     const security = this.#options.security as Security;
     const to = { address: destination.address, port: destination.port };
     const entry = this.peers.get(to);
@@ -407,7 +427,9 @@ export class Messenger {
       text: body,
       ...(attachments && !extended ? { attachments } : {}),
     };
-    return this.#checkedBytes(encrypted);
+    const bytes = this.#checkedBytes(encrypted);
+    options.onEncrypted?.(destination, answer);
+    return bytes;
   }
 
   /**

@@ -145,11 +145,12 @@ export function infoPacket(sender: Sender, packetNo: PacketNo, kind: 'SENDINFO' 
  * A TCP file request: GETFILEDATA `pkt:fid:offset:` or GETDIRFILES `pkt:fid:` (hex), UTF8OPT when
  * the offer had it (the official does so), FILEATTACHOPT on GETDIRFILES as iptux sends it.
  */
-export function fileRequestPacket(sender: Sender, packetNo: PacketNo, kind: 'file' | 'dir', body: string, utf8: boolean): OtherPacket {
+export function fileRequestPacket(sender: Sender, packetNo: PacketNo, kind: 'file' | 'dir', body: string, utf8: boolean, options = 0): OtherPacket {
   const command = makeCommand(
     kind === 'file' ? IPMSG_GETFILEDATA : IPMSG_GETDIRFILES,
     utf8 ? IPMSG_UTF8OPT : 0,
     kind === 'dir' ? IPMSG_FILEATTACHOPT : 0,
+    options,
   );
   return { ...header(sender, packetNo, command, 'utf-8'), kind: 'OTHER', body: new TextEncoder().encode(body), sections: [] };
 }

@@ -4,6 +4,7 @@
 import { parseFingerprintName } from '../protocol/user-name.js';
 import {
   IPMSG_ABSENCEOPT,
+  IPMSG_CAPFILEENCOPT,
   IPMSG_CAPUTF8OPT,
   IPMSG_ENCEXTMSGOPT,
   IPMSG_ENCRYPTOPT,
@@ -28,6 +29,8 @@ export interface Peer {
     readonly encrypt: boolean;
     /** Reads attachment lists inside the ciphertext (ENCEXTMSGOPT, §6.4). */
     readonly encryptExt: boolean;
+    /** Takes encrypted, signed file requests and encrypts file streams (CAPFILEENCOPT, §5.6). */
+    readonly fileEncrypt: boolean;
   };
   /** e.g. "IP Messenger Win64 4.99r3", "iptux 0.8.3"; undefined when the peer does not say. */
   readonly client: string | undefined;
@@ -67,6 +70,7 @@ export function peerFromEntry(packet: EntryPacket, from: RemoteAddress, now: num
       fileAttach: hasOpt(command, IPMSG_FILEATTACHOPT),
       encrypt: hasOpt(command, IPMSG_ENCRYPTOPT),
       encryptExt: hasOpt(command, IPMSG_ENCEXTMSGOPT),
+      fileEncrypt: hasOpt(command, IPMSG_CAPFILEENCOPT),
     },
     client,
     version: packet.version,

@@ -1,7 +1,9 @@
 // src/transfer/file-client.ts
 // Fetching over TCP: one file (GETFILEDATA) into a `.part` file, resumable, or one folder
-// (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3).
+// (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3). An encrypted
+// request (§5.6) comes with its decipher: every received byte goes through it first.
 
+import type { Cipher } from 'node:crypto';
 import { closeSync, constants, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { resolve } from 'node:path';
@@ -14,11 +16,20 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | c
 /** Bytes re-requested before the resume point, to see whether the server honoured the offset. */
 export const RESUME_OVERLAP = 64 * 1024;
 
+/** A request packet, and the AES-256-CTR decipher of the stream it asks for (§5.6). */
+export interface CipheredRequest {
+  readonly bytes: Uint8Array;
+  readonly decipher: Cipher | undefined;
+}
+
 export interface FetchCommon {
   readonly address: string;
   readonly port: number;
-  /** The whole request packet (an IPMsg text packet ending in NUL), sent in one write. */
-  readonly request: (offset: number) => Uint8Array;
+  /**
+   * The whole request packet (an IPMsg text packet ending in NUL), sent in one write; made when the
+   * connection is up, each time with a fresh packet number (and key).
+   */
+  readonly request: (offset: number) => Uint8Array | CipheredRequest;
   /** No byte for this long: the transfer is stalled. */
   readonly stallTimeout: number;
   readonly signal?: AbortSignal;
@@ -49,6 +60,7 @@ function receive(options: FetchCommon, offset: number, handler: ReceiveHandler):
   return new Promise((resolve, reject) => {
     let settled = false;
     let socket: Socket | undefined;
+    let decipher: Cipher | undefined;
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;
@@ -70,7 +82,10 @@ function receive(options: FetchCommon, offset: number, handler: ReceiveHandler):
           if (settled) return false;
           let next: 'more' | 'done' | 'pause' = 'more';
           try {
-            next = handler.data(Buffer.from(buffer.buffer, buffer.byteOffset, n), buffer);
+            const received = Buffer.from(buffer.buffer, buffer.byteOffset, n);
+            // The decipher writes a new buffer: `buffer` is free again at once, the new one is the handler's.
+            const plain = decipher?.update(received);
+            next = plain ? handler.data(plain, plain) : handler.data(received, buffer);
             if (next === 'done') finish();
           } catch (error) {
             finish(error as Error);
@@ -83,7 +98,18 @@ function receive(options: FetchCommon, offset: number, handler: ReceiveHandler):
       if (!settled) socket?.resume();
     });
     socket.setTimeout(options.stallTimeout, () => finish(transferError(`the transfer stalled: nothing arrived for ${options.stallTimeout / 1000}s`)));
-    socket.on('connect', () => socket?.write(options.request(offset)));
+    socket.on('connect', () => {
+      try {
+        const request = options.request(offset);
+        if (request instanceof Uint8Array) socket?.write(request);
+        else {
+          decipher = request.decipher;
+          socket?.write(request.bytes);
+        }
+      } catch (error) {
+        finish(error as Error);
+      }
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const why =
         error.code === 'ECONNREFUSED'
@@ -209,8 +235,9 @@ class WriteBehind {
     for (let i = 0; i < WriteBehind.SLOTS; i++) this.#free.push(Buffer.allocUnsafe(RECEIVE_BUFFER));
   }
 
+  /** No buffer to read into, or (deciphered data lives in buffers of its own) as many writes pending as buffers. */
   get full(): boolean {
-    return this.#free.length === 0;
+    return this.#free.length === 0 || this.#pending >= WriteBehind.SLOTS;
   }
 
   /**
@@ -221,11 +248,6 @@ class WriteBehind {
     return this.#free[this.#free.length - 1] ?? Buffer.allocUnsafe(RECEIVE_BUFFER);
   }
 
-  #give(owner: Uint8Array): void {
-    const wasFull = this.full;
-    this.#free.push(owner);
-    if (wasFull) this.onFree?.();
-  }
 
   write(bytes: Buffer, owner: Uint8Array, position: number): void {
     if (this.#failure) throw this.#failure;
@@ -236,8 +258,10 @@ class WriteBehind {
       write(this.#fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
         if (!error && offset + written < bytes.length) return step(offset + written);
         if (error) this.#failure ??= error;
+        const wasFull = this.full;
         this.#pending--;
-        if (slot >= 0) this.#give(owner);
+        if (slot >= 0) this.#free.push(owner);
+        if (wasFull && !this.full) this.onFree?.();
         if (this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
       });
     };

@@ -1,18 +1,21 @@
 // src/transfer/file-server.ts
 // The TCP side of an offer: serves GETFILEDATA (from the requested offset) and GETDIRFILES (the
 // hierarchical stream) to the recipients of active offers, and nothing to anyone else (§5.4).
+// Encrypted requests (§5.6) are opened and their signature checked by `openRequest`; a replayed
+// one is refused, and the stream is AES-256-CTR when the request gave a key.
 
+import { createFileStreamCipher, type FileBodyCrypto } from '../crypto/file-crypto.js';
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import { type Charset, encodeText } from '../encoding/charset.js';
-import { COMMANDS, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js';
+import { COMMANDS, IPMSG_ENCFILEOPT, IPMSG_ENCRYPTOPT, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
-import { type Packet, decodePacket } from '../protocol/packet.js';
+import { type OtherPacket, type Packet, decodePacket } from '../protocol/packet.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { type DirHeader, MAX_SENT_DIR_HEADER_BYTES, encodeDirHeader, writeDirHeader } from './dir-stream.js';
 import type { FileNode, FolderNode, OfferedFile } from './local-files.js';
-import { parseFileRequest } from './request.js';
+import { type FileRequest, parseEncryptedRequest, parseFileRequest } from './request.js';
 
 /** Connections that have not sent a valid request by then are closed (the official: 10–20 s). */
 export const DEFAULT_REQUEST_TIMEOUT = 10_000;
@@ -23,6 +26,16 @@ export interface ServedEvent {
   readonly packetNo: number;
   readonly fileId: number;
   readonly address: string;
+  /** 'encrypted': signed request, AES-256-CTR stream; 'signed': signed request, clear stream (NOENC_FILEBODY). */
+  readonly security: 'encrypted' | 'signed' | 'plain';
+}
+
+/** An encrypted request, decrypted and its signature verified. */
+export interface OpenedRequest {
+  /** The plaintext: `packetID:fileID:[offset:]` and the §5.6 fields. */
+  readonly plaintext: string;
+  /** Who signed it (the known peer whose key verified the signature, `base@host`). */
+  readonly signer: string;
 }
 
 export interface FileServerOptions {
@@ -39,6 +52,12 @@ export interface FileServerOptions {
   readonly onDone?: (event: ServedEvent & { readonly bytes: number }) => void;
   readonly onFailed?: (event: ServedEvent & { readonly reason: string }) => void;
   readonly onWarning: (message: string) => void;
+  /**
+   * Decrypts an ENCRYPTOPT request and verifies its signature with the requester's pinned key.
+   * Without it (no keys), encrypted requests are refused.
+   * @throws IpmsgError with the reason to refuse
+   */
+  readonly openRequest?: (packet: OtherPacket, address: string) => Promise<OpenedRequest>;
 }
 
 interface ActiveOffer {
@@ -48,6 +67,14 @@ interface ActiveOffer {
   /** Completed downloads per `${address}/${fileId}`. */
   readonly done: Map<string, number>;
   readonly busy: Set<string>;
+  /** Recipients the offer went to encrypted: address → the peer it was encrypted for. */
+  readonly signers: Map<string, string>;
+}
+
+interface ReadRequest {
+  readonly request: FileRequest;
+  readonly body: FileBodyCrypto | undefined;
+  readonly signer: string | undefined;
 }
 
 function refused(reason: string): IpmsgError {
@@ -59,6 +86,8 @@ export class FileServer {
   readonly #options: FileServerOptions;
   readonly #offers = new Map<number, ActiveOffer>();
   readonly #sockets = new Set<Socket>();
+  /** The last request packet number per signer (replay protection, §5.6). */
+  readonly #lastRequest = new Map<string, number>();
 
   private constructor(server: Server, options: FileServerOptions) {
     this.#server = server;
@@ -92,7 +121,15 @@ export class FileServer {
   }
 
   addOffer(packetNo: number, files: readonly OfferedFile[], recipients: readonly string[]): void {
-    this.#offers.set(packetNo, { packetNo, files, recipients: new Set(recipients), done: new Map(), busy: new Set() });
+    this.#offers.set(packetNo, { packetNo, files, recipients: new Set(recipients), done: new Map(), busy: new Set(), signers: new Map() });
+  }
+
+  /**
+   * The offer went to `address` encrypted, for the peer `signer` (`base@host`): that recipient must
+   * ask with a request signed by that peer; plain requests from it are refused.
+   */
+  requireSigned(packetNo: number, address: string, signer: string): void {
+    this.#offers.get(packetNo)?.signers.set(address, signer);
   }
 
   /** RELEASEFILES: that recipient will not fetch (§5.5). */
@@ -178,25 +215,37 @@ export class FileServer {
     if (packet.kind !== 'OTHER' || (mode !== COMMANDS.IPMSG_GETFILEDATA && mode !== COMMANDS.IPMSG_GETDIRFILES)) {
       throw refused(`command 0x${mode.toString(16)} is not a file request`);
     }
-    const request = parseFileRequest(Buffer.from(packet.body).toString('latin1'));
-    if (!request) throw refused('malformed request body');
+    const wantsDir = mode === COMMANDS.IPMSG_GETDIRFILES;
+    const { request, body, signer } = await this.#read(packet, wantsDir ? 'dir' : 'file', address);
     const offer = this.#offers.get(request.packetNo);
     if (!offer) throw refused(`no offer ${request.packetNo}`);
     if (!offer.recipients.has(address)) throw refused(`${address} is not a recipient of offer ${request.packetNo}`);
+    const wanted = offer.signers.get(address);
+    if (wanted !== undefined && signer !== wanted) {
+      throw refused(signer === undefined ? `the offer went to ${address} encrypted: a plain request is not accepted from it` : `signed by ${signer}, but the offer went to ${wanted}`);
+    }
     const file = request.fileIds.map((id) => offer.files.find((f) => f.fileId === id)).find((f) => f !== undefined);
     if (!file) throw refused(`offer ${request.packetNo} has no file ${request.fileIds.join(' or ')}`);
-    const wantsDir = mode === COMMANDS.IPMSG_GETDIRFILES;
-    if (wantsDir !== (file.kind === 'dir')) throw refused(`${file.name} is a ${file.kind === 'dir' ? 'folder' : 'file'}`);
+    // A file asked for with GETDIRFILES goes as a one-entry stream, as the official sends it to its
+    // own encrypted requests (§5.6); plain requests must ask for the kind offered (as iptux does).
+    const fileAsStream = wantsDir && file.kind === 'file' && signer !== undefined;
+    if (wantsDir !== (file.kind === 'dir') && !fileAsStream) throw refused(`${file.name} is a ${file.kind === 'dir' ? 'folder' : 'file'}`);
     const key = `${address}/${file.fileId}`;
     const limit = this.#options.downloadsPerRecipient ?? 1;
     if (offer.busy.has(key)) throw refused(`${file.name} is already being sent to ${address}`);
     if ((offer.done.get(key) ?? 0) >= limit) throw refused(`${file.name} was already fetched by ${address}`);
     offer.busy.add(key);
-    const event = { packetNo: offer.packetNo, fileId: file.fileId, address };
-    const writer = new ChunkWriter(socket);
+    const security = signer === undefined ? 'plain' : body?.kind === 'aes-256-ctr' ? 'encrypted' : 'signed';
+    const event: ServedEvent = { packetNo: offer.packetNo, fileId: file.fileId, address, security };
+    // The nonce is the request's packet number as its header carries it (the official's ivPacketNo).
+    const writer = new ChunkWriter(socket, body?.kind === 'aes-256-ctr' ? createFileStreamCipher(body.key, packet.packetNo) : undefined);
     try {
       const names: Charset = hasOpt(packet.command, IPMSG_UTF8OPT) ? 'utf-8' : this.#options.charset;
-      const bytes = wantsDir ? await this.#sendFolder(writer, file, names, event) : await this.#sendFile(writer, file, request.offset, event);
+      const bytes = fileAsStream
+        ? await this.#sendFileAsStream(writer, file, names, event)
+        : wantsDir
+          ? await this.#sendFolder(writer, file, names, event)
+          : await this.#sendFile(writer, file, request.offset, event);
       await writer.drain();
       // Every byte reached the kernel (a peer that left early makes the writes fail instead).
       await new Promise<void>((resolve) => socket.end(resolve));
@@ -208,6 +257,50 @@ export class FileServer {
       this.#options.onFailed?.({ ...event, reason });
     } finally {
       offer.busy.delete(key);
+    }
+  }
+
+  /**
+   * The request as asked: a plain body, or an encrypted one opened by `openRequest` (its signature
+   * verified), whose packet number must be above the last one of the same signer (§5.6: a recorded
+   * request sent again gets nothing).
+   */
+  async #read(packet: OtherPacket, kind: 'file' | 'dir', address: string): Promise<ReadRequest> {
+    if (!hasOpt(packet.command, IPMSG_ENCRYPTOPT)) {
+      const request = parseFileRequest(Buffer.from(packet.body).toString('latin1'));
+      if (!request) throw refused('malformed request body');
+      return { request, body: undefined, signer: undefined };
+    }
+    if (!this.#options.openRequest) throw refused('it is encrypted, and we have no keys');
+    const opened = await this.#options.openRequest(packet, address);
+    const request = parseEncryptedRequest(opened.plaintext, kind, hasOpt(packet.command, IPMSG_ENCFILEOPT));
+    if (!request) throw refused(`malformed encrypted request from ${opened.signer}`);
+    const packetNo = request.body?.packetNo;
+    if (packetNo !== undefined) {
+      const last = this.#lastRequest.get(opened.signer);
+      if (last !== undefined && packetNo <= last) throw refused(`replayed request: packet ${packetNo} of ${opened.signer} is not after its last, ${last}`);
+      this.#lastRequest.set(opened.signer, packetNo);
+    }
+    return { request, body: request.body, signer: opened.signer };
+  }
+
+  /** A regular file as a one-entry folder stream: its header, then its bytes. */
+  async #sendFileAsStream(writer: ChunkWriter, file: OfferedFile, names: Charset, event: ServedEvent): Promise<number> {
+    const fd = openSync(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const size = fstatSync(fd).size;
+      this.#options.onStart?.({ ...event, total: size, offset: 0 });
+      const name = names === 'utf-8' ? Buffer.from(file.name, 'utf8') : encodeText(file.name, names, true);
+      await writer.append(encodeDirHeader({ name, size, attr: IPMSG_FILE_REGULAR, mtime: file.mtime, ctime: file.mtime }));
+      let sent = 0;
+      const n = await writer.appendFile(fd, 0, size, (chunk) => {
+        sent += chunk;
+        this.#options.onProgress?.({ ...event, bytes: sent });
+      });
+      if (n < size) await writer.append(new Uint8Array(size - n));
+      return size;
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -2,6 +2,7 @@
 // The body of a GETFILEDATA / GETDIRFILES request (§5.2, §5.3): `packetID:fileID[:offset]:`, hex.
 // The request itself is an ordinary text packet (decodePacket gives kind 'OTHER'); this is its body.
 
+import { type FileBodyCrypto, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../crypto/file-crypto.js';
 import { IpmsgError } from '../errors.js';
 import { toHex } from '../encoding/fields.js';
 
@@ -86,4 +87,41 @@ export function parseFileRequest(body: string): FileRequest | undefined {
     if (decimalId !== hexId && Number.isSafeInteger(decimalId)) fileIds.push(decimalId);
   }
   return { packetNo, fileIds, offset };
+}
+
+/**
+ * The plaintext of an encrypted request (§5.6), before it is encrypted like a message: GETFILEDATA
+ * `packetID:fileID:offset:` and GETDIRFILES `packetID:fileID:`, followed by the body-crypto fields
+ * (`900000:<key>:<pktno>` or `4000000:<pktno>`) when the request has ENCFILEOPT.
+ * @throws IpmsgError IPMSG_ERR_INTERNAL when a number is negative, fractional or unsafe
+ */
+export function encodeEncryptedRequest(kind: 'file' | 'dir', packetNo: number, fileId: number, offset: number, body: FileBodyCrypto | undefined): string {
+  const head = kind === 'file' ? encodeFileDataRequest(packetNo, fileId, offset) : encodeDirFilesRequest(packetNo, fileId);
+  return body === undefined ? head : `${head}${encodeFileBodyCrypto(body)}`;
+}
+
+export interface EncryptedRequest extends FileRequest {
+  /** ENCFILEOPT: what the requester asked for the stream; undefined without ENCFILEOPT (a clear stream). */
+  readonly body: FileBodyCrypto | undefined;
+}
+
+/**
+ * Reads a decrypted request plaintext as the official GetAcceptableFileInfo does: the body-crypto
+ * fields follow the offset (GETFILEDATA) or the file id (GETDIRFILES, which has no offset), and
+ * must be well formed when the request has ENCFILEOPT. Ids are hex only (the official's requests).
+ * @returns undefined for anything else
+ */
+export function parseEncryptedRequest(plaintext: string, kind: 'file' | 'dir', encFile: boolean): EncryptedRequest | undefined {
+  if (plaintext.length > MAX_BODY_CHARS) return undefined;
+  const fields = plaintext.split(':');
+  const head = kind === 'file' ? 3 : 2;
+  const [packetText = '', idText = '', offsetText = '0'] = fields;
+  const rest = fields.slice(head);
+  const packetNo = hexValue(packetText);
+  const fileId = hexValue(idText);
+  const offset = kind === 'file' ? hexValue(offsetText) : 0;
+  if (fields.length < head || packetNo === undefined || fileId === undefined || offset === undefined) return undefined;
+  if (!encFile) return rest.every((field) => field === '') ? { packetNo, fileIds: [fileId], offset, body: undefined } : undefined;
+  const body = decodeFileBodyCrypto(rest.join(':'));
+  return body && { packetNo, fileIds: [fileId], offset, body };
 }

@@ -161,9 +161,9 @@ describe('iptux shared files', { skip: skip ?? false }, () => {
       { fileId: 3, name: 'tree', size: treeBytes, mtime: 0, kind: 'dir', attr: 2 },
     ]);
     assert.deepEqual(message.saved, [
-      { fileId: 1, name: 'hello.txt', kind: 'file', path: join(dst, 'hello.txt'), bytes: sizeOf('hello.txt'), status: 'saved' },
-      { fileId: 2, name: 'random.bin', kind: 'file', path: join(dst, 'random.bin'), bytes: sizeOf('random.bin'), status: 'saved' },
-      { fileId: 3, name: 'tree', kind: 'dir', path: join(dst, 'tree'), bytes: treeBytes, status: 'saved' },
+      { fileId: 1, name: 'hello.txt', kind: 'file', path: join(dst, 'hello.txt'), bytes: sizeOf('hello.txt'), status: 'saved', security: 'plain' },
+      { fileId: 2, name: 'random.bin', kind: 'file', path: join(dst, 'random.bin'), bytes: sizeOf('random.bin'), status: 'saved', security: 'plain' },
+      { fileId: 3, name: 'tree', kind: 'dir', path: join(dst, 'tree'), bytes: treeBytes, status: 'saved', security: 'plain' },
     ]);
 
     // The same tree: names (UTF-8 中文.txt), types, sizes, bytes; no .part leftovers.

@@ -72,7 +72,7 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
       ],
     );
     assert.match(String(peers[0]?.['user']), /^bob-<[0-9a-f]{16}>$/);
-    assert.deepEqual(peers[0]?.['capabilities'], { utf8: true, fileAttach: false, encrypt: true, encryptExt: true });
+    assert.deepEqual(peers[0]?.['capabilities'], { utf8: true, fileAttach: false, encrypt: true, encryptExt: true, fileEncrypt: true });
 
     const early = await ipmsg(0, ['list', ...identity('alice'), '--count', '2', '--wait', '20s', '--json']);
     assert.equal(early.code, 0, early.stderr);

@@ -10,7 +10,9 @@ import { decodePacket } from '../../src/protocol/packet.js';
 import {
   type FileRequest,
   encodeDirFilesRequest,
+  encodeEncryptedRequest,
   encodeFileDataRequest,
+  parseEncryptedRequest,
   parseFileRequest,
 } from '../../src/transfer/request.js';
 import { bytes } from '../helpers/bytes.js';
@@ -198,5 +200,44 @@ test('encode → parse round trip over generated numbers', () => {
     const dir = parseFileRequest(encodeDirFilesRequest(packetNo, fileId));
     assert.ok(dir);
     assert.deepStrictEqual([dir.packetNo, dir.fileIds[0], dir.offset], [packetNo, fileId, 0]);
+  }
+});
+
+describe('encrypted request plaintext (§5.6)', () => {
+  const KEY = Uint8Array.from(Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex'));
+  const aes = { kind: 'aes-256-ctr', key: KEY, packetNo: 0x6553f10a } as const;
+  const vectors: [string, 'file' | 'dir', string, ReturnType<typeof parseEncryptedRequest>][] = [
+    // The official StartRecvFile: GETDIRFILES `%x:%x:` then `%x:<key>:%x` (no trailing colon).
+    ['GETDIRFILES, AES key', 'dir', `6553f105:1:900000:${Buffer.from(KEY).toString('hex')}:6553f10a`, { packetNo: 0x6553f105, fileIds: [1], offset: 0, body: aes }],
+    // GETFILEDATA keeps its offset before the fields (ours, for resume; the official's inline images with 0).
+    ['GETFILEDATA with an offset, AES key', 'file', `6553f105:0:186a0:900000:${Buffer.from(KEY).toString('hex')}:6553f10a`, { packetNo: 0x6553f105, fileIds: [0], offset: 100_000, body: aes }],
+    ['GETFILEDATA, clear body (NOENC_FILEBODY)', 'file', '6553f105:0:0:4000000:6553f10a', { packetNo: 0x6553f105, fileIds: [0], offset: 0, body: { kind: 'clear', packetNo: 0x6553f10a } }],
+  ];
+  for (const [name, kind, plaintext, request] of vectors) {
+    test(`${name}: encode and parse`, () => {
+      assert.ok(request?.body);
+      assert.equal(encodeEncryptedRequest(kind, request.packetNo, request.fileIds[0] ?? -1, request.offset, request.body), plaintext);
+      assert.deepStrictEqual(parseEncryptedRequest(plaintext, kind, true), request);
+    });
+  }
+
+  test('without ENCFILEOPT the plaintext is the plain body (a clear stream)', () => {
+    assert.equal(encodeEncryptedRequest('dir', 0x6553f105, 1, 0, undefined), '6553f105:1:');
+    assert.deepStrictEqual(parseEncryptedRequest('6553f105:1:', 'dir', false), { packetNo: 0x6553f105, fileIds: [1], offset: 0, body: undefined });
+    assert.deepStrictEqual(parseEncryptedRequest('6553f105:1:0:', 'file', false), { packetNo: 0x6553f105, fileIds: [1], offset: 0, body: undefined });
+  });
+
+  for (const [plaintext, kind, encFile] of [
+    ['6553f105:1:', 'dir', true], // ENCFILEOPT without its fields
+    ['6553f105:1:900000:00:1', 'dir', true], // a short key
+    ['6553f105:1:4000000:6553f10a', 'dir', false], // fields without ENCFILEOPT
+    ['6553f105:1:4000000:6553f10a', 'file', true], // GETFILEDATA: 4000000 is read as the offset, then no fields
+    ['6553f105:xyz:0:4000000:1', 'file', true],
+    ['6553f105', 'file', true],
+    [`6553f105:1:0:4000000:${'1'.repeat(300)}`, 'file', true],
+  ] as const) {
+    test(`refused: ${JSON.stringify(plaintext.slice(0, 40))} (${kind}, ENCFILEOPT ${encFile})`, () => {
+      assert.equal(parseEncryptedRequest(plaintext, kind, encFile), undefined);
+    });
   }
 });
