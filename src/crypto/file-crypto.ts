@@ -70,3 +70,22 @@ export function createFileStreamCipher(key: Uint8Array, packetNo: number): Ciphe
   if (key.length !== KEY_BYTES) throw new RangeError(`AES-256 key of ${key.length} bytes`);
   return createCipheriv('aes-256-ctr', key, fileStreamIv(packetNo));
 }
+
+/**
+ * Node's update() returns each output in a new buffer, and one of 1 MiB is fresh memory: its page
+ * faults cost as much as the AES itself. Slices of 64 KiB come from reused memory.
+ */
+const IN_PLACE_SLICE = 64 * 1024;
+
+/**
+ * Runs the stream cipher (CTR: output as long as input) over `bytes`, writing the result back into
+ * them, in slices of 64 KiB: about half the CPU of one update() over 1 MiB, and no new buffer.
+ */
+export function cipherInPlace(cipher: Cipher, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; at += IN_PLACE_SLICE) {
+    const piece = bytes.subarray(at, Math.min(at + IN_PLACE_SLICE, bytes.length));
+    const out = cipher.update(piece);
+    if (out.length !== piece.length) throw new RangeError(`a stream cipher gave ${out.length} bytes for ${piece.length}`);
+    bytes.set(out, at);
+  }
+}

@@ -1,11 +1,12 @@
 // src/transfer/chunk-writer.ts
 // Writes to a socket through two reused 1 MiB buffers: one fills (headers, small files, chunks of
 // large ones) while the other is on the wire. Constant memory, few syscalls, no copies per file.
-// With a cipher (§5.6) each buffer is encrypted as it goes out, the stream from its first byte.
+// With a cipher (§5.6) each buffer is encrypted in place as it goes out, the stream from its first byte.
 
 import type { Cipher } from 'node:crypto';
 import { readSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { cipherInPlace } from '../crypto/file-crypto.js';
 
 export const CHUNK_SIZE = 1024 * 1024;
 
@@ -34,9 +35,8 @@ export class ChunkWriter {
     if (this.#failure) throw this.#failure;
     if (this.#used === 0) return;
     const index = this.#current;
-    const collected = this.#buffer.subarray(0, this.#used);
-    // The cipher writes a new buffer: the collected one is free again at once.
-    const bytes = this.#cipher ? this.#cipher.update(collected) : collected;
+    const bytes = this.#buffer.subarray(0, this.#used);
+    if (this.#cipher) cipherInPlace(this.#cipher, bytes);
     this.#free[index] = new Promise<void>((resolve) => {
       this.#socket.write(bytes, (error) => {
         if (error) this.#failure ??= error;

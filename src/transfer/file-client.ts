@@ -1,13 +1,14 @@
 // src/transfer/file-client.ts
 // Fetching over TCP: one file (GETFILEDATA) into a `.part` file, resumable, or one folder
 // (GETDIRFILES) into a partial folder, never writing outside it (§5.2, §5.3). An encrypted
-// request (§5.6) comes with its decipher: every received byte goes through it first.
+// request (§5.6) comes with its decipher: every received byte is deciphered in place first.
 
 import type { Cipher } from 'node:crypto';
 import { closeSync, constants, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, readSync, utimesSync, write, writeSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { resolve } from 'node:path';
 import { IpmsgError, isIpmsgError } from '../errors.js';
+import { cipherInPlace } from '../crypto/file-crypto.js';
 import { DirStreamParser } from './dir-stream.js';
 
 const RECEIVE_BUFFER = 1024 * 1024;
@@ -83,9 +84,8 @@ function receive(options: FetchCommon, offset: number, handler: ReceiveHandler):
           let next: 'more' | 'done' | 'pause' = 'more';
           try {
             const received = Buffer.from(buffer.buffer, buffer.byteOffset, n);
-            // The decipher writes a new buffer: `buffer` is free again at once, the new one is the handler's.
-            const plain = decipher?.update(received);
-            next = plain ? handler.data(plain, plain) : handler.data(received, buffer);
+            if (decipher) cipherInPlace(decipher, received);
+            next = handler.data(received, buffer);
             if (next === 'done') finish();
           } catch (error) {
             finish(error as Error);
@@ -235,7 +235,7 @@ class WriteBehind {
     for (let i = 0; i < WriteBehind.SLOTS; i++) this.#free.push(Buffer.allocUnsafe(RECEIVE_BUFFER));
   }
 
-  /** No buffer to read into, or (deciphered data lives in buffers of its own) as many writes pending as buffers. */
+  /** No buffer to read into, or as many writes pending as buffers. */
   get full(): boolean {
     return this.#free.length === 0 || this.#pending >= WriteBehind.SLOTS;
   }

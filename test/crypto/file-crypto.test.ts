@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
-import { createFileStreamCipher, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../../src/crypto/file-crypto.js';
+import { cipherInPlace, createFileStreamCipher, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../../src/crypto/file-crypto.js';
 import { OpenSsl } from '../helpers/openssl.js';
 
 const KEY = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
@@ -63,5 +63,21 @@ describe('the AES-256-CTR stream against openssl', () => {
     assert.deepEqual(encrypted, theirs(data));
     const decrypted = await buffer(Readable.from([encrypted]).pipe(createFileStreamCipher(KEY, PACKET_NO)));
     assert.deepEqual(decrypted, data);
+  });
+});
+
+describe('cipherInPlace', () => {
+  test('gives the bytes one update() would, in place, across slice boundaries and odd lengths', () => {
+    const key = new Uint8Array(32).fill(7);
+    for (const length of [0, 1, 15, 65_536, 65_537, 200_003]) {
+      const plain = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) plain[i] = (i * 31 + 5) & 0xff;
+      const once = createFileStreamCipher(key, 1234).update(plain);
+      const bytes = Buffer.from(plain);
+      const cipher = createFileStreamCipher(key, 1234);
+      cipherInPlace(cipher, bytes.subarray(0, Math.floor(length / 3)));
+      cipherInPlace(cipher, bytes.subarray(Math.floor(length / 3)));
+      assert.deepEqual(bytes, once, `length ${length}`);
+    }
   });
 });
