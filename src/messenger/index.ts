@@ -712,7 +712,7 @@ export class Messenger {
 
   #onMessage(packet: SendMsgPacket, from: RemoteAddress, now: number): void {
     const handler = this.#handler;
-    const resent = this.#recent.has(packet.packetNo, packet.user, packet.host, from.address);
+    const resent = this.#recent.has(packet.packetNo, packet, from);
     // A resent message was accepted the first time: it is acknowledged again whatever the handler says now.
     if (!resent && handler && !handler.accepts(packet, from)) {
       this.#options.onWarning(`ignored a message from ${packet.user}@${packet.host} (${from.address}:${from.port})`);
@@ -721,7 +721,7 @@ export class Messenger {
     if (hasOpt(packet.command, IPMSG_SENDCHECKOPT) && !isBroadcastOrAutoReply(packet)) {
       this.#reply(replyPacket(this.#sender, this.#next(), 'RECVMSG', packet.packetNo), from);
     }
-    if (this.#recent.check(packet.packetNo, packet.user, packet.host, from.address)) return;
+    if (this.#recent.check(packet.packetNo, packet, from)) return;
     if (hasOpt(packet.command, IPMSG_ENCRYPTOPT) && this.#options.security) {
       void this.#onEncrypted(packet, from, now, handler);
       return;
