@@ -16,6 +16,8 @@ export const RESUME_OVERLAP = 64 * 1024;
 export interface FetchCommon {
   readonly address: string;
   readonly port: number;
+  /** Local address to connect from (--bind); the system's choice when undefined. */
+  readonly localAddress?: string;
   /** The whole request packet (an IPMsg text packet ending in NUL), sent in one write. */
   readonly request: (offset: number) => Uint8Array;
   /** No byte for this long: the transfer is stalled. */
@@ -62,6 +64,7 @@ function receive(options: FetchCommon, offset: number, handler: ReceiveHandler):
     socket = connect({
       host: options.address,
       port: options.port,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       noDelay: true,
       onread: {
         buffer: handler.buffer ?? Buffer.allocUnsafe(RECEIVE_BUFFER),
