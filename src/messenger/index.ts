@@ -33,6 +33,7 @@ import { type BindOptions, type BoundSocket, type RemoteAddress, bindUdp } from 
 import { Endpoint } from '../transport/endpoint.js';
 import type { PacketNumberSource } from '../transport/packet-counter.js';
 import { Exchanges } from '../transport/reliable.js';
+import { DECRYPT_BUDGET, DecryptBudget } from './budget.js';
 import { RecentPackets } from './duplicates.js';
 import {
   type Identity,
@@ -153,6 +154,7 @@ export class Messenger {
   readonly #endpoint: Endpoint;
   readonly #exchanges: Exchanges;
   readonly #recent = new RecentPackets();
+  readonly #decryptBudget: DecryptBudget;
   /** Our own addresses, read when first needed (os.networkInterfaces() costs ~2 ms). */
   #self: Set<string> | undefined;
   #sender: Sender;
@@ -168,6 +170,7 @@ export class Messenger {
   private constructor(options: MessengerOptions, bound: BoundSocket) {
     this.#options = options;
     this.#exchanges = new Exchanges(options.clock);
+    this.#decryptBudget = new DecryptBudget(options.clock);
     const security = options.security;
     this.#sender = {
       // Without keys, never a name of the fingerprinted shape: the official drops such a peer's plain packets (§6.6).
@@ -713,6 +716,13 @@ export class Messenger {
   #onMessage(packet: SendMsgPacket, from: RemoteAddress, now: number): void {
     const handler = this.#handler;
     const resent = this.#recent.has(packet.packetNo, packet, from);
+    // A new encrypted message costs an RSA decryption: beyond the budget it is not acknowledged (the sender tries again).
+    if (!resent && hasOpt(packet.command, IPMSG_ENCRYPTOPT) && this.#options.security && !this.#decryptBudget.take(from.address)) {
+      this.#options.onWarning(
+        `ignored an encrypted message from ${packet.user}@${packet.host} (${from.address}:${from.port}): more than ${DECRYPT_BUDGET.perAddress.perSecond} a second from it or ${DECRYPT_BUDGET.total.perSecond} in all to decrypt`,
+      );
+      return;
+    }
     // A resent message was accepted the first time: it is acknowledged again whatever the handler says now.
     if (!resent && handler && !handler.accepts(packet, from)) {
       this.#options.onWarning(`ignored a message from ${packet.user}@${packet.host} (${from.address}:${from.port})`);
