@@ -358,7 +358,10 @@ export class Messenger {
         const outcome = await this.#deliver(d, packetNo, own, { ...options, seal });
         // A peer remembered as plain-only that ignores plain text may have gained keys (§6.6 drops plain text from them).
         if (outcome.status === 'failed' && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
-        return { ...outcome, encrypted: own !== bytes };
+        // Plain text acknowledged from a fingerprinted name: the peer has keys, only its key was lost on the way (a lossy LAN).
+        if (outcome.ackedByKeyHolder && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
+        const { ackedByKeyHolder, ...sent } = outcome;
+        return { ...sent, encrypted: own !== bytes };
       }),
     );
   }
@@ -489,7 +492,7 @@ export class Messenger {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Omit<SendOutcome, 'encrypted'>> {
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Omit<SendOutcome, 'encrypted'> & { ackedByKeyHolder?: boolean }> {
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
     const transmit = (): Promise<void> => {
@@ -519,7 +522,8 @@ export class Messenger {
     try {
       const result = await this.#exchanges.run({
         transmit,
-        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? true : undefined),
+        // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
+        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? p.user : undefined),
         ...this.#schedule(options),
         failure: `No acknowledgement from ${destination.text}`,
         hint: this.#portHint(),
@@ -527,7 +531,7 @@ export class Messenger {
       });
       acknowledged = true;
       if (read) await read;
-      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts };
+      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const failure = error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
