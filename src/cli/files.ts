@@ -196,6 +196,7 @@ export async function saveAttachment(
   const common = {
     address: from.address,
     port: from.port,
+    ...(settings.bind && settings.bind !== '0.0.0.0' ? { localAddress: settings.bind } : {}),
     stallTimeout: options.stallTimeout,
     signal: ctx.signal,
     onProgress: (bytes: number) => item.update(bytes),

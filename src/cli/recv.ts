@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { IpmsgError } from '../errors.js';
+import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { ReceivedMessage } from '../messenger/index.js';
 import { splitTargets } from '../messenger/target.js';
 import { attachmentKind } from '../protocol/attachment.js';
@@ -214,7 +214,14 @@ export function makeRecvCommand(ctx: Context): Command {
           });
         },
       };
-      if (flags.announce) await messenger.announce();
+      // The announcement is a courtesy: with every broadcast refused (no broadcast route, a firewall)
+      // peers that know our address can still send, so recv listens on (list and send by name cannot).
+      if (flags.announce) {
+        await messenger.announce().catch((error: unknown) => {
+          if (!isIpmsgError(error, 'IPMSG_ERR_UNAVAILABLE')) throw error;
+          out.notice(`${error.message}; listening anyway (only peers that know our address can send)`);
+        });
+      }
       out.verbose(`listening on UDP port ${messenger.port}`);
       const limit = flags.timeout ?? 2 ** 31 - 1;
       try {

@@ -1,6 +1,19 @@
 // src/messenger/duplicates.ts
-// Remembers recent (packet number, user, host, address) tuples so that a resent SENDMSG is
-// acknowledged again but delivered once (§2.3; the official keeps 32, we keep more).
+// Remembers recent SENDMSGs by sender (address, port, user, host) and packet number, so that a
+// resent SENDMSG is acknowledged again but delivered once (§2.3; the official keeps 32, we keep
+// more). The port matters: two CLI runs of one user on one machine are two senders, and their
+// packet numbers may meet (a run that could not take the packet-number lock draws on its own).
+
+import type { RemoteAddress } from '../transport/datagram.js';
+
+export interface SenderName {
+  readonly user: string;
+  readonly host: string;
+}
+
+function keyOf(packetNo: number, sender: SenderName, from: RemoteAddress): string {
+  return JSON.stringify([packetNo, from.address, from.port, sender.user, sender.host]); // unambiguous whatever the names hold
+}
 
 export class RecentPackets {
   readonly #seen = new Set<string>();
@@ -10,13 +23,13 @@ export class RecentPackets {
     this.#capacity = capacity;
   }
 
-  has(packetNo: number, user: string, host: string, address: string): boolean {
-    return this.#seen.has(`${packetNo}\0${user}\0${host}\0${address}`);
+  has(packetNo: number, sender: SenderName, from: RemoteAddress): boolean {
+    return this.#seen.has(keyOf(packetNo, sender, from));
   }
 
-  /** Records the tuple; true when it had been seen before. */
-  check(packetNo: number, user: string, host: string, address: string): boolean {
-    const key = `${packetNo}\0${user}\0${host}\0${address}`;
+  /** Records the message; true when it had been seen before. */
+  check(packetNo: number, sender: SenderName, from: RemoteAddress): boolean {
+    const key = keyOf(packetNo, sender, from);
     if (this.#seen.has(key)) return true;
     this.#seen.add(key);
     if (this.#seen.size > this.#capacity) {

@@ -35,6 +35,7 @@ import { type BindOptions, type BoundSocket, type RemoteAddress, bindUdp } from 
 import { Endpoint } from '../transport/endpoint.js';
 import type { PacketNumberSource } from '../transport/packet-counter.js';
 import { Exchanges } from '../transport/reliable.js';
+import { DECRYPT_BUDGET, DecryptBudget } from './budget.js';
 import { RecentPackets } from './duplicates.js';
 import {
   type Identity,
@@ -158,6 +159,7 @@ export class Messenger {
   readonly #endpoint: Endpoint;
   readonly #exchanges: Exchanges;
   readonly #recent = new RecentPackets();
+  readonly #decryptBudget: DecryptBudget;
   /** Our own addresses, read when first needed (os.networkInterfaces() costs ~2 ms). */
   #self: Set<string> | undefined;
   #sender: Sender;
@@ -173,6 +175,7 @@ export class Messenger {
   private constructor(options: MessengerOptions, bound: BoundSocket) {
     this.#options = options;
     this.#exchanges = new Exchanges(options.clock);
+    this.#decryptBudget = new DecryptBudget(options.clock);
     const security = options.security;
     this.#sender = {
       // Without keys, never a name of the fingerprinted shape: the official drops such a peer's plain packets (§6.6).
@@ -375,7 +378,10 @@ export class Messenger {
         const outcome = await this.#deliver(d, packetNo, own, { ...options, seal });
         // A peer remembered as plain-only that ignores plain text may have gained keys (§6.6 drops plain text from them).
         if (outcome.status === 'failed' && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
-        return { ...outcome, encrypted: own !== bytes };
+        // Plain text acknowledged from a fingerprinted name: the peer has keys, only its key was lost on the way (a lossy LAN).
+        if (outcome.ackedByKeyHolder && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
+        const { ackedByKeyHolder, ...sent } = outcome;
+        return { ...sent, encrypted: own !== bytes };
       }),
     );
   }
@@ -508,7 +514,7 @@ export class Messenger {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Omit<SendOutcome, 'encrypted'>> {
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Omit<SendOutcome, 'encrypted'> & { ackedByKeyHolder?: boolean }> {
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
     const transmit = (): Promise<void> => {
@@ -538,7 +544,8 @@ export class Messenger {
     try {
       const result = await this.#exchanges.run({
         transmit,
-        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? true : undefined),
+        // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
+        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? p.user : undefined),
         ...this.#schedule(options),
         failure: `No acknowledgement from ${destination.text}`,
         hint: this.#portHint(),
@@ -546,7 +553,7 @@ export class Messenger {
       });
       acknowledged = true;
       if (read) await read;
-      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts };
+      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const failure = error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
@@ -734,7 +741,14 @@ export class Messenger {
 
   #onMessage(packet: SendMsgPacket, from: RemoteAddress, now: number): void {
     const handler = this.#handler;
-    const resent = this.#recent.has(packet.packetNo, packet.user, packet.host, from.address);
+    const resent = this.#recent.has(packet.packetNo, packet, from);
+    // A new encrypted message costs an RSA decryption: beyond the budget it is not acknowledged (the sender tries again).
+    if (!resent && hasOpt(packet.command, IPMSG_ENCRYPTOPT) && this.#options.security && !this.#decryptBudget.take(from.address)) {
+      this.#options.onWarning(
+        `ignored an encrypted message from ${packet.user}@${packet.host} (${from.address}:${from.port}): more than ${DECRYPT_BUDGET.perAddress.perSecond} a second from it or ${DECRYPT_BUDGET.total.perSecond} in all to decrypt`,
+      );
+      return;
+    }
     // A resent message was accepted the first time: it is acknowledged again whatever the handler says now.
     if (!resent && handler && !handler.accepts(packet, from)) {
       this.#options.onWarning(`ignored a message from ${packet.user}@${packet.host} (${from.address}:${from.port})`);
@@ -743,7 +757,7 @@ export class Messenger {
     if (hasOpt(packet.command, IPMSG_SENDCHECKOPT) && !isBroadcastOrAutoReply(packet)) {
       this.#reply(replyPacket(this.#sender, this.#next(), 'RECVMSG', packet.packetNo), from);
     }
-    if (this.#recent.check(packet.packetNo, packet.user, packet.host, from.address)) return;
+    if (this.#recent.check(packet.packetNo, packet, from)) return;
     if (hasOpt(packet.command, IPMSG_ENCRYPTOPT) && this.#options.security) {
       void this.#onEncrypted(packet, from, now, handler);
       return;

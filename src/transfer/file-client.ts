@@ -26,6 +26,8 @@ export interface CipheredRequest {
 export interface FetchCommon {
   readonly address: string;
   readonly port: number;
+  /** Local address to connect from (--bind); the system's choice when undefined. */
+  readonly localAddress?: string;
   /**
    * The whole request packet (an IPMsg text packet ending in NUL), sent in one write; made when the
    * connection is up, each time with a fresh packet number (and key).
@@ -76,6 +78,7 @@ function receive(options: FetchCommon, offset: number, handler: ReceiveHandler):
     socket = connect({
       host: options.address,
       port: options.port,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       noDelay: true,
       onread: {
         buffer: handler.buffer ?? Buffer.allocUnsafe(RECEIVE_BUFFER),

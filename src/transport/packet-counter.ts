@@ -29,21 +29,30 @@ export class MemoryPacketCounter implements PacketNumberSource {
 }
 
 const LOCK_STALE_MS = 2000;
-const LOCK_WAIT_MS = 1000;
+/**
+ * How long to wait for the lock before drawing without it (numbers may then repeat across runs).
+ * Fifty runs started at once on two cores kept it busy for over a second (a holder waits for the
+ * CPU behind the others); 1 s was too short there.
+ */
+const LOCK_WAIT_MS = 5000;
+/** Longest pause between two tries: waiters that poll every millisecond take the CPU the holder needs. */
+const LOCK_POLL_MAX_MS = 10;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export class FilePacketCounter implements PacketNumberSource {
   readonly #path: string;
   readonly #clock: Clock;
   readonly #warn: (message: string) => void;
+  readonly #lockWaitMs: number;
   #last = 0;
   /** Set once the file has failed: from then on numbers come from memory. */
   #memory: MemoryPacketCounter | undefined;
 
-  constructor(path: string, clock: Clock, warn: (message: string) => void) {
+  constructor(path: string, clock: Clock, warn: (message: string) => void, lockWaitMs = LOCK_WAIT_MS) {
     this.#path = path;
     this.#clock = clock;
     this.#warn = warn;
+    this.#lockWaitMs = lockWaitMs;
   }
 
   next(): PacketNo {
@@ -79,10 +88,10 @@ export class FilePacketCounter implements PacketNumberSource {
     }
   }
 
-  /** Takes the lock file; after waiting LOCK_WAIT_MS goes on without it (and says false). */
+  /** Takes the lock file; after waiting `lockWaitMs` goes on without it (and says false). */
   #acquire(lock: string): boolean {
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
+    const deadline = Date.now() + this.#lockWaitMs;
+    for (let attempt = 0; ; attempt++) {
       try {
         closeSync(openSync(lock, 'wx', 0o600));
         return true;
@@ -98,7 +107,7 @@ export class FilePacketCounter implements PacketNumberSource {
         continue; // the holder just released it
       }
       if (Date.now() > deadline) return false;
-      Atomics.wait(sleeper, 0, 0, 1);
+      Atomics.wait(sleeper, 0, 0, Math.min(LOCK_POLL_MAX_MS, 1 + (attempt >> 2)));
     }
   }
 }

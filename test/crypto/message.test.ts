@@ -3,12 +3,14 @@
 // openssl takes apart (pkeyutl, enc, dgst); what openssl builds in the official layout, we read.
 
 import assert from 'node:assert/strict';
-import { type KeyObject, randomBytes } from 'node:crypto';
+import { type KeyObject, createCipheriv, randomBytes, sign } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { localCapa, selectCombination, type Combination } from '../../src/crypto/capability.js';
 import type { OwnKeys } from '../../src/crypto/keys.js';
-import { type EncryptOptions, decryptMessage, encryptMessage } from '../../src/crypto/message.js';
-import { isIpmsgError } from '../../src/errors.js';
+import { encodeEnvelope } from '../../src/crypto/envelope.js';
+import { type EncryptOptions, decryptMessage, encryptMessage, messageIv } from '../../src/crypto/message.js';
+import { rsaEncrypt } from '../../src/crypto/rsa-pkcs1.js';
+import { IpmsgError, isIpmsgError } from '../../src/errors.js';
 import {
   IPMSG_AES_256,
   IPMSG_BLOWFISH_128,
@@ -21,6 +23,7 @@ import {
 } from '../../src/protocol/command.js';
 import { encodePacket } from '../../src/protocol/packet.js';
 import { asPacketNo } from '../../src/protocol/packet-no.js';
+import { INVALID_GBK, INVALID_UTF8, Rng } from '../helpers/fuzz-datagrams.js';
 import { fixtureKey } from '../helpers/keys.js';
 import { LEGACY, OpenSsl } from '../helpers/openssl.js';
 
@@ -289,6 +292,36 @@ describe('failures', () => {
     const two = encrypt({ parts: { text: 'x' }, randomBytes: undefined });
     assert.notEqual(one.split(':')[2], two.split(':')[2]);
     assert.equal(decrypt(one).text, 'x');
+  });
+  test('hostile plaintexts inside a well-made envelope (the key unwraps, AES and padding pass) never escape IpmsgError', () => {
+    // What reaches the plaintext decoder, the charset detection and the signature check once an
+    // attacker who has our public key encrypts garbage to it: seeded, 600 cases.
+    const rng = new Rng(0x91a1);
+    const combo = combination(OFFICIAL_CAPA);
+    const iv = messageIv(combo, PACKET_NO);
+    const pieces = [Buffer.alloc(0), Buffer.from([0]), Buffer.from('\0\0'), INVALID_UTF8, INVALID_GBK, Buffer.from('0:a.txt:10:5f000000:1:\x07'), Buffer.from(':::\x07\x07'), Buffer.from('中文'), Buffer.from('\0ffffffffffffffffffff:zz:-1:\x07')];
+    let decrypted = 0;
+    for (let i = 0; i < 600; i++) {
+      const parts: Buffer[] = [];
+      for (let n = rng.below(6); n > 0; n--) parts.push(rng.below(2) === 0 ? rng.pick(pieces) : rng.bytes(rng.below(rng.below(20) === 0 ? 20_000 : 200)));
+      const plaintext = Buffer.concat(parts);
+      const sessionKey = rng.bytes(32);
+      const cipher = createCipheriv('aes-256-cbc', sessionKey, iv);
+      const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      const signature = rng.below(2) === 0 ? sign('sha256', plaintext, alice.privateKey) : rng.bytes(256);
+      const text = encodeEnvelope({ combination: combo, key: rsaEncrypt(bob.publicKey, sessionKey), body, signature });
+      for (const extended of [false, true]) {
+        try {
+          const message = decryptMessage({ body: text, packetNo: PACKET_NO, ownKeys: bobKeys, senderPublicKey: alice.publicKey, extended });
+          assert.equal(typeof message.text, 'string');
+          assert.ok(['verified', 'bad'].includes(message.signature), message.signature);
+          decrypted++;
+        } catch (error) {
+          assert.ok(error instanceof IpmsgError, `case ${i}: ${String(error)}`);
+        }
+      }
+    }
+    assert.ok(decrypted > 0, 'some hostile plaintexts decode (a text without NUL, say)');
   });
   test('random bodies never escape IpmsgError', () => {
     for (let i = 0; i < 200; i++) {

@@ -257,6 +257,27 @@ describe('get-file', () => {
     acker.close();
   });
 
+  test('--bind is the source address of the TCP connection too (a server that serves by address sees it)', async () => {
+    const dst = join(root, 'dst-bind');
+    mkdirSync(dst, { recursive: true });
+    const content = randomBytes(10_000);
+    const peers: (string | undefined)[] = [];
+    const server = createServer((socket) => {
+      peers.push(socket.remoteAddress);
+      socket.once('data', () => socket.end(content));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    // 127.0.0.2 is another address of the loopback interface: without --bind the kernel would pick 127.0.0.1.
+    const args = ['get-file', '--bind', '127.0.0.2', '--port', String(await freePort()), `127.0.0.1:${port}`, '1234', '0', '-o', join(dst, 'bound.bin'), '--size', String(content.length)];
+    const get = await runCli(args, env);
+    server.close();
+    assert.equal(get.code, 0, get.stderr);
+    assert.deepEqual(peers, ['127.0.0.2']);
+    assert.ok(readFileSync(join(dst, 'bound.bin')).equals(content));
+  });
+
   test('Ctrl-C leaves the .part file, and exits 130', async () => {
     const dst = join(root, 'dst9');
     mkdirSync(dst, { recursive: true });

@@ -1,9 +1,28 @@
 // test/helpers/fuzz-datagrams.ts
 // Hostile datagrams for a running receiver: real packets mutated, valid-looking packets with bad
-// fields, plain random bytes, and the named hard cases (64 KiB, 10,000-character names, invalid
-// UTF-8 and GBK in every field, a packet number of 2^64). Seeded: a seed names a sequence.
+// fields, plain random bytes, encrypted-looking messages and hostile key exchanges (§6), and the
+// named hard cases (64 KiB, 10,000-character names, invalid UTF-8 and GBK in every field, a packet
+// number of 2^64). Seeded: a seed names a sequence.
 
-import { COMMANDS, IPMSG_FILEATTACHOPT, IPMSG_READCHECKOPT, IPMSG_SECRETOPT, IPMSG_SENDCHECKOPT, IPMSG_UTF8OPT } from '../../src/protocol/command.js';
+import {
+  COMMANDS,
+  IPMSG_AES_256,
+  IPMSG_AUTORETOPT,
+  IPMSG_BLOWFISH_128,
+  IPMSG_ENCEXTMSGOPT,
+  IPMSG_ENCODE_BASE64,
+  IPMSG_ENCRYPTOPT,
+  IPMSG_FILEATTACHOPT,
+  IPMSG_PACKETNO_IV,
+  IPMSG_READCHECKOPT,
+  IPMSG_RSA_1024,
+  IPMSG_RSA_2048,
+  IPMSG_SECRETOPT,
+  IPMSG_SENDCHECKOPT,
+  IPMSG_SIGN_SHA1,
+  IPMSG_SIGN_SHA256,
+  IPMSG_UTF8OPT,
+} from '../../src/protocol/command.js';
 
 /** The largest UDP payload IPv4 carries (65,535 − 20 − 8): a "64 KiB" datagram. */
 export const MAX_UDP_PAYLOAD = 65_507;
@@ -192,5 +211,116 @@ export function namedCases(): { name: string; bytes: Buffer }[] {
   cases.push({ name: 'READMSG for packet 2^64', bytes: pkt(`1:900301:user:host:${COMMANDS.IPMSG_READMSG | IPMSG_READCHECKOPT}:18446744073709551616\0`) });
   cases.push({ name: 'command 2^64', bytes: pkt('1:900302:user:host:18446744073709551616:x\0') });
   cases.push({ name: 'GETFILEDATA by UDP with offset 2^64', bytes: pkt(`1:900303:user:host:${COMMANDS.IPMSG_GETFILEDATA}:1:0:10000000000000000:\0`) });
+  const ENCRYPTED = SENDMSG | IPMSG_ENCRYPTOPT;
+  const key = 'A'.repeat(344);
+  cases.push({ name: 'encrypted SENDMSG with a 64 KiB body', bytes: pkt(`1:900400:user:host:${ENCRYPTED}:41900004:${key}:`, 'QUFB'.repeat(16_300), `:${key}\0`).subarray(0, MAX_UDP_PAYLOAD) });
+  cases.push({ name: 'encrypted SENDMSG with 30,000 fields', bytes: pkt(`1:900401:user:host:${ENCRYPTED}:41900004`, ':AAAA'.repeat(13_000), '\0') });
+  cases.push({ name: 'encrypted SENDMSG with a 4 KiB RSA block', bytes: pkt(`1:900402:user:host:${ENCRYPTED}:41900004:${'A'.repeat(5464)}:AAAAAAAAAAAAAAAAAAAAAA==:${key}\0`) });
+  cases.push({ name: 'encrypted SENDMSG, capability word 2^64', bytes: pkt(`1:900403:user:host:${ENCRYPTED}:10000000000000000:${key}:AAAA:${key}\0`) });
+  cases.push({ name: 'encrypted SENDMSG without a body', bytes: pkt(`1:900404:user:host:${ENCRYPTED}:\0`) });
+  cases.push({ name: 'ANSPUBKEY with a 64 KiB modulus', bytes: pkt(`1:900405:user:host:${COMMANDS.IPMSG_ANSPUBKEY}:65920006:10001-`, 'f'.repeat(MAX_UDP_PAYLOAD - 60), '\0').subarray(0, MAX_UDP_PAYLOAD) });
+  cases.push({ name: 'ANSPUBKEY with exponent 2^64', bytes: pkt(`1:900406:user:host:${COMMANDS.IPMSG_ANSPUBKEY}:65920006:10000000000000000-${'ab'.repeat(256)}\0`) });
+  cases.push({ name: 'GETPUBKEY with a 64 KiB capability', bytes: pkt(`1:900407:user:host:${COMMANDS.IPMSG_GETPUBKEY}:`, 'f'.repeat(MAX_UDP_PAYLOAD - 40), '\0').subarray(0, MAX_UDP_PAYLOAD) });
+  cases.push({ name: 'GETPUBKEY from a fingerprinted name that cannot sign', bytes: pkt(`1:900408:user-<0123456789abcdef>:host:${COMMANDS.IPMSG_GETPUBKEY}:20002\0`) });
   return cases;
+}
+
+/** Capability words an encrypted body may start with: every combination we read, and a few we do not. */
+const CAPAS = [
+  IPMSG_RSA_2048 | IPMSG_AES_256 | IPMSG_SIGN_SHA256 | IPMSG_PACKETNO_IV | IPMSG_ENCODE_BASE64, // 41900004, the usual
+  IPMSG_RSA_2048 | IPMSG_AES_256 | IPMSG_SIGN_SHA1 | IPMSG_PACKETNO_IV, // hex fields
+  IPMSG_RSA_2048 | IPMSG_AES_256 | IPMSG_ENCODE_BASE64, // unsigned, zero IV
+  IPMSG_RSA_1024 | IPMSG_BLOWFISH_128 | IPMSG_PACKETNO_IV, // legacy (refused unless --legacy-crypto)
+  0x65920006, // the official's whole word
+  IPMSG_AES_256 | IPMSG_ENCODE_BASE64, // no RSA bit: refused
+];
+
+/** A binary field in the encoding the capability word says, now and then damaged as text. */
+function cipherField(rng: Rng, bytes: Buffer, base64: boolean): string {
+  let text = bytes.toString(base64 ? 'base64' : 'hex');
+  switch (rng.below(12)) {
+    case 0:
+      return text.slice(0, rng.below(text.length + 1)); // truncated
+    case 1: {
+      const at = rng.below(text.length + 1);
+      return text.slice(0, at) + rng.pick(['=', '!', '-', '_', ' ', '\u00e9', ':', '==']) + text.slice(at); // not base64 / hex
+    }
+    case 2:
+      return text.toLowerCase(); // base64 changed, hex the same
+    case 3:
+      if (text.length > 0) text = text.slice(0, -1) + rng.pick(['A', 'z', '0', '+']); // one character off
+      return text;
+    default:
+      return text;
+  }
+}
+
+/** An RSA block: usually the modulus length with a small first byte (below any modulus: the costly path), else the wrong length. */
+function rsaBlock(rng: Rng, bits: number): Buffer {
+  const right = bits / 8;
+  const length = rng.below(6) === 0 ? rng.pick([0, 1, right - 1, right + 1, 512, 513]) : right;
+  const block = rng.bytes(length);
+  if (length === right && rng.below(8) !== 0) block[0] = rng.below(0x80);
+  return block;
+}
+
+/**
+ * SENDMSG|ENCRYPTOPT with a valid-looking body `CAPA:KEY:BODY[:SIGNATURE]` (§6.3): a real capability
+ * word, an RSA block of the key's length, AES/Blowfish-sized ciphertext, a signature; each field
+ * random, and now and then broken as text. A fingerprinted user name now and then (§6.6).
+ */
+export function encryptedMessage(rng: Rng): Buffer {
+  const capa = rng.pick(CAPAS);
+  const base64 = (capa & IPMSG_ENCODE_BASE64) !== 0;
+  const bits = (capa & IPMSG_RSA_2048) !== 0 ? 2048 : 1024;
+  const block = (capa & IPMSG_AES_256) !== 0 ? 16 : 8;
+  const body = rng.bytes(rng.below(10) === 0 ? rng.below(3000) : block * (1 + rng.below(40)));
+  const fields = [
+    rng.below(20) === 0 ? capa.toString(16) : capa.toString(16).toUpperCase(),
+    cipherField(rng, rsaBlock(rng, bits), base64),
+    cipherField(rng, body, base64),
+  ];
+  if ((capa & (IPMSG_SIGN_SHA256 | IPMSG_SIGN_SHA1)) !== 0 || rng.below(4) === 0) fields.push(cipherField(rng, rsaBlock(rng, 2048), base64));
+  if (rng.below(20) === 0) fields.push('trailing');
+  const user = rng.below(3) === 0 ? `mallory-<${rng.bytes(8).toString('hex')}>` : `mallory${rng.below(100)}`;
+  const options = IPMSG_ENCRYPTOPT | rng.pick([IPMSG_SENDCHECKOPT, IPMSG_SENDCHECKOPT | IPMSG_UTF8OPT, IPMSG_SENDCHECKOPT | IPMSG_ENCEXTMSGOPT | IPMSG_FILEATTACHOPT, IPMSG_SENDCHECKOPT | IPMSG_SECRETOPT | IPMSG_READCHECKOPT, 0]);
+  return Buffer.from(`1:${rng.next()}:${user}:evil-pc:${COMMANDS.IPMSG_SENDMSG | options}:${fields.join(':')}\0`, 'latin1');
+}
+
+/** A hostile key exchange (§6.2): ANSPUBKEY with oversized, even, tiny or garbage keys; GETPUBKEY with garbage capability words. */
+export function hostileKeyExchange(rng: Rng): Buffer {
+  const user = rng.below(3) === 0 ? `mallory-<${rng.bytes(8).toString('hex')}>` : 'mallory';
+  if (rng.below(3) === 0) {
+    const capa = rng.pick(['', 'zz', 'ffffffff', '0', '4', '65920006', '-1', '9'.repeat(40), rng.bytes(20).toString('latin1')]);
+    const auto = rng.below(2) === 0 ? IPMSG_AUTORETOPT : 0;
+    return Buffer.from(`1:${rng.next()}:${user}:evil-pc:${COMMANDS.IPMSG_GETPUBKEY | auto}:${capa}\0`, 'latin1');
+  }
+  const modulus = (): string => {
+    switch (rng.below(8)) {
+      case 0:
+        return rng.bytes(513 + rng.below(2000)).toString('hex'); // over 4096 bits
+      case 1:
+        return rng.bytes(rng.below(64)).toString('hex'); // under 512 bits
+      case 2: {
+        const even = rng.bytes(256);
+        even[255] = (even[255] as number) & 0xfe;
+        return even.toString('hex');
+      }
+      case 3:
+        return 'xyz'.repeat(rng.below(200));
+      case 4:
+        return '00'.repeat(rng.below(3000)) + rng.bytes(256).toString('hex'); // leading zeros
+      case 5:
+        return 'f'.repeat(rng.below(30_000)); // odd length, oversized
+      default: {
+        const odd = rng.bytes(256);
+        odd[255] = (odd[255] as number) | 1;
+        odd[0] = (odd[0] as number) | 0x80;
+        return odd.toString('hex'); // a plausible (random, not RSA) 2048-bit modulus
+      }
+    }
+  };
+  const exponent = rng.pick(['10001', '3', '1', '0', '2', 'ffffffff', '100000001', '', 'g']);
+  const capa = rng.pick(['65920006', '41900004', '0', 'ffffffff', '', 'x']);
+  return Buffer.from(`1:${rng.next()}:${user}:evil-pc:${COMMANDS.IPMSG_ANSPUBKEY}:${capa}:${exponent}-${modulus()}\0`, 'latin1').subarray(0, MAX_UDP_PAYLOAD);
 }

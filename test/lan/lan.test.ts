@@ -1,11 +1,12 @@
 // test/lan/lan.test.ts
 // Three hosts on a private bridge (network namespaces made by the test, 10.249.0.0/24), real
-// broadcast, port 2425: list finds the others; send by name; a sealed message is read.
+// broadcast, port 2425: list finds the others; send by name; a sealed message is read; a host whose
+// broadcasts are all refused still receives.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
-import { type Lan, createLan, netnsUnavailableReason } from '../helpers/netns.js';
+import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
 const sandbox = makeSandbox();
@@ -115,5 +116,30 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
     const done = await one.done;
     assert.equal(jsonLines(done.stdout)[0]?.['text'], 'this one');
     two.kill('SIGINT');
+  });
+
+  test('every broadcast refused (EPERM): recv warns and still receives; list and send --all exit 69', { skip: nftUnavailableReason() ?? false }, async () => {
+    // Node 0 may not send to any broadcast address: sendto() fails with EPERM, as behind a firewall.
+    const refuse = (rule: string) => lan.run(0, 'nft', ['-f', '-'], { input: `table ip ipmt_bcast\ndelete table ip ipmt_bcast\n${rule}`, timeoutMs: 10_000 });
+    const added = await refuse(`table ip ipmt_bcast {\n  chain out { type filter hook output priority 0; policy accept; ip daddr { ${lan.broadcast}, 255.255.255.255 } drop; }\n}\n`);
+    assert.equal(added.code, 0, added.stderr);
+    try {
+      const erin = startRecv(0, 'erin', ['--count', '1', '--timeout', '25s']);
+      await erin.ready;
+      const sent = await ipmsg(1, ['send', ...identity('frank'), '10.249.0.1', 'no broadcast needed', '--no-dns']);
+      assert.equal(sent.code, 0, sent.stderr);
+      const done = await erin.done;
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stderr, /Cannot broadcast: .*; listening anyway/);
+      assert.deepEqual(jsonLines(done.stdout).map((m) => m['text']), ['no broadcast needed']);
+      // Without broadcast, list and send --all can do nothing: 69.
+      const list = await ipmsg(0, ['list', ...identity('erin'), '--wait', '500ms']);
+      assert.equal(list.code, 69, list.stderr);
+      assert.match(list.stderr, /Cannot broadcast/);
+      const all = await ipmsg(0, ['send', ...identity('erin'), '--all', 'to nobody']);
+      assert.equal(all.code, 69, all.stderr);
+    } finally {
+      await refuse('');
+    }
   });
 });

@@ -298,6 +298,20 @@ describe('Messenger receiving', () => {
     assert.deepEqual(m2.inbox.map((m) => m.packet.text).sort(), ['from eve', 'from mallory']);
   });
 
+  it('the same packet number and user@host from another port of the same address (a second run of one user) is another message', async () => {
+    const { clock, lan, nodes } = await lanOf(2);
+    const m2 = node(nodes, 1);
+    const first = rawPeer(lan, RAW, 40001);
+    const second = rawPeer(lan, RAW, 40002);
+    await send(first.socket, `1:777:tx:tx-pc:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:first run\0`, A2);
+    await send(second.socket, `1:777:tx:tx-pc:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:second run\0`, A2);
+    await send(second.socket, `1:777:tx:tx-pc:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:second run\0`, A2);
+    await clock.tick(0);
+    assert.deepEqual(m2.inbox.map((m) => m.packet.text), ['first run', 'second run'], 'each delivered once');
+    assert.equal(first.inbox.length, 1);
+    assert.equal(second.inbox.length, 2, 'the resend is acknowledged again');
+  });
+
   it('delivers BROADCASTOPT and AUTORETOPT messages but never acknowledges them', async () => {
     const { clock, lan, nodes } = await lanOf(2);
     const m2 = node(nodes, 1);

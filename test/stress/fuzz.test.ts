@@ -1,7 +1,9 @@
 // test/stress/fuzz.test.ts
-// Hostile datagrams against a running `recv` on 127.0.0.1: the named hard cases one by one, then a
-// million random and mutated packets. recv must never crash or stall, its memory must stay bounded
-// (VmRSS from /proc/PID/status), and a genuine message must still get through afterwards.
+// Hostile datagrams against a running `recv` (with keys) on 127.0.0.1: the named hard cases one by
+// one, then a million random, mutated, encrypted-looking and key-exchange packets, then a flood of
+// encrypted-looking messages (each could cost an RSA decryption). recv must never crash or stall,
+// its memory must stay bounded (VmRSS from /proc/PID/status), and a genuine encrypted message must
+// still get through afterwards.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -9,7 +11,8 @@ import { type Socket, createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { binPath, freePort, makeSandbox, runCli } from '../helpers/cli.js';
-import { MAX_UDP_PAYLOAD, Rng, mutated, namedCases, random, structured } from '../helpers/fuzz-datagrams.js';
+import { DECRYPT_BUDGET } from '../../src/messenger/budget.js';
+import { MAX_UDP_PAYLOAD, Rng, encryptedMessage, hostileKeyExchange, mutated, namedCases, random, structured } from '../helpers/fuzz-datagrams.js';
 import { ALL_VECTOR_BYTES } from '../vectors/packets.js';
 import { record, rssKiB, sleep } from './support.js';
 
@@ -23,6 +26,8 @@ const FUZZ_TARGET = Number(process.env['IPMSG_FUZZ_DATAGRAMS'] ?? 1_000_000);
 const SEED = Number(process.env['IPMSG_FUZZ_SEED'] ?? 0x5eed) >>> 0;
 /** Datagrams between two probes: well within the socket's receive buffer. */
 const BATCH = 1000;
+/** Encrypted-looking messages in the flood test. */
+const FLOOD = 20_000;
 /** recv is a Node process of ~50 MB; a leak of even 100 bytes a datagram would pass this. */
 const RSS_LIMIT_KIB = 200 * 1024;
 
@@ -35,12 +40,14 @@ interface Receiver {
   readonly unexpected: string[];
   /** Messages printed on stdout. */
   messages: number;
+  /** Genuine messages printed, with whether they came encrypted. */
   readonly texts: string[];
+  readonly encrypted: Map<string, boolean>;
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Kinds of stderr line that report hostile input; anything else is unexpected. */
-const WARNING = /^ipmsg: (ignored an? \S+|dropped a message|read notice to|listening on UDP port|cannot answer)/;
+const WARNING = /^ipmsg: (ignored an? \S+|dropped a message|read notice to|listening on UDP port|cannot answer|public key of)/;
 
 function startRecv(port: number): Receiver {
   const child = spawn(process.execPath, [binPath, 'recv', '--bind', '127.0.0.1', '--port', String(port), '--count', '0', '--json', '-v'], {
@@ -54,6 +61,7 @@ function startRecv(port: number): Receiver {
     unexpected: [],
     messages: 0,
     texts: [],
+    encrypted: new Map(),
     done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))),
   };
   const lines = (stream: NodeJS.ReadableStream, onLine: (line: string) => void): void => {
@@ -72,8 +80,11 @@ function startRecv(port: number): Receiver {
   });
   lines(child.stdout as NodeJS.ReadableStream, (line) => {
     receiver.messages++;
-    const text = (JSON.parse(line) as { text?: unknown }).text;
-    if (typeof text === 'string' && text.startsWith('genuine')) receiver.texts.push(text);
+    const { text, encrypted } = JSON.parse(line) as { text?: unknown; encrypted?: unknown };
+    if (typeof text === 'string' && text.startsWith('genuine')) {
+      receiver.texts.push(text);
+      receiver.encrypted.set(text, encrypted === true);
+    }
   });
   return receiver;
 }
@@ -148,11 +159,19 @@ function sendAll(socket: Socket, datagrams: readonly Buffer[], port: number): Pr
   });
 }
 
-async function genuineMessage(receiver: Receiver, text: string): Promise<void> {
-  const send = await runCli(['send', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${receiver.port}`, text], sandbox.env);
+/** A genuine message, encrypted (--encrypt always: the key exchange must get through too), from `from`. */
+async function genuineMessage(receiver: Receiver, text: string, from = '127.0.0.1'): Promise<void> {
+  const send = await runCli(['send', '--bind', from, '--port', String(await freePort()), '--encrypt', 'always', `127.0.0.1:${receiver.port}`, text], sandbox.env);
   assert.equal(send.code, 0, `a genuine message was not acknowledged: ${send.stderr}`);
   for (let i = 0; i < 100 && !receiver.texts.includes(text); i++) await sleep(20);
   assert.ok(receiver.texts.includes(text), `the genuine message was not printed: ${receiver.texts.join(', ')}`);
+  assert.equal(receiver.encrypted.get(text), true, 'the genuine message came encrypted');
+}
+
+/** CPU time (user + system) a process has used, in ms (/proc/PID/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function stop(receiver: Receiver): Promise<void> {
@@ -203,7 +222,7 @@ describe('hostile datagrams against a running recv', () => {
     const rssAtStart = rssKiB(pid) ?? 0;
     const rng = new Rng(SEED);
     const seeds = ALL_VECTOR_BYTES;
-    const mix = { mutated: 0, structured: 0, random: 0 };
+    const mix = { mutated: 0, structured: 0, random: 0, encrypted: 0, keyExchange: 0 };
     let sent = 0;
     let peakRss = rssAtStart;
     const samples: number[] = [];
@@ -213,16 +232,22 @@ describe('hostile datagrams against a running recv', () => {
     while (processed < FUZZ_TARGET) {
       const batch: Buffer[] = [];
       for (let i = 0; i < BATCH; i++) {
-        const kind = rng.below(10);
-        if (kind < 5) {
+        const kind = rng.below(20);
+        if (kind < 10) {
           mix.mutated++;
           batch.push(mutated(rng, seeds));
-        } else if (kind < 9) {
+        } else if (kind < 17) {
           mix.structured++;
           batch.push(structured(rng));
-        } else {
+        } else if (kind < 18) {
           mix.random++;
           batch.push(random(rng));
+        } else if (kind < 19) {
+          mix.encrypted++;
+          batch.push(encryptedMessage(rng));
+        } else {
+          mix.keyExchange++;
+          batch.push(hostileKeyExchange(rng));
         }
       }
       await sendAll(fuzz, batch, receiver.port);
@@ -255,6 +280,56 @@ describe('hostile datagrams against a running recv', () => {
         repliesFromRecv: replies,
         warnings: Object.fromEntries(receiver.warnings),
         rssKiB: { start: rssAtStart, peak: peakRss, last: samples.at(-1), limit: RSS_LIMIT_KIB },
+      },
+    });
+  });
+  test(`a flood of ${FLOOD.toLocaleString('en')} encrypted-looking messages from one address: recv keeps answering, decrypts no more than its budget, and another sender's encrypted message gets through meanwhile`, async (t) => {
+    const receiver = startRecv(await freePort());
+    t.after(() => receiver.child.kill('SIGKILL'));
+    const fuzz = await bindSocket();
+    const probeSocket = await bindSocket();
+    t.after(() => {
+      fuzz.close();
+      probeSocket.close();
+    });
+    const prober = new Prober(probeSocket, receiver.port);
+    assert.ok(await prober.alive(15_000), 'recv did not start');
+    const pid = receiver.child.pid ?? 0;
+    const rng = new Rng(SEED ^ 0xf100d);
+    const cpuAtStart = cpuMs(pid);
+    const drops0 = kernelDrops(receiver.port);
+    const started = Date.now();
+    let sent = 0;
+    let duringFlood: Promise<void> | undefined;
+    while (sent < FLOOD) {
+      await sendAll(fuzz, Array.from({ length: BATCH }, () => encryptedMessage(rng)), receiver.port);
+      sent += BATCH;
+      // Halfway, a genuine encrypted message from another address (127.0.0.2), while the flood goes on.
+      if (sent === FLOOD / 2) duringFlood = genuineMessage(receiver, 'genuine during the flood', '127.0.0.2');
+      assert.ok(await prober.alive(5000), `recv stopped answering after ${sent} encrypted datagrams`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const cpu = cpuMs(pid) - cpuAtStart;
+    await duringFlood;
+    const processed = sent - (kernelDrops(receiver.port) - drops0);
+    // Every decryption tried fails (none is for our key) and says "dropped a message"; the rest were refused unread.
+    const tried = receiver.warnings.get('dropped a message') ?? 0;
+    const refused = receiver.warnings.get('ignored an encrypted') ?? 0;
+    const { burst, perSecond } = DECRYPT_BUDGET.perAddress;
+    assert.ok(refused > 0, 'the flood stayed within the budget: it proves nothing');
+    assert.ok(tried <= burst + perSecond * Math.ceil(seconds), `${tried} decryptions tried in ${seconds} s (budget ${burst} + ${perSecond}/s)`);
+    assert.deepEqual(receiver.unexpected, [], 'stderr lines that are not warnings about the input');
+    await genuineMessage(receiver, 'genuine after the flood');
+    await stop(receiver);
+    record(import.meta.url, {
+      encryptedFlood: {
+        sent,
+        processedByRecv: processed,
+        decryptionsTried: tried,
+        refusedByBudget: refused,
+        seconds: Number(seconds.toFixed(1)),
+        recvCpuMs: cpu,
+        recvCpuUsPerDatagram: Math.round((cpu * 1000) / Math.max(1, processed)),
       },
     });
   });

@@ -53,7 +53,18 @@ interface SendResult {
   readonly status: string | undefined;
   readonly attempts: number | undefined;
   readonly packetNo: number | undefined;
+  /** send --json says whether it went encrypted. */
+  readonly encrypted: boolean | undefined;
   readonly stderr: string;
+}
+
+interface Printed {
+  readonly text: string;
+  readonly encrypted: boolean;
+}
+
+function printedOf(stdout: string): Printed[] {
+  return jsonLines(stdout).map((m) => ({ text: String(m['text']), encrypted: m['encrypted'] === true }));
 }
 
 describe('delivery on a lossy LAN', { skip }, () => {
@@ -100,23 +111,35 @@ describe('delivery on a lossy LAN', { skip }, () => {
         status: json?.['status'] as string | undefined,
         attempts: json?.['attempts'] as number | undefined,
         packetNo: json?.['packetNo'] as number | undefined,
+        encrypted: json?.['encrypted'] as boolean | undefined,
         stderr: r.stderr,
       };
     });
   }
 
-  /** Every printed text counted; nothing printed twice; no success reported for a text not printed. */
-  function checkInvariants(printed: readonly string[], results: readonly SendResult[]): Map<string, number> {
+  /**
+   * Every printed text counted; nothing printed twice; no success reported for a text not printed;
+   * what a sender says went encrypted arrived encrypted, and the other way round. Failures exit 75
+   * (no acknowledgement), or with `--encrypt always` 79 (no key came: nothing was sent, so nothing
+   * may be printed).
+   */
+  function checkInvariants(printedMessages: readonly Printed[], results: readonly SendResult[]): Map<string, number> {
+    const printed = printedMessages.map((m) => m.text);
     const counts = new Map<string, number>();
     for (const text of printed) counts.set(text, (counts.get(text) ?? 0) + 1);
+    const encryptedOnArrival = new Map(printedMessages.map((m) => [m.text, m.encrypted]));
     const twice = [...counts].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], 'a message was printed more than once');
     const sent = new Set(results.map((r) => r.text));
     assert.deepEqual(printed.filter((t) => !sent.has(t)), [], 'printed a message nobody sent');
     for (const r of results) {
+      if (counts.has(r.text)) assert.equal(encryptedOnArrival.get(r.text), r.encrypted, `${JSON.stringify(r.text)}: the sender says encrypted ${r.encrypted}`);
       if (r.code === 0) {
         assert.equal(r.status, 'delivered', r.stderr);
         assert.ok(counts.has(r.text), `the sender of ${JSON.stringify(r.text)} reported success, but the receiver did not print it`);
+      } else if (r.code === 79) {
+        assert.match(r.stderr, /did not send its public key/);
+        assert.ok(!counts.has(r.text), `${JSON.stringify(r.text)} was printed though its sender said nothing was sent (79)`);
       } else {
         assert.equal(r.code, 75, `a sender failed otherwise than with 75: ${r.stderr}`);
         assert.equal(r.status, 'failed', r.stderr);
@@ -126,11 +149,19 @@ describe('delivery on a lossy LAN', { skip }, () => {
     return counts;
   }
 
-  function attemptsFigures(results: readonly SendResult[]): { max: number; mean: number; histogram: Record<string, number> } {
+  /** Tries of the message itself (a key exchange before it is not counted), and how many went encrypted. */
+  function attemptsFigures(results: readonly SendResult[]): { max: number; mean: number; histogram: Record<string, number>; encrypted: number; plain: number } {
     const attempts = results.map((r) => r.attempts ?? 0);
     const histogram: Record<string, number> = {};
     for (const a of attempts) histogram[a] = (histogram[a] ?? 0) + 1;
-    return { max: Math.max(...attempts), mean: Number((attempts.reduce((s, a) => s + a, 0) / attempts.length).toFixed(2)), histogram };
+    const encrypted = results.filter((r) => r.encrypted === true).length;
+    return {
+      max: Math.max(...attempts),
+      mean: Number((attempts.reduce((s, a) => s + a, 0) / attempts.length).toFixed(2)),
+      histogram,
+      encrypted,
+      plain: results.filter((r) => r.encrypted === false).length,
+    };
   }
 
   async function startRelay(copies: number, delay: string, seed: number): Promise<{ child: ChildProcess; stop(): Promise<RelayStats> }> {
@@ -178,7 +209,7 @@ describe('delivery on a lossy LAN', { skip }, () => {
       const recv = await startRecv(['--count', String(MESSAGES), '--linger', linger, '--timeout', '10m']);
       const results = await sendAll(tag, MESSAGES, target, args, concurrency);
       const done = await recv.done;
-      const printed = jsonLines(done.stdout).map((m) => String(m['text']));
+      const printed = printedOf(done.stdout);
       checkInvariants(printed, results);
       assert.deepEqual(results.filter((r) => r.code !== 0).map((r) => r.stderr), [], 'every sender exits 0');
       assert.equal(printed.length, MESSAGES);
@@ -196,6 +227,23 @@ describe('delivery on a lossy LAN', { skip }, () => {
     // With p = 0.49 per try, some message needs more than one try (all 100 at once: 0.49^100).
     assert.ok(attempts.max > 1, 'the loss rule dropped nothing');
     record(import.meta.url, { loss30: { messages: MESSAGES, triesAllowed: tries, retriesAllowed: tries - 1, linger, attempts } });
+  });
+
+  /**
+   * With --encrypt always a message needs two exchanges, each retried: GETPUBKEY → ANSPUBKEY, then
+   * SENDMSG → RECVMSG, each with the same schedule. A message fails when either exchange loses all
+   * its tries: about 2 · (1 - p)^tries, so twice the messages in the same arithmetic:
+   *   tries ≥ ln(1e-4 / 200) / ln(0.51) = 14.51 / 0.673 = 21.6 → 22 tries, --retries 21.
+   */
+  const keyTries = triesNeeded(LOSS, 2 * MESSAGES, BUDGET);
+  test(`--encrypt always, 30% loss each way: ${MESSAGES} sends, each delivered once, encrypted, exit 0 (${keyTries} tries for the key exchange and again for the message)`, async () => {
+    assert.equal(keyTries, 22);
+    const args = ['--encrypt', 'always', '--retries', String(keyTries - 1), '--timeout', `${keyTries * INTERVAL}ms`];
+    const results = await deliverAll('always30', `${RECEIVER_ADDRESS}:2425`, args, CONCURRENCY);
+    assert.deepEqual(results.filter((r) => r.encrypted !== true).map((r) => r.text), [], 'every message went encrypted');
+    const attempts = attemptsFigures(results);
+    assert.ok(attempts.max > 1, 'the loss rule dropped nothing');
+    record(import.meta.url, { loss30Encrypted: { messages: MESSAGES, triesAllowed: keyTries, retriesAllowed: keyTries - 1, linger, attempts } });
   });
 
   test(`every datagram duplicated (and 30% loss behind the relay): each of ${MESSAGES} messages printed once`, async () => {
@@ -225,44 +273,58 @@ describe('delivery on a lossy LAN', { skip }, () => {
     }
   });
 
-  test('60% loss each way: senders that get no acknowledgement exit 75, and none reports success for a message not printed', async () => {
-    // One try gets through with p = 0.4² = 0.16; 5 tries (the default count) all fail with
-    // 0.84^5 = 0.42, so of 30 senders some fail (none would: 0.58^30 ≈ 1e-7).
+  /**
+   * 60% loss each way, 30 senders of 5 tries (the default count). One try gets through with
+   * p = 0.4² = 0.16; all 5 fail with 0.84^5 = 0.42, so some senders fail (none would: 0.58^30 ≈ 1e-7).
+   * With --encrypt always the key exchange must get through first, so more fail, some with 79.
+   */
+  async function lossy60(tag: string, extra: readonly string[]): Promise<void> {
     await setLoss(60, SENDERS);
     try {
       const recv = await startRecv(['--count', '0']);
-      const results = await sendAll('loss60', 30, `${RECEIVER_ADDRESS}:2425`, ['--retries', '4', '--timeout', `${5 * INTERVAL}ms`]);
+      const results = await sendAll(tag, 30, `${RECEIVER_ADDRESS}:2425`, [...extra, '--retries', '4', '--timeout', `${5 * INTERVAL}ms`]);
       // Resends still in flight when the last sender gave up have had time to arrive.
       await new Promise((r) => setTimeout(r, 500));
       recv.child.kill('SIGINT');
       const done = await recv.done;
-      const printed = jsonLines(done.stdout).map((m) => String(m['text']));
-      checkInvariants(printed, results);
-      const failed = results.filter((r) => r.code === 75);
+      const printedMessages = printedOf(done.stdout);
+      const printed = printedMessages.map((m) => m.text);
+      checkInvariants(printedMessages, results);
+      const failed = results.filter((r) => r.code !== 0);
       assert.ok(failed.length > 0, 'at 60% loss some sender should have failed');
-      const deliveredButFailed = failed.filter((r) => printed.includes(r.text)).length;
       record(import.meta.url, {
-        loss60: {
+        [tag]: {
           senders: results.length,
           succeeded: results.length - failed.length,
-          failedWith75: failed.length,
+          failedWith75: failed.filter((r) => r.code === 75).length,
+          failedWith79: failed.filter((r) => r.code === 79).length,
           printed: printed.length,
-          printedButSenderFailed: deliveredButFailed,
+          printedEncrypted: printedMessages.filter((m) => m.encrypted).length,
+          printedButSenderFailed: failed.filter((r) => printed.includes(r.text)).length,
         },
       });
     } finally {
       await noLoss();
     }
+  }
+
+  test('60% loss each way: senders that get no acknowledgement exit 75, and none reports success for a message not printed', async () => {
+    await lossy60('loss60', []);
+  });
+
+  test('60% loss each way, --encrypt always: failures exit 75 or 79 (no key: nothing sent, nothing printed), no false success, all printed encrypted', async () => {
+    await lossy60('loss60Encrypted', ['--encrypt', 'always']);
   });
 
   test('50 concurrent senders to one recv --count 50: all received once', async () => {
     const recv = await startRecv(['--count', '50', '--timeout', '60s']);
     const results = await sendAll('crowd', 50, `${RECEIVER_ADDRESS}:2425`, [], 50);
     const done = await recv.done;
-    const printed = jsonLines(done.stdout).map((m) => String(m['text']));
+    const printedMessages = printedOf(done.stdout);
+    const printed = printedMessages.map((m) => m.text);
     const numbers = results.map((r) => r.packetNo);
     assert.equal(new Set(numbers).size, numbers.length, `senders shared a packet number: ${numbers.join(' ')}`);
-    checkInvariants(printed, results);
+    checkInvariants(printedMessages, results);
     assert.deepEqual(results.filter((r) => r.code !== 0).map((r) => r.stderr), []);
     assert.equal(printed.length, 50);
     assert.equal(done.code, 0, done.stderr);

@@ -109,7 +109,8 @@ describe('FilePacketCounter', () => {
     mkdirSync(join(path, '..'), { recursive: true });
     const lock = `${path}.lock`;
     writeFileSync(lock, '');
-    const counter = new FilePacketCounter(path, new FakeClock(T0), () => assert.fail('no warning expected'));
+    // A short wait keeps the test quick (the default is 5 s).
+    const counter = new FilePacketCounter(path, new FakeClock(T0), () => assert.fail('no warning expected'), 200);
     assert.equal(counter.next(), T0_SECONDS);
     assert.equal(existsSync(lock), true, 'the other holder’s lock is left alone');
   });
