@@ -7,15 +7,11 @@ import { join } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import { decodeText, detectCharset } from '../encoding/charset.js';
 import type { SendOptions, SendOutcome } from '../messenger/index.js';
-import { fileRequester, openFileRequest } from '../messenger/file-security.js';
-import { peerId } from '../crypto/known-peers.js';
 import type { Destination } from '../messenger/target.js';
 import { type Attachment, attachmentKind } from '../protocol/attachment.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import { sleep } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
-import { fetchFile, fetchFolder } from '../transfer/file-client.js';
-import { FileServer } from '../transfer/file-server.js';
 import { type OfferedFile, toAttachment } from '../transfer/local-files.js';
 import { encodeDirFilesRequest, encodeFileDataRequest } from '../transfer/request.js';
 import { type ConflictPolicy, partName, placeCompleted, unsafeName } from '../transfer/save.js';
@@ -53,6 +49,12 @@ export async function serveOffer(
   options: ServeOptions,
 ): Promise<ServeResult> {
   const { messenger, settings, out, ctx } = session;
+  // Loaded here, not at start-up: node:net and node:crypto cost a plain send ~10 ms.
+  const [{ FileServer }, { openFileRequest }, { peerId }] = await Promise.all([
+    import('../transfer/file-server.js'),
+    import('../messenger/file-security.js'),
+    import('../crypto/known-peers.js'),
+  ]);
   const progress = makeProgress(ctx, settings);
   const names = new Map(files.map((f) => [f.fileId, f.name]));
   const bars = new Map<string, ReturnType<typeof progress.start>>();
@@ -154,6 +156,8 @@ export interface SaveOptions {
   readonly utf8: boolean;
   /** With a peer that takes encrypted requests: false asks for a clear stream (--no-encrypt-body). */
   readonly encryptBody: boolean;
+  /** The user name the offer came from, when known (recv): without a fingerprint, requests go plain at once. */
+  readonly offeredBy?: string;
 }
 
 export interface Saved {
@@ -189,7 +193,13 @@ export async function saveAttachment(
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than --max-size (${attachment.size} bytes)`);
   // Asked before the bar starts: it may take a GETPUBKEY round trip (or an entry exchange).
-  const requester = await fileRequester(messenger, from, { encryptBody: options.encryptBody, signal: ctx.signal, onNotice: session.out.notice });
+  const [{ fileRequester }, { fetchFile, fetchFolder }] = await Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
+  const requester = await fileRequester(messenger, from, {
+    encryptBody: options.encryptBody,
+    signal: ctx.signal,
+    onNotice: session.out.notice,
+    ...(options.offeredBy === undefined ? {} : { user: options.offeredBy }),
+  });
   const security = requester?.security ?? 'plain';
   const progress = makeProgress(ctx, settings);
   const item = progress.start(name, attachment.size || undefined);

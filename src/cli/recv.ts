@@ -201,6 +201,7 @@ export function makeRecvCommand(ctx: Context): Command {
                     maxSize: flags.maxSize,
                     stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
                     utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
+                    offeredBy: message.packet.user,
                     encryptBody: flags.encryptBody,
                   }),
                 );

@@ -5,7 +5,7 @@
 // means a new fingerprint, which every peer that knew us would report as a changed key.
 
 import { type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import { type OwnKeys, type RsaBits, type RsaKeyPair, generateRsaKeyPair, modulusBits } from './keys.js';
@@ -57,7 +57,7 @@ export async function loadOwnKeys(dir: string, options: KeystoreOptions = {}): P
 async function readKeyFile(path: string, bits: RsaBits): Promise<RsaKeyPair | undefined> {
   let pem: string;
   try {
-    pem = await readFile(path, 'utf8');
+    pem = readFileSync(path, 'utf8'); // sync: a small file, read on the start-up path where each async step costs a loop turn
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new IpmsgError('IPMSG_ERR_KEY_FILE', `Cannot read key file ${path}: ${(error as Error).message}`, { cause: error });

@@ -10,7 +10,7 @@
 // step (0600): simultaneous runs never leave it damaged; the last change wins.
 
 import { type KeyObject, createHash, createPublicKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import { fingerprint, parseFingerprintName } from './fingerprint.js';
@@ -154,7 +154,7 @@ function toKnownPeer(id: string, entry: Entry): KnownPeer {
 async function readEntries(path: string): Promise<Map<string, Entry>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8'); // sync: a small file, read on the start-up path
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw new IpmsgError('IPMSG_ERR_KEY_FILE', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });

@@ -67,10 +67,16 @@ async function entryOf(messenger: Messenger, to: RemoteAddress, signal: AbortSig
 export async function fileRequester(
   messenger: Messenger,
   from: RemoteAddress,
-  options: { readonly encryptBody: boolean; readonly signal?: AbortSignal; readonly onNotice: (message: string) => void },
+  options: {
+    readonly encryptBody: boolean;
+    readonly signal?: AbortSignal;
+    readonly onNotice: (message: string) => void;
+    /** The offering user name, when known: one without a fingerprint settles it without asking (iptux, FeiQ). */
+    readonly user?: string;
+  },
 ): Promise<FileRequester | undefined> {
   const security = messenger.security;
-  if (!security) return undefined;
+  if (!security || (options.user !== undefined && !parseFingerprintName(options.user))) return undefined;
   const entry = await entryOf(messenger, from, options.signal);
   if (!entry?.capabilities.fileEncrypt || !parseFingerprintName(entry.user)) return undefined;
   let answer;

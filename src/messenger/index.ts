@@ -759,7 +759,9 @@ export class Messenger {
     }
     if (this.#recent.check(packet.packetNo, packet, from)) return;
     if (hasOpt(packet.command, IPMSG_ENCRYPTOPT) && this.#options.security) {
-      void this.#onEncrypted(packet, from, now, handler);
+      // After the acknowledgement has left: dgram sends on a later tick, and the RSA decryption
+      // would hold it back by a couple of milliseconds.
+      setImmediate(() => void this.#onEncrypted(packet, from, now, handler));
       return;
     }
     const message: ReceivedMessage = { packet, from, peer: this.peers.get(from), receivedAt: now, encrypted: false, signature: 'none' };

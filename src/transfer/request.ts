@@ -2,7 +2,7 @@
 // The body of a GETFILEDATA / GETDIRFILES request (§5.2, §5.3): `packetID:fileID[:offset]:`, hex.
 // The request itself is an ordinary text packet (decodePacket gives kind 'OTHER'); this is its body.
 
-import { type FileBodyCrypto, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../crypto/file-crypto.js';
+import { type FileBodyCrypto, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../crypto/file-body.js';
 import { IpmsgError } from '../errors.js';
 import { toHex } from '../encoding/fields.js';
 

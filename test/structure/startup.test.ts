@@ -49,4 +49,10 @@ describe('start-up', () => {
     const lazy = ['crypto/keystore', 'crypto/message', 'crypto/envelope', 'crypto/plaintext', 'crypto/rsa-pkcs1', 'crypto/blowfish', 'crypto/blowfish-pi', 'messenger/security'];
     assert.deepEqual(lazy.map((name) => `src/${name}.ts`).filter((f) => reached.has(f)), []);
   });
+
+  test('nothing the program reaches statically loads node:crypto or node:net (~10 ms of a plain send)', () => {
+    const reached = staticClosure('src/cli/program.ts', readSource);
+    const heavy = [...reached].filter((f) => /\b(?:import|export)\s(?!type\s)[^'"`;]*?\bfrom\s*['"]node:(?:crypto|net)['"]/.test(strip(readSource(f), false)));
+    assert.deepEqual(heavy, []);
+  });
 });

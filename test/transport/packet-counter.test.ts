@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,15 +53,51 @@ describe('MemoryPacketCounter', () => {
 });
 
 describe('FilePacketCounter', () => {
-  it('creates the state directory and file, and keeps the last number there', () => {
+  it('creates the state directory and file, and keeps the end of its block of 64 numbers there', () => {
     const path = statePath('create');
     const warnings: string[] = [];
     const counter = new FilePacketCounter(path, new FakeClock(T0), (m) => warnings.push(m));
     assert.equal(counter.next(), T0_SECONDS);
-    assert.equal(counter.next(), T0_SECONDS + 1);
-    assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS + 1));
+    assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS + 63));
     assert.equal(existsSync(`${path}.lock`), false, 'the lock is released');
     assert.deepEqual(warnings, []);
+  });
+
+  it('draws the rest of its block without rewriting the file while nobody else draws, then takes a new block', () => {
+    const path = statePath('block');
+    const counter = new FilePacketCounter(path, new FakeClock(T0), () => assert.fail('no warning expected'));
+    assert.equal(counter.next(), T0_SECONDS);
+    const written = readFileSync(path, 'utf8');
+    // A rewrite is a temporary file renamed over this one: the inode tells.
+    const inode = statSync(path).ino;
+    const values = Array.from({ length: 63 }, () => counter.next());
+    assert.deepEqual(values, Array.from({ length: 63 }, (_, i) => T0_SECONDS + 1 + i));
+    assert.equal(statSync(path).ino, inode, 'the file was not rewritten within the block');
+    assert.equal(readFileSync(path, 'utf8'), written);
+    assert.equal(counter.next(), T0_SECONDS + 64, 'the next block follows');
+    assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS + 127));
+  });
+
+  it('leaves its block as soon as another run has drawn, and stays above that run', () => {
+    const path = statePath('interleaved');
+    const clock = new FakeClock(T0);
+    const warn = (m: string): never => assert.fail(`unexpected warning: ${m}`);
+    const a = new FilePacketCounter(path, clock, warn);
+    assert.equal(a.next(), T0_SECONDS);
+    const b = new FilePacketCounter(path, clock, warn);
+    const fromB = b.next();
+    assert.ok(fromB > T0_SECONDS + 63, 'the other run starts above the block');
+    assert.ok(a.next() > fromB, 'the first run does not go on in its old block');
+  });
+
+  it('leaves its block when the clock passes it', () => {
+    const path = statePath('clock');
+    const clock = new FakeClock(T0);
+    const counter = new FilePacketCounter(path, clock, () => assert.fail('no warning expected'));
+    assert.equal(counter.next(), T0_SECONDS);
+    clock.advance(100_000);
+    assert.equal(counter.next(), T0_SECONDS + 100);
+    assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS + 163));
   });
 
   it('keeps increasing across two instances on one file created in the same second', () => {
@@ -100,7 +136,7 @@ describe('FilePacketCounter', () => {
     // Taken over: the counter held the lock and released it. (Had it given up waiting on a live lock,
     // the foreign lock file would still be there.)
     assert.equal(existsSync(lock), false);
-    assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS));
+    assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS + 63));
     assert.deepEqual(warnings, []);
   });
 
@@ -187,7 +223,8 @@ describe('FilePacketCounter', () => {
       assertStrictlyIncreasing(r.out);
     }
     assert.equal(new Set(all).size, 900, 'no number was handed out twice');
-    assert.equal(Number(readFileSync(path, 'utf8')), Math.max(...all), 'the file holds the highest number');
+    const stored = Number(readFileSync(path, 'utf8'));
+    assert.ok(stored >= Math.max(...all) && stored < Math.max(...all) + 64, 'the file holds the end of the highest block');
     assert.equal(existsSync(`${path}.lock`), false);
   });
 });
