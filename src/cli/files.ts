@@ -177,6 +177,16 @@ export interface Saved {
  * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
  * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE
  */
+/** What fetching needs (node:net, the request crypto), loaded on first use or by preloadFetching(). */
+function fetching() {
+  return Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
+}
+
+/** For recv --save: load what fetching needs before listening, not when the first offer is waiting. */
+export async function preloadFetching(): Promise<void> {
+  await fetching();
+}
+
 export async function saveAttachment(
   session: Session,
   from: RemoteAddress,
@@ -193,7 +203,7 @@ export async function saveAttachment(
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than --max-size (${attachment.size} bytes)`);
   // Asked before the bar starts: it may take a GETPUBKEY round trip (or an entry exchange).
-  const [{ fileRequester }, { fetchFile, fetchFolder }] = await Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
+  const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
   const requester = await fileRequester(messenger, from, {
     encryptBody: options.encryptBody,
     signal: ctx.signal,

@@ -22,7 +22,7 @@ import { sleep } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
 import type { Context } from './context.js';
-import { DEFAULT_STALL_TIMEOUT, type Saved, saveAttachment } from './files.js';
+import { DEFAULT_STALL_TIMEOUT, type Saved, preloadFetching, saveAttachment } from './files.js';
 import { addCommonOptions, parseCount, parseDuration } from './options.js';
 import { withSession } from './session.js';
 
@@ -158,6 +158,7 @@ export function makeRecvCommand(ctx: Context): Command {
   addCommonOptions(command);
   command.action(async (flags: RecvFlags, cmd: Command) => {
     if (flags.save !== undefined && !existsSync(flags.save)) throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `--save folder ${flags.save} does not exist`);
+    if (flags.save !== undefined) await preloadFetching();
     await withSession(ctx, cmd, async (session) => {
       const { messenger, out } = session;
       const accept = makeSenderFilter(splitTargets(flags.from ?? []));
