@@ -40,6 +40,7 @@ export class Security {
   readonly fingerprint: string;
   readonly known: KnownPeers;
   readonly #keys: OwnKeys;
+  readonly #answers = new Map<2048 | 1024, string>();
 
   constructor(options: SecurityOptions) {
     this.#keys = options.keys;
@@ -68,8 +69,13 @@ export class Security {
     const common = theirs & this.capa;
     if (common === 0) return undefined;
     if (parseFingerprintName(requester) && ((theirs & IPMSG_RSA_2048) === 0 || (theirs & SIGNS) === 0)) return undefined;
-    const pair = (common & IPMSG_RSA_2048) !== 0 ? this.#keys.rsa2048 : this.#keys.rsa1024;
-    return pair && encodeAnsPubKey(answerFor(pair.publicKey, this.capa));
+    const bits = (common & IPMSG_RSA_2048) !== 0 ? 2048 : 1024;
+    const pair = bits === 2048 ? this.#keys.rsa2048 : this.#keys.rsa1024;
+    if (!pair) return undefined;
+    // Made once per key: a sender waits for this answer before it can encrypt.
+    let body = this.#answers.get(bits);
+    if (body === undefined) this.#answers.set(bits, (body = encodeAnsPubKey(answerFor(pair.publicKey, this.capa))));
+    return body;
   }
 
   /**
