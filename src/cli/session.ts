@@ -31,7 +31,7 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
 
 /**
  * Our keys (made on the first run, with a notice) and the known peers; undefined with --no-crypto.
- * The crypto modules (and node:crypto, ~8 ms to load) are loaded here, not at start-up, so that a
+ * The crypto modules (and node:crypto, ~5 ms to load) are loaded here, not at start-up, so that a
  * plain send does not pay for them.
  */
 export async function openSecurity(settings: Settings, out: Output): Promise<Security | undefined> {
