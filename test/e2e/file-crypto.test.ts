@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
+import { OLD, listTree, makeTree } from '../helpers/tree.js';
 import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 import { UdpRelay } from '../helpers/udp-relay.js';
 
@@ -26,30 +27,8 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const OLD = 1_600_000_000;
-
 function local(port: number): string[] {
   return ['--bind', '127.0.0.1', '--port', String(port)];
-}
-
-function makeTree(dir: string): void {
-  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
-  writeFileSync(join(dir, 'a.txt'), 'hello\n');
-  writeFileSync(join(dir, 'empty.txt'), '');
-  writeFileSync(join(dir, 'sub', 'bin.dat'), randomBytes(1_500_000));
-  writeFileSync(join(dir, 'sub', 'deeper', '中文 名字.txt'), '飞鸽传书');
-  for (const p of ['a.txt', 'empty.txt', 'sub/bin.dat', 'sub/deeper/中文 名字.txt', 'sub/deeper', 'sub', '.']) utimesSync(join(dir, p), OLD, OLD);
-}
-
-function listTree(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => {
-      const path = join(dir, e.name);
-      const rel = `${prefix}${e.name}`;
-      if (e.isDirectory()) return [`${rel}/ ${statSync(path).mtimeMs / 1000}`, ...listTree(path, `${rel}/`)];
-      return [`${rel} ${statSync(path).mtimeMs / 1000} ${readFileSync(path).toString('base64')}`];
-    });
 }
 
 async function startRecv(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<{ port: number; recv: Running }> {
@@ -75,7 +54,7 @@ async function sendToRecv(files: string[], dst: string, extra: readonly string[]
 }
 
 const src = join(root, 'src');
-makeTree(join(src, 'tree'));
+makeTree(join(src, 'tree'), 1_500_000);
 const big = randomBytes(6_000_000);
 writeFileSync(join(src, 'big.bin'), big);
 utimesSync(join(src, 'big.bin'), OLD, OLD);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
+import { OLD, listTree, makeTree } from '../helpers/tree.js';
 import { freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
@@ -20,8 +21,6 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const OLD = 1_600_000_000; // 2020-09-13, an mtime that cannot be "now"
-
 function local(port: number): string[] {
   return ['--bind', '127.0.0.1', '--port', String(port)];
 }
@@ -31,30 +30,6 @@ function jsonLines(text: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** A tree with nested, empty and binary content, every mtime set to OLD. */
-function makeTree(dir: string): void {
-  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
-  mkdirSync(join(dir, 'empty-folder'));
-  writeFileSync(join(dir, 'a.txt'), 'hello\n');
-  writeFileSync(join(dir, 'empty.txt'), '');
-  writeFileSync(join(dir, 'sub', 'bin.dat'), randomBytes(300_000));
-  writeFileSync(join(dir, 'sub', 'deeper', '中文 名字.txt'), '飞鸽传书');
-  for (const p of ['a.txt', 'empty.txt', 'sub/bin.dat', 'sub/deeper/中文 名字.txt', 'sub/deeper', 'sub', 'empty-folder', '.']) {
-    utimesSync(join(dir, p), OLD, OLD);
-  }
-}
-
-function listTree(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => {
-      const path = join(dir, e.name);
-      const rel = `${prefix}${e.name}`;
-      if (e.isDirectory()) return [`${rel}/ ${statSync(path).mtimeMs / 1000}`, ...listTree(path, `${rel}/`)];
-      return [`${rel} ${statSync(path).mtimeMs / 1000} ${readFileSync(path).toString('base64')}`];
-    });
 }
 
 async function startRecv(save: string, extra: readonly string[] = []) {
@@ -69,7 +44,7 @@ describe('send --file → recv --save', () => {
     const src = join(root, 'src1');
     const dst = join(root, 'dst1');
     mkdirSync(dst, { recursive: true });
-    makeTree(join(src, 'tree'));
+    makeTree(join(src, 'tree'), 300_000);
     writeFileSync(join(src, 'big.bin'), randomBytes(3_000_000));
     utimesSync(join(src, 'big.bin'), OLD, OLD);
     const { port, recv } = await startRecv(dst);
@@ -186,7 +161,7 @@ describe('get-file --resume', () => {
 describe('serve-dir', () => {
   test('offers a folder and serves it until fetched; --each offers its entries', async () => {
     const src = join(root, 'src6');
-    makeTree(join(src, 'shared'));
+    makeTree(join(src, 'shared'), 300_000);
     for (const each of [false, true]) {
       const dst = join(root, each ? 'dst6-each' : 'dst6');
       mkdirSync(dst, { recursive: true });
@@ -212,7 +187,7 @@ describe('serve-dir', () => {
   test('--max-downloads 2 lets the recipient fetch twice, then exits 0', async () => {
     const src = join(root, 'src10');
     const dst = join(root, 'dst10');
-    makeTree(join(src, 'pub'));
+    makeTree(join(src, 'pub'), 300_000);
     mkdirSync(dst, { recursive: true });
     const acker = await startAcker();
     const serverPort = await freePort();
@@ -241,7 +216,7 @@ describe('get-file', () => {
   test('--dir fetches an offered folder; a second fetch by the same recipient is refused', async () => {
     const src = join(root, 'src8');
     const dst = join(root, 'dst8');
-    makeTree(join(src, 'folder'));
+    makeTree(join(src, 'folder'), 300_000);
     mkdirSync(dst, { recursive: true });
     const acker = await startAcker();
     const serverPort = await freePort();

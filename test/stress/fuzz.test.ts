@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Socket, createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { type TestContext, after, before, describe, test } from 'node:test';
 import { binPath, freePort, makeSandbox, runCli } from '../helpers/cli.js';
 import { DECRYPT_BUDGET } from '../../src/messenger/budget.js';
 import { MAX_UDP_PAYLOAD, Rng, encryptedMessage, hostileKeyExchange, mutated, namedCases, random, structured } from '../helpers/fuzz-datagrams.js';
@@ -180,18 +180,24 @@ async function stop(receiver: Receiver): Promise<void> {
   assert.equal(done.code, 130, `recv did not end as interrupted: ${done.code ?? done.signal} ${receiver.unexpected.join('\n')}`);
 }
 
+/** A running recv, a socket to send it hostile datagrams from and a prober on another; all stopped after the test. */
+async function hostileSetup(t: TestContext): Promise<{ receiver: Receiver; fuzz: Socket; prober: Prober }> {
+  const receiver = startRecv(await freePort());
+  t.after(() => receiver.child.kill('SIGKILL'));
+  const fuzz = await bindSocket();
+  const probeSocket = await bindSocket();
+  t.after(() => {
+    fuzz.close();
+    probeSocket.close();
+  });
+  const prober = new Prober(probeSocket, receiver.port);
+  assert.ok(await prober.alive(15_000), 'recv did not start');
+  return { receiver, fuzz, prober };
+}
+
 describe('hostile datagrams against a running recv', () => {
   test('the named hard cases (64 KiB, 10,000-character names, invalid UTF-8 and GBK in every field, packet number 2^64): a warning at most', async (t) => {
-    const receiver = startRecv(await freePort());
-    t.after(() => receiver.child.kill('SIGKILL'));
-    const fuzz = await bindSocket();
-    const probeSocket = await bindSocket();
-    t.after(() => {
-      fuzz.close();
-      probeSocket.close();
-    });
-    const prober = new Prober(probeSocket, receiver.port);
-    assert.ok(await prober.alive(15_000), 'recv did not start');
+    const { receiver, fuzz, prober } = await hostileSetup(t);
     const cases = namedCases();
     assert.ok(cases.some((c) => c.bytes.length === MAX_UDP_PAYLOAD));
     for (const c of cases) {
@@ -206,18 +212,9 @@ describe('hostile datagrams against a running recv', () => {
   });
 
   test(`${FUZZ_TARGET.toLocaleString('en')} random and mutated datagrams: no crash, no stall, bounded memory, and a genuine message afterwards`, async (t) => {
-    const receiver = startRecv(await freePort());
-    t.after(() => receiver.child.kill('SIGKILL'));
-    const fuzz = await bindSocket();
-    const probeSocket = await bindSocket();
+    const { receiver, fuzz, prober } = await hostileSetup(t);
     let replies = 0;
     fuzz.on('message', () => replies++);
-    t.after(() => {
-      fuzz.close();
-      probeSocket.close();
-    });
-    const prober = new Prober(probeSocket, receiver.port);
-    assert.ok(await prober.alive(15_000), 'recv did not start');
     const pid = receiver.child.pid ?? 0;
     const rssAtStart = rssKiB(pid) ?? 0;
     const rng = new Rng(SEED);
@@ -284,16 +281,7 @@ describe('hostile datagrams against a running recv', () => {
     });
   });
   test(`a flood of ${FLOOD.toLocaleString('en')} encrypted-looking messages from one address: recv keeps answering, decrypts no more than its budget, and another sender's encrypted message gets through meanwhile`, async (t) => {
-    const receiver = startRecv(await freePort());
-    t.after(() => receiver.child.kill('SIGKILL'));
-    const fuzz = await bindSocket();
-    const probeSocket = await bindSocket();
-    t.after(() => {
-      fuzz.close();
-      probeSocket.close();
-    });
-    const prober = new Prober(probeSocket, receiver.port);
-    assert.ok(await prober.alive(15_000), 'recv did not start');
+    const { receiver, fuzz, prober } = await hostileSetup(t);
     const pid = receiver.child.pid ?? 0;
     const rng = new Rng(SEED ^ 0xf100d);
     const cpuAtStart = cpuMs(pid);
