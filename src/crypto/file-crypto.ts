@@ -29,14 +29,17 @@ export function createFileStreamCipher(key: Uint8Array, packetNo: number): Ciphe
 }
 
 /**
- * Node's update() returns each output in a new buffer, and one of 1 MiB is fresh memory: its page
- * faults cost as much as the AES itself. Slices of 64 KiB come from reused memory.
+ * Node's update() returns each output in a new, zero-filled buffer; one of 1 MiB is fresh memory
+ * whose page faults cost as much as the AES itself. Slices stay under 64 KiB with their malloc
+ * header, because glibc's free() of a chunk of 64 KiB or more consolidates and gives the top of
+ * the heap back to the system: at 64 KiB exactly a 1 GiB send took 155,000 page faults, at
+ * 65,000 bytes 24,000 (and 0.12 s less system time).
  */
-const IN_PLACE_SLICE = 64 * 1024;
+const IN_PLACE_SLICE = 65_000;
 
 /**
  * Runs the stream cipher (CTR: output as long as input) over `bytes`, writing the result back into
- * them, in slices of 64 KiB: about half the CPU of one update() over 1 MiB, and no new buffer.
+ * them, in slices of just under 64 KiB: about half the CPU of one update() over 1 MiB.
  */
 export function cipherInPlace(cipher: Cipher, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; at += IN_PLACE_SLICE) {
