@@ -1,6 +1,7 @@
 // src/transfer/chunk-writer.ts
 // Writes to a socket through two reused 1 MiB buffers: one fills (headers, small files, chunks of
 // large ones) while the other is on the wire. Constant memory, few syscalls, no copies per file.
+// The first write is short, so that the peer starts early.
 // With a cipher (§5.6) each buffer is encrypted in place as it goes out, the stream from its first byte.
 
 import type { Cipher } from 'node:crypto';
@@ -9,6 +10,11 @@ import type { Socket } from 'node:net';
 import { cipherInPlace } from '../crypto/file-crypto.js';
 
 export const CHUNK_SIZE = 1024 * 1024;
+/**
+ * The first write goes out at this size: the peer starts on it while the next megabyte is read
+ * (a folder of small files takes ~10 ms to fill one, during which the receiver would wait).
+ */
+export const FIRST_CHUNK_SIZE = 64 * 1024;
 
 export class ChunkWriter {
   readonly #socket: Socket;
@@ -17,6 +23,8 @@ export class ChunkWriter {
   readonly #free: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   #current = 0;
   #used = 0;
+  /** Bytes collected before a flush: FIRST_CHUNK_SIZE until the first one, then CHUNK_SIZE. */
+  #limit = FIRST_CHUNK_SIZE;
   #failure: Error | undefined;
   readonly #cipher: Cipher | undefined;
 
@@ -45,13 +53,14 @@ export class ChunkWriter {
     });
     this.#current = 1 - index;
     this.#used = 0;
+    this.#limit = CHUNK_SIZE;
     await this.#free[this.#current];
     if (this.#failure) throw this.#failure;
   }
 
   /** Bytes that still fit in the current buffer (0 after a failure). */
   get room(): number {
-    return this.#failure ? 0 : CHUNK_SIZE - this.#used;
+    return this.#failure ? 0 : this.#limit - this.#used;
   }
 
   /**
@@ -59,19 +68,20 @@ export class ChunkWriter {
    * small files would otherwise pay for 30,000 awaits); false when the caller must await append().
    */
   tryAppend(bytes: Uint8Array): boolean {
-    if (this.#failure || bytes.length > CHUNK_SIZE - this.#used) return false;
+    if (this.#failure || bytes.length > this.#limit - this.#used) return false;
     this.#buffer.set(bytes, this.#used);
     this.#used += bytes.length;
     return true;
   }
 
   /**
-   * Lets `write` fill the current buffer from its first free byte (it returns how many bytes it
-   * wrote, 0 when they do not fit); false when nothing was written.
+   * Lets `write` fill the current buffer from its first free byte up to the flush size (it returns
+   * how many bytes it wrote, 0 when they do not fit); false when nothing was written.
    */
   tryWrite(write: (buffer: Buffer, offset: number) => number): boolean {
     if (this.#failure) return false;
-    const n = write(this.#buffer, this.#used);
+    const target = this.#limit === CHUNK_SIZE ? this.#buffer : this.#buffer.subarray(0, this.#limit);
+    const n = write(target, this.#used);
     this.#used += n;
     return n > 0;
   }
@@ -81,7 +91,7 @@ export class ChunkWriter {
    * undefined when it does not fit.
    */
   tryAppendFile(fd: number, length: number): number | undefined {
-    if (this.#failure || length > CHUNK_SIZE - this.#used) return undefined;
+    if (this.#failure || length > this.#limit - this.#used) return undefined;
     let done = 0;
     while (done < length) {
       const n = readSync(fd, this.#buffer, this.#used, length - done, done);
@@ -95,11 +105,11 @@ export class ChunkWriter {
   async append(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {
-      const n = Math.min(bytes.length - offset, CHUNK_SIZE - this.#used);
+      const n = Math.min(bytes.length - offset, this.#limit - this.#used);
       this.#buffer.set(bytes.subarray(offset, offset + n), this.#used);
       this.#used += n;
       offset += n;
-      if (this.#used === CHUNK_SIZE) await this.flush();
+      if (this.#used === this.#limit) await this.flush();
     }
   }
 
@@ -110,13 +120,13 @@ export class ChunkWriter {
   async appendFile(fd: number, position: number, length: number, onChunk?: (bytes: number) => void): Promise<number> {
     let done = 0;
     while (done < length) {
-      const want = Math.min(length - done, CHUNK_SIZE - this.#used);
+      const want = Math.min(length - done, this.#limit - this.#used);
       const n = readSync(fd, this.#buffer, this.#used, want, position + done);
       if (n === 0) break;
       this.#used += n;
       done += n;
       onChunk?.(n);
-      if (this.#used === CHUNK_SIZE) await this.flush();
+      if (this.#used === this.#limit) await this.flush();
     }
     return done;
   }
