@@ -131,6 +131,8 @@ function writeHeader(target: Buffer, offset: number, name: Uint8Array, tail: str
   return length;
 }
 
+/** Everything the checks of entryNameProblem() refuse matches this (a drive prefix has its ':'). */
+const MAYBE_PROBLEM = /^\.{0,2}$|[\u0000-\u001f\u007f-\u009f/\\:]/;
 const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
 const SEPARATOR = /[/\\]/;
 const DRIVE = /^[A-Za-z]:/;
@@ -145,6 +147,7 @@ function quote(name: string): string {
  * that looks absolute ('/x', '\x', 'C:x'). RETPARENT entries are checked by the parser, not here.
  */
 export function entryNameProblem(name: string): string | undefined {
+  if (!MAYBE_PROBLEM.test(name)) return undefined; // one scan for the usual name; the reason below
   if (name.length === 0) return 'empty name';
   if (name === '.' || name === '..') return `name '${name}'`;
   if (CONTROL_CHAR.test(name)) return 'name contains a control character';

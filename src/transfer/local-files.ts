@@ -50,29 +50,34 @@ export interface OfferedFile {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
-/** Lists a folder: regular files and sub-folders; links and special files are skipped, never followed. */
-export function snapshotFolder(path: string, name: string, skipped: Skipped[]): { node: FolderNode; bytes: number } {
+/**
+ * Lists a folder whose own time is `mtime`: regular files and sub-folders; links and special files
+ * are skipped, never followed. One lstat per entry gives its kind, size and time (names without
+ * Dirent objects, sorted natively: the same UTF-16 order as comparing the strings).
+ */
+export function snapshotFolder(path: string, name: string, mtime: number, skipped: Skipped[]): { node: FolderNode; bytes: number } {
   const entries: (FileNode | FolderNode)[] = [];
   let bytes = 0;
-  const listing = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of listing) {
-    const child = `${path}/${entry.name}`; // a directory entry's name has no separator: no join() needed
-    const problem = entryNameProblem(entry.name);
+  for (const entryName of readdirSync(path).sort()) {
+    const child = `${path}/${entryName}`; // a directory entry's name has no separator: no join() needed
+    const problem = entryNameProblem(entryName);
     if (problem !== undefined) {
       skipped.push({ path: child, reason: `its name cannot be sent (${problem})` });
-    } else if (entry.isDirectory()) {
-      const sub = snapshotFolder(child, entry.name, skipped);
+      continue;
+    }
+    const stat = lstatSync(child);
+    if (stat.isFile()) {
+      entries.push({ kind: 'file', name: entryName, path: child, size: stat.size, mtime: seconds(stat.mtimeMs) });
+      bytes += stat.size;
+    } else if (stat.isDirectory()) {
+      const sub = snapshotFolder(child, entryName, seconds(stat.mtimeMs), skipped);
       entries.push(sub.node);
       bytes += sub.bytes;
-    } else if (entry.isFile()) {
-      const stat = lstatSync(child);
-      entries.push({ kind: 'file', name: entry.name, path: child, size: stat.size, mtime: seconds(stat.mtimeMs) });
-      bytes += stat.size;
     } else {
-      skipped.push({ path: child, reason: entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' });
+      skipped.push({ path: child, reason: stat.isSymbolicLink() ? 'a symbolic link' : 'not a regular file' });
     }
   }
-  return { node: { kind: 'dir', name, mtime: seconds(lstatSync(path).mtimeMs), entries }, bytes };
+  return { node: { kind: 'dir', name, mtime, entries }, bytes };
 }
 
 /**
@@ -93,7 +98,7 @@ export function prepareOffer(paths: readonly string[]): OfferedFile[] {
     if (stat.isFile()) return { fileId, name, path, kind: 'file', size: stat.size, mtime: seconds(stat.mtimeMs) };
     if (!stat.isDirectory()) throw new IpmsgError('IPMSG_ERR_INPUT', `Cannot offer ${given}: not a regular file or a folder`);
     const skipped: Skipped[] = [];
-    const { node, bytes } = snapshotFolder(path, name, skipped);
+    const { node, bytes } = snapshotFolder(path, name, seconds(stat.mtimeMs), skipped);
     return { fileId, name, path, kind: 'dir', size: bytes, mtime: node.mtime, tree: node, skipped };
   });
 }
