@@ -49,12 +49,14 @@ export async function serveOffer(
   options: ServeOptions,
 ): Promise<ServeResult> {
   const { messenger, settings, out, ctx } = session;
-  // Loaded here, not at start-up: node:net and node:crypto cost a plain send ~10 ms.
-  const [{ FileServer }, { openFileRequest }, { peerId }] = await Promise.all([
+  // Loaded here, not at start-up: node:net costs a plain send ~4 ms. Request security (and
+  // node:crypto, ~5 ms more before the offer) only when we have keys.
+  const [{ FileServer }, secured] = await Promise.all([
     import('../transfer/file-server.js'),
-    import('../messenger/file-security.js'),
-    import('../crypto/known-peers.js'),
+    messenger.security ? Promise.all([import('../messenger/file-security.js'), import('../crypto/known-peers.js')]) : undefined,
   ]);
+  const openFileRequest = secured?.[0].openFileRequest;
+  const peerId = secured?.[1].peerId;
   const progress = makeProgress(ctx, settings);
   const names = new Map(files.map((f) => [f.fileId, f.name]));
   const bars = new Map<string, ReturnType<typeof progress.start>>();
@@ -77,7 +79,7 @@ export async function serveOffer(
       changed();
     },
     onFailed: (e) => out.notice(`sending ${names.get(e.fileId)} to ${e.address} failed: ${e.reason}`),
-    ...(messenger.security ? { openRequest: (packet, address) => openFileRequest(messenger, packet, address) } : {}),
+    ...(openFileRequest ? { openRequest: (packet, address) => openFileRequest(messenger, packet, address) } : {}),
   });
   try {
     messenger.serveFiles((packetNo, from) => {
@@ -97,7 +99,7 @@ export async function serveOffer(
       },
       // A recipient that got the offer encrypted must fetch with requests it signed (§5.6).
       onEncrypted: (destination, peer) => {
-        if (offer !== undefined) server.requireSigned(offer, destination.address, peerId(peer));
+        if (offer !== undefined && peerId) server.requireSigned(offer, destination.address, peerId(peer));
       },
     });
     for (const o of outcomes) {

@@ -55,4 +55,11 @@ describe('start-up', () => {
     const heavy = [...reached].filter((f) => /\b(?:import|export)\s(?!type\s)[^'"`;]*?\bfrom\s*['"]node:(?:crypto|net)['"]/.test(strip(readSource(f), false)));
     assert.deepEqual(heavy, []);
   });
+
+  test('a plain file transfer does not load node:crypto (~5 ms before the offer); an encrypted one loads it with the keys', () => {
+    const reached = new Set([...staticClosure('src/transfer/file-server.ts', readSource), ...staticClosure('src/transfer/file-client.ts', readSource)]);
+    assert.ok(reached.has('src/crypto/file-crypto.ts') && reached.has('src/transfer/chunk-writer.ts'), 'the scan did not follow the imports');
+    const heavy = [...reached].filter((f) => /\b(?:import|export)\s(?!type\s)[^'"`;]*?\bfrom\s*['"]node:crypto['"]/.test(strip(readSource(f), false)));
+    assert.deepEqual(heavy, []);
+  });
 });
