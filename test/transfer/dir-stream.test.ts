@@ -129,6 +129,7 @@ describe('encodeDirHeader: literal vectors', () => {
     ['the largest size', { name: utf8.encode('big'), size: Number.MAX_SAFE_INTEGER, attr: 1 }, '001a:big:1fffffffffffff:1:'],
     ['a time before 1970 as %llx of a signed 64-bit number', { name: utf8.encode('old'), size: 0, attr: 1, mtime: -1 }, '0021:old:0:1:14=ffffffffffffffff:'],
     ['non-ASCII name, UTF-8 bytes (length counts bytes)', { name: utf8.encode('報告'), size: 0, attr: 2 }, '0010:報告:0:2:'],
+    ['4 GiB, and every attribute bit above the type', { name: utf8.encode('v'), size: 2 ** 32, attr: 0xffffff01 }, '001a:v:100000000:ffffff01:'],
   ];
   for (const [name, entry, expected] of cases) {
     test(name, () => assert.equal(escapeBytes(encodeDirHeader(entry)), escapeBytes(utf8.encode(expected))));
@@ -143,6 +144,26 @@ describe('encodeDirHeader: literal vectors', () => {
       const short = Buffer.alloc(2 + want.length, 0xee);
       assert.equal(writeDirHeader(short, 3, entry), 0);
       assert.ok(short.every((b) => b === 0xee));
+    }
+  });
+  test('agrees with the header built as a string (toString(16)) for 2,000 random entries', () => {
+    let seed = 12345;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = (max: number): number => Math.floor(random() ** 3 * max);
+    for (let i = 0; i < 2000; i++) {
+      const entry: DirHeader = {
+        name: utf8.encode(`n${i}`),
+        size: pick(Number.MAX_SAFE_INTEGER),
+        attr: [IPMSG_FILE_REGULAR, IPMSG_FILE_DIR, IPMSG_FILE_REGULAR | IPMSG_FILE_RONLYOPT][i % 3] as number,
+        ...(i % 4 === 0 ? {} : { mtime: pick(2 ** 40) - 2 ** 30 }),
+        ...(i % 5 === 0 ? {} : { ctime: pick(2 ** 36) }),
+      };
+      const time = (t: number): string => (t >= 0 ? t.toString(16) : BigInt.asUintN(64, BigInt(t)).toString(16));
+      let tail = `n${i}:${entry.size.toString(16)}:${entry.attr.toString(16)}:`;
+      if (entry.mtime !== undefined) tail += `14=${time(entry.mtime)}:`;
+      if (entry.ctime !== undefined) tail += `16=${time(entry.ctime)}:`;
+      const expected = `${(5 + tail.length).toString(16).padStart(4, '0')}:${tail}`;
+      assert.equal(asciiText(encodeDirHeader(entry)), expected);
     }
   });
   test('a CP932 name with 0x5c as a trail byte (表 = 95 5c) is written as is', () => {
