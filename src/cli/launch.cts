@@ -3,9 +3,9 @@
 // loops). Everything else runs the bundled CLI (dist/bundle/ipmsg.cjs) with a V8 code cache, as
 // Node 22's compile cache would: without it a one-shot command spends ~15 ms compiling the same
 // functions on every run. The cache lives in $XDG_CACHE_HOME/ipmsg (default ~/.cache/ipmsg), one
-// file per subcommand (each compiles different functions), keyed by the Node version and the
-// bundle; it is written when missing or rejected, and anything wrong with it only costs time.
-// IPMSG_NO_COMPILE_CACHE=1 turns it off.
+// file per subcommand (each compiles different functions; `send` and `recv` have a second one for
+// runs that move files), keyed by the Node version and the bundle; it is written when missing or
+// rejected, and anything wrong with it only costs time. IPMSG_NO_COMPILE_CACHE=1 turns it off.
 
 import fs = require('node:fs');
 import os = require('node:os');
@@ -69,6 +69,19 @@ function removeStaleCaches(current: string): void {
 /** The bundle runs as a function of these, CommonJS's five and an import() it can use. */
 const PARAMETERS = 'exports, require, module, __filename, __dirname, __ipmsgImport';
 
+/** Options that make a run transfer files: its functions differ from a message run's. */
+const FILE_OPTIONS = /^--(?:file|as-file|save)(?:=|$)/;
+
+/**
+ * The cache profile of a run: the subcommand, plus `-files` when `send` or `recv` moves files. A
+ * cache holds the functions its first run compiled, so one written by `send hello` would leave a
+ * `send --file` of 10,000 small files compiling its transfer code on every run (~10 ms).
+ */
+function cacheProfile(argv: readonly string[]): string {
+  const command = argv[0] ?? '';
+  return argv.some((arg) => FILE_OPTIONS.test(arg)) ? `${command}-files` : command;
+}
+
 function runBundle(command: string): void {
   const cacheFile = cachePath(command);
   const cachedData = readCache(cacheFile);
@@ -83,4 +96,4 @@ function runBundle(command: string): void {
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) printVersion();
-else runBundle(argv[0] ?? '');
+else runBundle(cacheProfile(argv));

@@ -252,7 +252,7 @@ describe('exit statuses', () => {
 });
 
 describe('the launcher', () => {
-  test('keeps a V8 code cache per subcommand, a corrupt cache only costs time, and stale ones are removed', async () => {
+  test('keeps a V8 code cache per subcommand (and per file-moving send/recv), a corrupt cache only costs time, and stale ones are removed', async () => {
     const box = makeSandbox();
     try {
       const { readdirSync, writeFileSync, readFileSync } = await import('node:fs');
@@ -276,6 +276,12 @@ describe('the launcher', () => {
       writeFileSync(join(dir, file ?? ''), 'not a code cache');
       assert.equal((await runCli(args, box.env)).code, 0);
       assert.deepEqual(readdirSync(dir).sort(), [file, staleOther].sort());
+      // A recv that saves files gets its own cache: it runs the transfer code a message recv never compiles.
+      const recv = ['recv', '--bind', '127.0.0.1', '--port', String(await freePort()), '--timeout', '10ms'];
+      await runCli(recv, box.env);
+      await runCli([...recv, '--save', box.dir], box.env);
+      const profiles = readdirSync(dir).map((name) => /-(recv(?:-files)?)\.cache$/.exec(name)?.[1]).filter((p) => p !== undefined);
+      assert.deepEqual(profiles.sort(), ['recv', 'recv-files']);
       const off = await runCli(['--version'], { ...box.env, IPMSG_NO_COMPILE_CACHE: '1' });
       assert.match(off.stdout, /^\d+\.\d+\.\d+\n$/);
     } finally {
