@@ -56,6 +56,42 @@ export interface EncryptOptions {
   readonly charset?: Charset;
   /** Source of the session key; tests pass a fixed one. */
   readonly randomBytes?: (size: number) => Uint8Array;
+  /** What prepareMessage() made in advance; used where it fits the combination and the plaintext. */
+  readonly prepared?: PreparedMessage;
+}
+
+/**
+ * The parts of an encrypted message that do not depend on the peer's key, made while the
+ * GETPUBKEY exchange is on the wire: the plaintext, its SHA-256 signature, and its AES-256-CBC body
+ * under a fresh session key with the packet-number IV (what every current peer picks).
+ */
+export interface PreparedMessage {
+  readonly plaintext: Uint8Array;
+  readonly hash: 'sha256';
+  readonly signature: Uint8Array;
+  readonly iv: Uint8Array;
+  readonly sessionKey: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/** The capability bits prepareMessage() bets on: AES-256-CBC with the packet-number IV. */
+const PREPARED_AS: Combination = {
+  capa: 0,
+  rsaBits: 2048,
+  cipher: 'aes-256-cbc',
+  signature: 'sha256',
+  packetNoIv: true,
+  base64: true,
+};
+
+/**
+ * @throws IpmsgError IPMSG_ERR_INPUT / IPMSG_ERR_ENCODING for text that cannot be sent
+ */
+export function prepareMessage(parts: MessageParts, charset: Charset | undefined, packetNo: string, ownPrivateKey: KeyObject, random: (size: number) => Uint8Array = randomBytes): PreparedMessage {
+  const plaintext = encodePlaintext(parts, charset);
+  const sessionKey = random(SESSION_KEY_BYTES['aes-256-cbc']);
+  const iv = messageIv(PREPARED_AS, packetNo);
+  return { plaintext, hash: 'sha256', signature: sign('sha256', plaintext, ownPrivateKey), iv, sessionKey, body: encryptBody(PREPARED_AS, sessionKey, iv, plaintext) };
 }
 
 /**
@@ -71,9 +107,16 @@ export function encryptMessage(options: EncryptOptions): string {
     throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt: the peer's key has ${bits} bits, RSA-${combination.rsaBits} needs ${combination.rsaBits}`);
   }
   const plaintext = encodePlaintext(options.parts, options.charset);
-  const sessionKey = (options.randomBytes ?? randomBytes)(SESSION_KEY_BYTES[combination.cipher]);
-  const body = encryptBody(combination, sessionKey, messageIv(combination, options.packetNo), plaintext);
-  const signature = combination.signature ? sign(combination.signature, plaintext, options.ownPrivateKey) : undefined;
+  const iv = messageIv(combination, options.packetNo);
+  const ready = options.prepared && Buffer.from(options.prepared.plaintext).equals(plaintext) ? options.prepared : undefined;
+  const reuse = ready && combination.cipher === 'aes-256-cbc' && Buffer.from(ready.iv).equals(iv) ? ready : undefined;
+  const sessionKey = reuse?.sessionKey ?? (options.randomBytes ?? randomBytes)(SESSION_KEY_BYTES[combination.cipher]);
+  const body = reuse?.body ?? encryptBody(combination, sessionKey, iv, plaintext);
+  const signature = !combination.signature
+    ? undefined
+    : ready && ready.hash === combination.signature
+      ? ready.signature
+      : sign(combination.signature, plaintext, options.ownPrivateKey);
   return encodeEnvelope({ combination, key: rsaEncrypt(options.peerPublicKey, sessionKey), body, signature });
 }
 

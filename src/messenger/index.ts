@@ -52,6 +52,7 @@ import {
 import { type Peer, PeerTable, describePeer, peerFromEntry, peerKey } from './peers.js';
 import type { Destination } from './target.js';
 import type { PeerKey, Security } from './security.js';
+import type { PreparedMessage } from '../crypto/message.js';
 import type { Combination } from '../crypto/capability.js';
 
 export const NOT_ABSENT_TEXT = 'Not Absence mode'; // the official's resource string (§4.5)
@@ -397,10 +398,20 @@ export class Messenger {
     const entry = this.peers.get(to);
     const plainPeers = this.#options.plainPeers;
     if (mode === 'auto' && (entry ? !entry.capabilities.encrypt : plainPeers?.has(peerKey(to)))) return plain;
+    // The attachment list goes inside the ciphertext only for peers that said they read it there (§6.4).
+    const extended = (packet.attachments?.length ?? 0) > 0 && entry !== undefined && entry.capabilities.encryptExt;
+    // --lossy: encrypt the text as the plain packet would have carried it ('?' for what the code page lacks).
+    const charset = this.#sender.charset;
+    const text = this.#options.lossy && charset !== 'utf-8' ? decodeText(encodeText(packet.text, charset, true), charset) : packet.text;
+    const parts = { text, ...(extended ? { attachments: packet.attachments } : {}) };
+    let prepared: PreparedMessage | undefined;
     let answer: PeerKey & { user: string; host: string };
     try {
       // A peer that announced ENCRYPTOPT gets the full retry schedule; an unknown one a short probe.
-      answer = await this.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : this.#schedule(options, true));
+      const asked = this.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : this.#schedule(options, true));
+      // GETPUBKEY is on the wire: sign and encrypt while its answer travels.
+      prepared = security.prepare(parts, charset, String(packet.packetNo));
+      answer = await asked;
     } catch (error) {
       if (options.signal?.aborted || !(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
       if (mode === 'always') throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt for ${destination.text}: it did not send its public key (it cannot encrypt?)`);
@@ -413,18 +424,7 @@ export class Messenger {
       return plain;
     }
     await security.pin(answer, answer.key);
-    // The attachment list goes inside the ciphertext only for peers that said they read it there (§6.4).
-    const extended = (packet.attachments?.length ?? 0) > 0 && entry !== undefined && entry.capabilities.encryptExt;
-    // --lossy: encrypt the text as the plain packet would have carried it ('?' for what the code page lacks).
-    const charset = this.#sender.charset;
-    const text = this.#options.lossy && charset !== 'utf-8' ? decodeText(encodeText(packet.text, charset, true), charset) : packet.text;
-    const body = security.encrypt(
-      { text, ...(extended ? { attachments: packet.attachments } : {}) },
-      String(packet.packetNo),
-      answer,
-      combination,
-      charset,
-    );
+    const body = security.encrypt(parts, String(packet.packetNo), answer, combination, charset, prepared);
     const { attachments, ...rest } = packet;
     const encrypted: SendMsgPacket = {
       ...rest,

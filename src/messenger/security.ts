@@ -8,7 +8,7 @@ import { type Combination, localCapa, selectCombination } from '../crypto/capabi
 import { checkNameFingerprint, fingerprint, parseFingerprintName, withFingerprint } from '../crypto/fingerprint.js';
 import { answerFor, publicKeyFrom, type OwnKeys } from '../crypto/keys.js';
 import { type KnownPeers, type PeerName, keyChangedError, keyFingerprint, peerId } from '../crypto/known-peers.js';
-import { type DecryptedMessage, decryptMessage, encryptMessage } from '../crypto/message.js';
+import { type DecryptedMessage, type PreparedMessage, decryptMessage, encryptMessage, prepareMessage } from '../crypto/message.js';
 import type { MessageParts } from '../crypto/plaintext.js';
 import type { Charset } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
@@ -121,9 +121,21 @@ export class Security {
     return selectCombination(this.capa, peerCapa);
   }
 
-  /** The encrypted SENDMSG body (§6.3). */
-  encrypt(parts: MessageParts, packetNo: string, peer: PeerKey, combination: Combination, charset: Charset): string {
-    return encryptMessage({ parts, packetNo, combination, peerPublicKey: peer.key, ownPrivateKey: this.#keys.rsa2048.privateKey, charset });
+  /**
+   * What the message to `packetNo` can be before the peer's key is known (prepareMessage), made
+   * while waiting for it; undefined for text that cannot be encoded (encrypt() reports it).
+   */
+  prepare(parts: MessageParts, charset: Charset, packetNo: string): PreparedMessage | undefined {
+    try {
+      return prepareMessage(parts, charset, packetNo, this.#keys.rsa2048.privateKey);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The encrypted SENDMSG body (§6.3), with what `prepared` holds where it fits. */
+  encrypt(parts: MessageParts, packetNo: string, peer: PeerKey, combination: Combination, charset: Charset, prepared?: PreparedMessage): string {
+    return encryptMessage({ parts, packetNo, combination, peerPublicKey: peer.key, ownPrivateKey: this.#keys.rsa2048.privateKey, charset, ...(prepared ? { prepared } : {}) });
   }
 
   /**

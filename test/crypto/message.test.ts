@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { localCapa, selectCombination, type Combination } from '../../src/crypto/capability.js';
 import type { OwnKeys } from '../../src/crypto/keys.js';
 import { encodeEnvelope } from '../../src/crypto/envelope.js';
-import { type EncryptOptions, decryptMessage, encryptMessage, messageIv } from '../../src/crypto/message.js';
+import { type EncryptOptions, decryptMessage, encryptMessage, messageIv, prepareMessage } from '../../src/crypto/message.js';
 import { rsaEncrypt } from '../../src/crypto/rsa-pkcs1.js';
 import { IpmsgError, isIpmsgError } from '../../src/errors.js';
 import {
@@ -36,6 +36,8 @@ const OFFICIAL_CAPA = 0x65920006; // §6.1: a modern official client
 const PACKET_NO = '1700000005';
 const SESSION_KEY = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
 const BF_KEY = Buffer.from('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'hex');
+/** The session key of the message prepared in advance. */
+const EARLY_KEY = Buffer.concat([BF_KEY, BF_KEY]);
 /** The packet number's ASCII digits, zero-filled to 16 bytes (built here, not by the code under test). */
 const IV = Buffer.concat([Buffer.from(PACKET_NO, 'latin1'), Buffer.alloc(16 - PACKET_NO.length)]);
 
@@ -153,6 +155,41 @@ describe('what we encrypt, openssl decrypts', () => {
     });
     const plain = opensslAesDecrypt(SESSION_KEY, IV, fields(body, 'base64').body);
     assert.equal(plain.toString(), 'files\x000:a.txt:5:65f1c2a0:1:\x07\x00TO:bob:PC2\x07carol:PC3\x07\x00');
+  });
+});
+
+describe('a message prepared before the peer key arrives (prepareMessage)', () => {
+  const prepared = prepareMessage({ text: 'early' }, 'utf-8', PACKET_NO, alice.privateKey, () => EARLY_KEY);
+
+  test('openssl decrypts its body with its session key and the packet-number IV, and verifies its signature', () => {
+    assert.deepEqual(Buffer.from(prepared.plaintext), Buffer.from('early\0'));
+    assert.deepEqual(opensslAesDecrypt(EARLY_KEY, IV, Buffer.from(prepared.body)), Buffer.from('early\0'));
+    assert.equal(opensslVerify('sha256', alicePublic, Buffer.from(prepared.plaintext), Buffer.from(prepared.signature)), 'Verified OK');
+  });
+
+  test('the message made with it carries its body and signature, and its session key wrapped for the peer', () => {
+    const f = fields(encrypt({ parts: { text: 'early' }, prepared }), 'base64');
+    assert.deepEqual(opensslRsaDecrypt(bob.pemPath, f.key), EARLY_KEY);
+    assert.deepEqual(f.body, Buffer.from(prepared.body));
+    assert.deepEqual(f.sig, Buffer.from(prepared.signature));
+  });
+
+  test('another text gets nothing of it; a SHA-1 peer its body but a new signature; a zero-IV peer its signature but a new body', () => {
+    const other = fields(encrypt({ parts: { text: 'later' }, prepared }), 'base64');
+    assert.deepEqual(opensslRsaDecrypt(bob.pemPath, other.key), SESSION_KEY);
+    assert.deepEqual(opensslAesDecrypt(SESSION_KEY, IV, other.body), Buffer.from('later\0'));
+    assert.equal(opensslVerify('sha256', alicePublic, Buffer.from('later\0'), other.sig ?? Buffer.alloc(0)), 'Verified OK');
+
+    const sha1 = combination(IPMSG_RSA_2048 | IPMSG_AES_256 | IPMSG_SIGN_SHA1 | IPMSG_PACKETNO_IV | IPMSG_ENCODE_BASE64);
+    const f1 = fields(encrypt({ parts: { text: 'early' }, combination: sha1, prepared }), 'base64');
+    assert.deepEqual(f1.body, Buffer.from(prepared.body));
+    assert.equal(opensslVerify('sha1', alicePublic, Buffer.from('early\0'), f1.sig ?? Buffer.alloc(0)), 'Verified OK');
+
+    const zeroIv = combination(IPMSG_RSA_2048 | IPMSG_AES_256 | IPMSG_SIGN_SHA256 | IPMSG_ENCODE_BASE64);
+    const f2 = fields(encrypt({ parts: { text: 'early' }, combination: zeroIv, prepared }), 'base64');
+    assert.deepEqual(opensslRsaDecrypt(bob.pemPath, f2.key), SESSION_KEY);
+    assert.deepEqual(opensslAesDecrypt(SESSION_KEY, Buffer.alloc(16), f2.body), Buffer.from('early\0'));
+    assert.deepEqual(f2.sig, Buffer.from(prepared.signature));
   });
 });
 
