@@ -3,15 +3,23 @@
 // a file: the content goes to a temporary file first, then appears under its name in one step.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+/**
+ * node:fs/promises, loaded when a file is written: loading it costs ~2.5 ms, and most runs only
+ * read their keys and known peers.
+ */
+const fsp = async (): Promise<typeof import('node:fs/promises')> => createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
 
 /** Creates the folder (0700) and its parents when missing; an existing folder is left as it is. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
+  const { mkdir } = await fsp();
   await mkdir(dir, { recursive: true, mode: 0o700 });
 }
 
 async function writeTemporary(path: string, data: string): Promise<string> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const { open } = await fsp();
   const handle = await open(temporary, 'wx', 0o600);
   try {
     await handle.writeFile(data);
@@ -28,6 +36,7 @@ async function writeTemporary(path: string, data: string): Promise<string> {
  * other then reads the winner's complete file.
  */
 export async function createExclusive(path: string, data: string): Promise<boolean> {
+  const { link, unlink } = await fsp();
   const temporary = await writeTemporary(path, data);
   try {
     await link(temporary, path);
@@ -42,6 +51,7 @@ export async function createExclusive(path: string, data: string): Promise<boole
 
 /** Replaces the file at `path` with `data` in one step (rename over it). */
 export async function replaceFile(path: string, data: string): Promise<void> {
+  const { rename, unlink } = await fsp();
   const temporary = await writeTemporary(path, data);
   try {
     await rename(temporary, path);
