@@ -707,7 +707,10 @@ export class Messenger {
     this.#reply(pubKeyPacket(this.#sender, this.#next(), 'ANSPUBKEY', body), from);
   }
 
-  /** In-flight key requests by address: a burst of messages asks once. */
+  /**
+   * In-flight key requests by address and port: a burst of messages asks once. (By address alone,
+   * a request still retrying towards a run that has exited answered for the next run from that host.)
+   */
   readonly #learning = new Map<string, Promise<LearnedKey | undefined>>();
 
   /**
@@ -715,7 +718,8 @@ export class Messenger {
    * answer; a changed key is a warning and resolves the key it showed, flagged as changed.
    */
   #learnKey(from: RemoteAddress, peer: { user: string; host: string }, autoReply: boolean): Promise<LearnedKey | undefined> {
-    const running = this.#learning.get(from.address);
+    const at = `${from.address}:${from.port}`;
+    const running = this.#learning.get(at);
     if (running) return running;
     const security = this.#options.security as Security;
     const learning = (async (): Promise<LearnedKey | undefined> => {
@@ -732,10 +736,10 @@ export class Messenger {
         if (!isNoAck(error)) this.#options.onWarning(`public key of ${from.address}: ${(error as Error).message}`);
         return undefined;
       } finally {
-        this.#learning.delete(from.address);
+        this.#learning.delete(at);
       }
     })();
-    this.#learning.set(from.address, learning);
+    this.#learning.set(at, learning);
     return learning;
   }
 

@@ -2,8 +2,11 @@
 // The fixed RSA keys of test/vectors/keys, as KeyObjects and as files openssl can read.
 
 import { type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KnownPeers } from '../../src/crypto/known-peers.js';
+import { Security } from '../../src/messenger/security.js';
 
 // Compiled to .test-build/test/helpers/: the repository root is three levels up.
 const KEYS = fileURLToPath(new URL('../../../test/vectors/keys/', import.meta.url));
@@ -24,4 +27,14 @@ export function fixtureKey(name: FixtureName): FixtureKey {
   const privateKey = createPrivateKey(readFileSync(pemPath));
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, pemPath, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** Our keys as the messenger holds them, on a fixture key, with an empty known-peers folder under `root`. */
+export async function fixtureSecurity(name: FixtureName, root: string): Promise<Security> {
+  const key = fixtureKey(name);
+  return new Security({
+    keys: { rsa2048: { privateKey: key.privateKey, publicKey: key.publicKey, bits: 2048 }, rsa1024: undefined },
+    legacy: false,
+    known: await KnownPeers.open(mkdtempSync(join(root, 'known-'))),
+  });
 }

@@ -9,26 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KnownPeers } from '../../src/crypto/known-peers.js';
 import type { PlainPeers, SendOptions } from '../../src/messenger/index.js';
-import { Security } from '../../src/messenger/security.js';
+import type { Security } from '../../src/messenger/security.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeLan, decode } from '../helpers/fake-lan.js';
-import { type FixtureName, fixtureKey } from '../helpers/keys.js';
+import { type FixtureName, fixtureSecurity } from '../helpers/keys.js';
 import { openNode } from '../helpers/lan-node.js';
 import { track } from '../helpers/track.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-auto-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-async function security(name: FixtureName): Promise<Security> {
-  const key = fixtureKey(name);
-  return new Security({
-    keys: { rsa2048: { privateKey: key.privateKey, publicKey: key.publicKey, bits: 2048 }, rsa1024: undefined },
-    legacy: false,
-    known: await KnownPeers.open(mkdtempSync(join(root, 'known-'))),
-  });
-}
+const security = (name: FixtureName): Promise<Security> => fixtureSecurity(name, root);
 
 class SetPlainPeers implements PlainPeers {
   readonly peers = new Set<string>();
