@@ -85,6 +85,7 @@ const PREPARED_AS: Combination = {
 };
 
 /**
+ * The PreparedMessage for `parts` sent with packet number `packetNo` (the IV), signed with our key.
  * @throws IpmsgError IPMSG_ERR_INPUT / IPMSG_ERR_ENCODING for text that cannot be sent
  */
 export function prepareMessage(parts: MessageParts, charset: Charset | undefined, packetNo: string, ownPrivateKey: KeyObject, random: (size: number) => Uint8Array = randomBytes): PreparedMessage {
