@@ -71,23 +71,20 @@ describe('send --file → recv --save, both with keys', () => {
     assert.deepEqual(readdirSync(dst).sort(), ['big.bin', 'tree']);
   });
 
-  test('--no-encrypt-body: the requests are signed, the data comes in clear (NOENC_FILEBODY)', async () => {
-    const dst = join(root, 'dst2');
-    const { fetched, saved } = await sendToRecv([join(src, 'big.bin'), join(src, 'tree')], dst, ['--no-encrypt-body']);
-    assert.deepEqual(fetched.map((e) => e['security']), ['signed', 'signed']);
-    assert.deepEqual(saved.map((s) => s.security), ['signed', 'signed']);
-    assert.ok(readFileSync(join(dst, 'big.bin')).equals(big));
-    assert.deepEqual(listTree(join(dst, 'tree')), listTree(join(src, 'tree')));
-  });
-
-  test('a peer without crypto (recv --no-crypto) still gets plain transfers', async () => {
-    const dst = join(root, 'dst3');
-    const { fetched, saved } = await sendToRecv([join(src, 'big.bin'), join(src, 'tree')], dst, ['--no-crypto']);
-    assert.deepEqual(fetched.map((e) => e['security']), ['plain', 'plain']);
-    assert.deepEqual(saved.map((s) => s.security), ['plain', 'plain']);
-    assert.ok(readFileSync(join(dst, 'big.bin')).equals(big));
-    assert.deepEqual(listTree(join(dst, 'tree')), listTree(join(src, 'tree')));
-  });
+  const clearer: [string, string, string, 'signed' | 'plain'][] = [
+    ['--no-encrypt-body: the requests are signed, the data comes in clear (NOENC_FILEBODY)', 'dst2', '--no-encrypt-body', 'signed'],
+    ['a peer without crypto (recv --no-crypto) still gets plain transfers', 'dst3', '--no-crypto', 'plain'],
+  ];
+  for (const [title, folder, flag, security] of clearer) {
+    test(title, async () => {
+      const dst = join(root, folder);
+      const { fetched, saved } = await sendToRecv([join(src, 'big.bin'), join(src, 'tree')], dst, [flag]);
+      assert.deepEqual(fetched.map((e) => e['security']), [security, security]);
+      assert.deepEqual(saved.map((s) => s.security), [security, security]);
+      assert.ok(readFileSync(join(dst, 'big.bin')).equals(big));
+      assert.deepEqual(listTree(join(dst, 'tree')), listTree(join(src, 'tree')));
+    });
+  }
 });
 
 describe('an offer sent to bob encrypted, fetched with get-file', () => {

@@ -6,20 +6,15 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
-import { freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
-import { jsonLines, record, scratchFolder, sleep } from './support.js';
+import { freePort, runCli, startCli } from '../helpers/cli.js';
+import { jsonLines, record, sleep, stressWorkspace } from './support.js';
 
-const sandbox = makeSandbox();
-const root = scratchFolder('ipmsg-fs-stress-');
-after(() => {
-  sandbox.cleanup();
-  rmSync(root, { recursive: true, force: true });
-});
+const { sandbox, root } = stressWorkspace('ipmsg-fs-stress-');
 
 /** The documented time after which a connection without a valid request is closed. */
 const REQUEST_TIMEOUT_MS = 10_000;

@@ -13,18 +13,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { IPMSG_FILEATTACHOPT, IPMSG_SENDCHECKOPT, IPMSG_SENDMSG } from '../../src/protocol/command.js';
 import { encodeAttachments } from '../../src/protocol/attachment.js';
-import { freePort, makeSandbox, runCli } from '../helpers/cli.js';
-import { record, scratchFolder, sleep, treeDigest } from './support.js';
+import { freePort, runCli } from '../helpers/cli.js';
+import { record, sleep, stressWorkspace, treeDigest } from './support.js';
 
-const sandbox = makeSandbox();
-const root = scratchFolder('ipmsg-evil-');
+const { sandbox, root } = stressWorkspace('ipmsg-evil-');
 /** Where an absolute name would land if it were obeyed. */
 const absoluteVictim = join(tmpdir(), `ipmsg-evil-absolute-${process.pid}`);
-after(() => {
-  sandbox.cleanup();
-  rmSync(root, { recursive: true, force: true });
-  rmSync(absoluteVictim, { recursive: true, force: true });
-});
+after(() => rmSync(absoluteVictim, { recursive: true, force: true }));
 
 const REGULAR = 1;
 const DIR = 2;

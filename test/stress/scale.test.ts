@@ -5,20 +5,15 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { binPath, freePort, makeSandbox, runCli } from '../helpers/cli.js';
+import { describe, test } from 'node:test';
+import { binPath, freePort, runCli } from '../helpers/cli.js';
 import { LAN_SUBNET, createLan, netnsUnavailableReason } from '../helpers/netns.js';
 import { startSwarm } from '../helpers/peer-swarm.js';
-import { jsonLines, record, scratchFolder, skipUnless, startIn, treeDigest } from './support.js';
+import { jsonLines, record, skipUnless, startIn, stressWorkspace, treeDigest } from './support.js';
 
-const sandbox = makeSandbox();
-const root = scratchFolder('ipmsg-scale-');
-after(() => {
-  sandbox.cleanup();
-  rmSync(root, { recursive: true, force: true });
-});
+const { sandbox, root } = stressWorkspace('ipmsg-scale-');
 
 const PEERS = 1000;
 

@@ -3,10 +3,11 @@
 // the README, the CLI run inside a namespace of a test LAN, and a process's resident memory.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { binPath, type Running, watchChild } from '../helpers/cli.js';
+import { after } from 'node:test';
+import { binPath, type Running, makeSandbox, watchChild } from '../helpers/cli.js';
 import type { Lan } from '../helpers/netns.js';
 
 export const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
@@ -100,4 +101,15 @@ export function scratchFolder(prefix: string): string {
     // no tmpfs: the usual temporary folder
   }
   return mkdtempSync(join(base, prefix));
+}
+
+/** A CLI sandbox (its own HOME and XDG folders) and a scratch folder, both removed after the file's tests. */
+export function stressWorkspace(prefix: string): { sandbox: ReturnType<typeof makeSandbox>; root: string } {
+  const sandbox = makeSandbox();
+  const root = scratchFolder(prefix);
+  after(() => {
+    sandbox.cleanup();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return { sandbox, root };
 }
