@@ -388,6 +388,8 @@ export class FileServer {
     };
     // The top folder goes by its offered name; the receiver may pick its own (§5.3).
     await sendDir(file.tree, file.name);
+    // The last part (under a MiB, or the whole of a small folder) is reported too.
+    if (bytes !== reported) this.#options.onProgress?.({ ...event, bytes });
     return bytes;
   }
 }

@@ -3,7 +3,7 @@
 // and nothing to anyone else (§5.4).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,15 @@ const dir = mkdtempSync(join(tmpdir(), 'ipmsg-fs-'));
 const content = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz'.repeat(1000));
 writeFileSync(join(dir, 'data.txt'), content);
 writeFileSync(join(dir, 'secret.txt'), 'not offered');
+mkdirSync(join(dir, 'folder'));
+writeFileSync(join(dir, 'folder', 'one.txt'), content);
+writeFileSync(join(dir, 'folder', 'two.txt'), 'two');
 
 let server: FileServer;
 const warnings: string[] = [];
 const done: string[] = [];
+/** Progress events: `offer/fileId bytes`. */
+const progress: string[] = [];
 before(async () => {
   server = await FileServer.listen({
     port: 0,
@@ -28,10 +33,12 @@ before(async () => {
     requestTimeout: 300,
     onWarning: (m) => warnings.push(m),
     onDone: (e) => done.push(`${e.address}/${e.fileId}`),
+    onProgress: (e) => progress.push(`${e.packetNo}/${e.fileId} ${e.bytes}`),
   });
   server.addOffer(100, prepareOffer([join(dir, 'data.txt')]), ['127.0.0.1']);
   server.addOffer(200, prepareOffer([join(dir, 'data.txt')]), ['127.0.0.2']);
   server.addOffer(300, prepareOffer([join(dir, 'data.txt')]), ['127.0.0.1']);
+  server.addOffer(400, prepareOffer([join(dir, 'folder')]), ['127.0.0.1']);
 });
 after(async () => {
   await server.close();
@@ -52,6 +59,7 @@ function ask(request: string | undefined): Promise<Buffer> {
 }
 
 const GETFILEDATA = 0x60;
+const GETDIRFILES = 0x62;
 
 describe('FileServer', () => {
   test('serves an offered file to its recipient, from a hex offset or whole, once', async () => {
@@ -62,6 +70,12 @@ describe('FileServer', () => {
     // Each recipient fetches each file once, as the official allows (§5.4).
     assert.equal((await ask(`1:9:bob:pc:${GETFILEDATA}:64:0:0:\0`)).length, 0);
     assert.ok(warnings.some((w) => /data\.txt was already fetched by 127\.0\.0\.1/.test(w)));
+  });
+
+  test('a folder under a MiB reports its whole size as its last progress', async () => {
+    const stream = await ask(`1:10:bob:pc:${GETDIRFILES}:190:0:\0`);
+    assert.ok(stream.length > content.length + 3);
+    assert.equal(progress.filter((p) => p.startsWith('400/')).at(-1), `400/0 ${content.length + 3}`);
   });
 
   test('a request from an address that is not a recipient gets nothing', async () => {
