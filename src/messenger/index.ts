@@ -40,6 +40,7 @@ import { RecentPackets } from './duplicates.js';
 import {
   type Identity,
   type Sender,
+  autoReplyPacket,
   entryPacket,
   fileRequestPacket,
   infoPacket,
@@ -94,6 +95,9 @@ export interface PlainPeers {
 }
 
 export type EncryptMode = 'auto' | 'always' | 'never';
+
+/** What the sender of a message we cannot decrypt is told (in an automatic reply). */
+export const DECRYPT_FAILED_REPLY = 'ipmsg could not decrypt your message; it was not delivered.';
 
 /** How long `--encrypt auto` waits for the key of a peer whose capabilities are unknown. */
 export const KEY_PROBE = { tries: 2, interval: 150 };
@@ -808,6 +812,9 @@ export class Messenger {
         }
       }
     } catch (error) {
+      // The acknowledgement has gone already: tell the sender, whose client would otherwise show it
+      // as delivered (the official does the same, recvdlg.cpp).
+      this.#reply(autoReplyPacket(this.#sender, this.#next(), DECRYPT_FAILED_REPLY), from);
       return drop((error as Error).message);
     }
     if (known && security.fingerprintMatches(packet.user, known) === false) {

@@ -19,6 +19,7 @@ import {
   IPMSG_GETINFO,
   IPMSG_MULTICASTOPT,
   IPMSG_NOADDLISTOPT,
+  IPMSG_NOLOGOPT,
   IPMSG_READCHECKOPT,
   IPMSG_READMSG,
   IPMSG_RECVMSG,
@@ -116,6 +117,15 @@ export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, 
   );
   const packet: SendMsgPacket = { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
   return flags.attachments?.length ? { ...packet, attachments: flags.attachments } : packet;
+}
+
+/**
+ * An automatic notice to one peer (SENDMSG|NOLOGOPT|AUTORETOPT, as the official sends when it
+ * cannot decrypt a message): not acknowledged, not logged, and never answered automatically.
+ */
+export function autoReplyPacket(sender: Sender, packetNo: PacketNo, text: string): SendMsgPacket {
+  const command = makeCommand(IPMSG_SENDMSG, IPMSG_NOLOGOPT, IPMSG_AUTORETOPT, sender.charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0);
+  return { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
 }
 
 /** RECVMSG, READMSG, ANSREADMSG: a body that is just a packet number. */

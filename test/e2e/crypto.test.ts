@@ -12,7 +12,16 @@ import { after, describe, test } from 'node:test';
 import { selectCombination, localCapa } from '../../src/crypto/capability.js';
 import { KnownPeers } from '../../src/crypto/known-peers.js';
 import { encryptMessage } from '../../src/crypto/message.js';
-import { IPMSG_ENCRYPTOPT, IPMSG_SENDCHECKOPT, IPMSG_SENDMSG, IPMSG_UTF8OPT } from '../../src/protocol/command.js';
+import { DECRYPT_FAILED_REPLY } from '../../src/messenger/index.js';
+import {
+  IPMSG_AUTORETOPT,
+  IPMSG_ENCRYPTOPT,
+  IPMSG_NOLOGOPT,
+  IPMSG_RECVMSG,
+  IPMSG_SENDCHECKOPT,
+  IPMSG_SENDMSG,
+  IPMSG_UTF8OPT,
+} from '../../src/protocol/command.js';
 import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 import { fixtureKey } from '../helpers/keys.js';
 
@@ -148,34 +157,70 @@ describe('tampered messages', () => {
     return encryptMessage({ parts: { text }, packetNo: String(packetNo), combination, peerPublicKey: bobKey, ownPrivateKey: mallory.privateKey });
   }
 
-  async function deliver(port: number, body: string, packetNo: number): Promise<void> {
-    const command = IPMSG_SENDMSG | IPMSG_SENDCHECKOPT | IPMSG_UTF8OPT | IPMSG_ENCRYPTOPT;
-    const datagram = Buffer.from(`1:${packetNo}:mallory:pcM:${command}:${body}\0`);
+  /** Mallory's socket: sends datagrams to recv and keeps, in order, everything recv sends back. */
+  async function mallorySocket(): Promise<{ deliver: (port: number, body: string, packetNo: number) => Promise<void>; settled: () => Promise<string[]>; close: () => void }> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => socket.send(datagram, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-    socket.close();
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const received: string[] = [];
+    let marker: (() => void) | undefined;
+    socket.on('message', (datagram) => {
+      if (datagram.toString('latin1') === 'marker') return marker?.();
+      received.push(datagram.toString('utf8'));
+    });
+    const send = (datagram: Buffer, port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => socket.send(datagram, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    return {
+      deliver: (port, body, packetNo) => {
+        const command = IPMSG_SENDMSG | IPMSG_SENDCHECKOPT | IPMSG_UTF8OPT | IPMSG_ENCRYPTOPT;
+        return send(Buffer.from(`1:${packetNo}:mallory:pcM:${command}:${body}\0`), port);
+      },
+      // Loopback keeps order: once a datagram sent to ourselves now is back, everything recv sent before it is in.
+      settled: async () => {
+        const back = new Promise<void>((resolve) => (marker = resolve));
+        await send(Buffer.from('marker', 'latin1'), (socket.address() as { port: number }).port);
+        await back;
+        return received;
+      },
+      close: () => socket.close(),
+    };
   }
 
-  test('a flipped ciphertext byte is dropped with one generic reason; a flipped signature byte is shown as "bad"', async () => {
+  test('a flipped ciphertext byte is dropped with one generic reason, and the sender told so; a flipped signature byte is shown as "bad"', async () => {
     const known = await KnownPeers.open(keyDir(bob));
     await known.trust({ user: 'mallory', host: 'pcM' }, mallory.publicKey);
     const flip = (text: string, at: number): string => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
     const fields = async (packetNo: number): Promise<[string, string, string, string]> =>
       (await encryptedFor('pay 100 to bob', packetNo)).split(':') as [string, string, string, string];
+    const socket = await mallorySocket();
+    after(() => socket.close());
 
     const { port, recv } = await startRecv(['--count', '1', '--timeout', '5s']);
     const [capa, key, cipher, signature] = await fields(4242);
-    await deliver(port, [capa, key, flip(cipher, 5), signature].join(':'), 4242);
+    await socket.deliver(port, [capa, key, flip(cipher, 5), signature].join(':'), 4242);
     await recv.waitFor('dropped a message from mallory@pcM');
     assert.match(recv.stderr(), /Cannot decrypt the message/);
     assert.doesNotMatch(recv.stderr(), /padding|pkcs/i);
+    // As the official: the acknowledgement, then an automatic reply (SENDMSG|NOLOGOPT|AUTORETOPT) saying it could not be read.
+    const [ack, notice, ...more] = (await socket.settled()).map((datagram) => datagram.split(':'));
+    assert.equal(Number(ack?.[4]) & 0xff, IPMSG_RECVMSG);
+    assert.equal(ack?.[5], '4242\0');
+    assert.equal(Number(notice?.[4]) & 0xff, IPMSG_SENDMSG);
+    assert.equal(Number(notice?.[4]) & (IPMSG_NOLOGOPT | IPMSG_AUTORETOPT | IPMSG_SENDCHECKOPT | IPMSG_ENCRYPTOPT), IPMSG_NOLOGOPT | IPMSG_AUTORETOPT);
+    assert.equal(notice?.slice(5).join(':'), `${DECRYPT_FAILED_REPLY}\0`);
+    assert.deepEqual(more, []);
+
     const [capa2, key2, cipher2, signature2] = await fields(4243);
-    await deliver(port, [capa2, key2, cipher2, flip(signature2, 10)].join(':'), 4243);
+    await socket.deliver(port, [capa2, key2, cipher2, flip(signature2, 10)].join(':'), 4243);
     const done = await recv.done;
     assert.equal(done.code, 0, done.stderr);
     const messages = jsonLines(done.stdout);
     assert.equal(messages.length, 1, 'the undecryptable message is not printed');
     assert.equal(messages[0]?.['text'], 'pay 100 to bob');
     assert.equal(messages[0]?.['signature'], 'bad');
+    // A message that decrypts, whatever its signature, gets no such notice: its acknowledgement, and
+    // GETPUBKEY (recv asks a known sender whose signature fails whether its key changed).
+    const replies = (await socket.settled()).slice(2).map((datagram) => Number(datagram.split(':')[4]) & 0xff);
+    assert.equal(replies[0], IPMSG_RECVMSG);
+    assert.equal(replies.includes(IPMSG_SENDMSG), false, 'no automatic reply for a message that decrypted');
   });
 });
