@@ -4,9 +4,9 @@
 // reserves a block of numbers at a time and draws the next ones from memory for as long as the file
 // still ends at its block (nobody else drew since): one read instead of a locked rewrite.
 
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type PacketNo, nextPacketNo } from '../protocol/packet-no.js';
+import { MAX_PACKET_NO, type PacketNo, nextPacketNo } from '../protocol/packet-no.js';
 import type { Clock } from './clock.js';
 
 export interface PacketNumberSource {
@@ -42,6 +42,8 @@ const LOCK_POLL_MAX_MS = 10;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Numbers reserved per locked update. */
 const BLOCK = 64;
+/** Digits of the stored number: enough for MAX_PACKET_NO. */
+const STORED_WIDTH = String(MAX_PACKET_NO).length;
 
 export class FilePacketCounter implements PacketNumberSource {
   readonly #path: string;
@@ -101,15 +103,32 @@ export class FilePacketCounter implements PacketNumberSource {
     try {
       const value = nextPacketNo(Math.max(this.#stored(), this.#last), this.#clock.now());
       const blockEnd = value + BLOCK - 1;
-      const temporary = `${this.#path}.${process.pid}.tmp`;
-      writeFileSync(temporary, `${blockEnd}\n`, { mode: 0o600 });
-      renameSync(temporary, this.#path);
+      this.#store(blockEnd);
       this.#last = value;
       // Without the lock another run may draw the same numbers: no block then.
       this.#blockEnd = locked ? blockEnd : value;
       return value;
     } finally {
       if (locked) unlinkSync(lock);
+    }
+  }
+
+  /**
+   * Writes `value` over the start of the file, at a fixed width, instead of renaming a new file over
+   * it: on ext4 a rename over a file (or a truncation) makes the kernel write the new data out at
+   * once, 0.3–2 ms on the path of a reply that draws a number. A reader without the lock may see a
+   * half-written number; that can only make it leave its block early, never repeat a number, since
+   * every locked update starts above what the file held.
+   */
+  #store(value: number): void {
+    const text = `${String(value).padStart(STORED_WIDTH, ' ')}\n`;
+    const fd = openSync(this.#path, constants.O_WRONLY | constants.O_CREAT, 0o600);
+    try {
+      writeSync(fd, text, 0);
+      // Longer content (not ours) would leave stray characters after the newline.
+      if (fstatSync(fd).size > text.length) ftruncateSync(fd, text.length);
+    } finally {
+      closeSync(fd);
     }
   }
 

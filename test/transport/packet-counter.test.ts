@@ -68,12 +68,9 @@ describe('FilePacketCounter', () => {
     const counter = new FilePacketCounter(path, new FakeClock(T0), () => assert.fail('no warning expected'));
     assert.equal(counter.next(), T0_SECONDS);
     const written = readFileSync(path, 'utf8');
-    // A rewrite is a temporary file renamed over this one: the inode tells.
-    const inode = statSync(path).ino;
     const values = Array.from({ length: 63 }, () => counter.next());
     assert.deepEqual(values, Array.from({ length: 63 }, (_, i) => T0_SECONDS + 1 + i));
-    assert.equal(statSync(path).ino, inode, 'the file was not rewritten within the block');
-    assert.equal(readFileSync(path, 'utf8'), written);
+    assert.equal(readFileSync(path, 'utf8'), written, 'the file was not rewritten within the block');
     assert.equal(counter.next(), T0_SECONDS + 64, 'the next block follows');
     assert.equal(readFileSync(path, 'utf8').trim(), String(T0_SECONDS + 127));
   });
@@ -113,6 +110,21 @@ describe('FilePacketCounter', () => {
     // A third run later in the same second, as a new CLI invocation would be.
     const c = new FilePacketCounter(path, clock, warn);
     assert.ok(c.next() > (values.at(-1) ?? 0));
+  });
+
+  it('rewrites the file in place at a fixed width, whatever it held before', () => {
+    const path = statePath('in-place');
+    mkdirSync(join(path, '..'), { recursive: true });
+    // As earlier versions wrote it (no padding), then something longer than our width.
+    for (const before of [`${T0_SECONDS}\n`, `${T0_SECONDS} and a long tail that is not ours\n`]) {
+      writeFileSync(path, before);
+      const inode = statSync(path).ino;
+      const counter = new FilePacketCounter(path, new FakeClock(T0), () => assert.fail('no warning expected'));
+      assert.equal(counter.next(), T0_SECONDS + 1);
+      const after = readFileSync(path, 'utf8');
+      assert.equal(after, `${String(T0_SECONDS + 64).padStart(String(Number.MAX_SAFE_INTEGER).length, ' ')}\n`);
+      assert.equal(statSync(path).ino, inode, 'the same file, not a new one renamed over it');
+    }
   });
 
   it('continues above a stored number that is ahead of the clock', () => {
