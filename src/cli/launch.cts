@@ -3,9 +3,10 @@
 // loops). Everything else runs the bundled CLI (dist/bundle/ipmsg.cjs) with a V8 code cache, as
 // Node 22's compile cache would: without it a one-shot command spends ~15 ms compiling the same
 // functions on every run. The cache lives in $XDG_CACHE_HOME/ipmsg (default ~/.cache/ipmsg), one
-// file per subcommand (each compiles different functions; `send` and `recv` have a second one for
-// runs that move files), keyed by the Node version and the bundle; it is written when missing or
-// rejected, and anything wrong with it only costs time. IPMSG_NO_COMPILE_CACHE=1 turns it off.
+// file per subcommand (each compiles different functions; `send` and `recv` have others for runs
+// that move files, and any subcommand one for runs without keys), keyed by the Node version and the
+// bundle; it is written when missing or rejected, and anything wrong with it only costs time.
+// IPMSG_NO_COMPILE_CACHE=1 turns it off.
 
 import fs = require('node:fs');
 import os = require('node:os');
@@ -72,14 +73,22 @@ const PARAMETERS = 'exports, require, module, __filename, __dirname, __ipmsgImpo
 /** Options that make a run transfer files: its functions differ from a message run's. */
 const FILE_OPTIONS = /^--(?:file|as-file|save)(?:=|$)/;
 
+/** A run without keys (--no-crypto, or send --encrypt never): it never compiles the crypto code. */
+function runsPlain(argv: readonly string[]): boolean {
+  if (process.env['IPMSG_NO_CRYPTO'] !== undefined) return true;
+  return argv.some((arg, i) => arg === '--no-crypto' || arg === '--encrypt=never' || (arg === '--encrypt' && argv[i + 1] === 'never'));
+}
+
 /**
- * The cache profile of a run: the subcommand, plus `-files` when `send` or `recv` moves files. A
- * cache holds the functions its first run compiled, so one written by `send hello` would leave a
- * `send --file` of 10,000 small files compiling its transfer code on every run (~10 ms).
+ * The cache profile of a run: the subcommand, plus `-files` when `send` or `recv` moves files and
+ * `-plain` when it runs without keys. A cache holds the functions its first run compiled, so one
+ * written by `send hello` would leave a `send --file` of 10,000 small files compiling its transfer
+ * code on every run (~10 ms), and one written by `send --encrypt never` every encrypted send
+ * compiling its crypto code.
  */
 function cacheProfile(argv: readonly string[]): string {
   const command = argv[0] ?? '';
-  return argv.some((arg) => FILE_OPTIONS.test(arg)) ? `${command}-files` : command;
+  return `${command}${argv.some((arg) => FILE_OPTIONS.test(arg)) ? '-files' : ''}${runsPlain(argv) ? '-plain' : ''}`;
 }
 
 function runBundle(command: string): void {

@@ -252,7 +252,7 @@ describe('exit statuses', () => {
 });
 
 describe('the launcher', () => {
-  test('keeps a V8 code cache per subcommand (and per file-moving send/recv), a corrupt cache only costs time, and stale ones are removed', async () => {
+  test('keeps a V8 code cache per subcommand (and per file-moving send/recv, and per run without keys), a corrupt cache only costs time, and stale ones are removed', async () => {
     const box = makeSandbox();
     try {
       const { readdirSync, writeFileSync, readFileSync } = await import('node:fs');
@@ -280,8 +280,10 @@ describe('the launcher', () => {
       const recv = ['recv', '--bind', '127.0.0.1', '--port', String(await freePort()), '--timeout', '10ms'];
       await runCli(recv, box.env);
       await runCli([...recv, '--save', box.dir], box.env);
-      const profiles = readdirSync(dir).map((name) => /-(recv(?:-files)?)\.cache$/.exec(name)?.[1]).filter((p) => p !== undefined);
-      assert.deepEqual(profiles.sort(), ['recv', 'recv-files']);
+      // So does one without keys: it never compiles the crypto code an encrypting recv runs.
+      await runCli([...recv, '--no-crypto'], box.env);
+      const profiles = readdirSync(dir).map((name) => /-(recv(?:-files)?(?:-plain)?)\.cache$/.exec(name)?.[1]).filter((p) => p !== undefined);
+      assert.deepEqual(profiles.sort(), ['recv', 'recv-files', 'recv-plain']);
       const off = await runCli(['--version'], { ...box.env, IPMSG_NO_COMPILE_CACHE: '1' });
       assert.match(off.stdout, /^\d+\.\d+\.\d+\n$/);
     } finally {
