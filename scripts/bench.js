@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cipherInPlace, createFileStreamCipher } from '../dist/crypto/file-crypto.js';
@@ -398,9 +398,11 @@ if (transfers.length > 0) {
     // Both processes share this machine's cores, so the transfers are bound by their total CPU time:
     // the encrypted one needs at least the plain one's plus the cipher on each side.
     const { plain: p, encrypted: e, cipher: c } = encrypted.cpu;
+    const cores = availableParallelism();
     console.log(
-      `CPU seconds, both processes: plain ${p.toFixed(2)}, encrypted ${e.toFixed(2)}; the cipher alone ${c.toFixed(2)} per GiB and side,` +
-        ` so at the plain run's use of the cores an encrypted one reaches at best ${(p / (p + 2 * c)).toFixed(2)}× plain`,
+      `CPU seconds, both processes: plain ${p.toFixed(2)}, encrypted ${e.toFixed(2)}; the cipher alone ${c.toFixed(2)} per GiB and side.` +
+        ` So an encrypted copy needs at least ${(p + 2 * c).toFixed(2)} CPU-seconds: ${(p / (p + 2 * c)).toFixed(2)}× plain at the plain run's use of the cores,` +
+        ` at best ${(plain.ms / 1000 / ((p + 2 * c) / cores)).toFixed(2)}× with all ${cores} busy throughout`,
     );
   }
   if (link) console.log(`over a 1 Gbit/s link: ${(link.baseMs / link.ms).toFixed(2)}× plain`);
