@@ -174,11 +174,6 @@ export interface Saved {
   readonly security?: 'encrypted' | 'signed' | 'plain';
 }
 
-/**
- * Fetches one offered file or folder from `from` (its TCP port is the offer's UDP port: §5.2)
- * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
- * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE
- */
 /** What fetching needs (node:net, the request crypto), loaded on first use or by preloadFetching(). */
 function fetching() {
   return Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
@@ -189,6 +184,11 @@ export async function preloadFetching(): Promise<void> {
   await fetching();
 }
 
+/**
+ * Fetches one offered file or folder from `from` (its TCP port is the offer's UDP port: §5.2)
+ * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE
+ */
 export async function saveAttachment(
   session: Session,
   from: RemoteAddress,

@@ -381,10 +381,10 @@ export class Messenger {
           return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, error: failure };
         }
         const outcome = await this.#deliver(d, packetNo, own, { ...options, seal });
-        // A peer remembered as plain-only that ignores plain text may have gained keys (§6.6 drops plain text from them).
-        if (outcome.status === 'failed' && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
-        // Plain text acknowledged from a fingerprinted name: the peer has keys, only its key was lost on the way (a lossy LAN).
-        if (outcome.ackedByKeyHolder && own === bytes && mode === 'auto') this.#options.plainPeers?.delete(peerKey(d));
+        // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
+        // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
+        // name (it has keys; only its key was lost on the way, a lossy LAN).
+        if (own === bytes && mode === 'auto' && (outcome.status === 'failed' || outcome.ackedByKeyHolder)) this.#options.plainPeers?.delete(peerKey(d));
         const { ackedByKeyHolder, ...sent } = outcome;
         return { ...sent, encrypted: own !== bytes };
       }),

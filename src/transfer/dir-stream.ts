@@ -298,13 +298,13 @@ function invalid(reason: string): IpmsgError {
   return new IpmsgError('IPMSG_ERR_PROTOCOL', `Invalid folder stream: ${reason}`);
 }
 
-/** Value of the hex digits in bytes[start, end), or -1 when empty, not hex or above `max`. */
 /** The index of the first ':' in bytes[from, end), or -1 (a loop: shorter than a native indexOf call). */
 function colonAt(bytes: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) if (bytes[i] === COLON) return i;
   return -1;
 }
 
+/** Value of the hex digits in bytes[start, end), or -1 when empty, not hex or above `max`. */
 function hexNumber(bytes: Uint8Array, start: number, end: number, max: number): number {
   if (start >= end) return -1;
   let value = 0;
