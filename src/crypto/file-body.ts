@@ -6,7 +6,8 @@
 import { IPMSG_AES_256, IPMSG_NOENC_FILEBODY, IPMSG_PACKETNO_IV } from '../protocol/command.js';
 
 const AES_CTR_CAPA = IPMSG_AES_256 | IPMSG_PACKETNO_IV; // 0x900000
-export const KEY_BYTES = 32;
+/** The AES-256 key of an encrypted file stream. */
+export const FILE_KEY_BYTES = 32;
 
 /** What the request asks for the file body. */
 export type FileBodyCrypto =
@@ -18,7 +19,7 @@ export type FileBodyCrypto =
 /** The fields as the official StartRecvFile appends them (no trailing colon). */
 export function encodeFileBodyCrypto(crypto: FileBodyCrypto): string {
   if (crypto.kind === 'clear') return `${IPMSG_NOENC_FILEBODY.toString(16)}:${hexNumber(crypto.packetNo)}`;
-  if (crypto.key.length !== KEY_BYTES) throw new RangeError(`AES-256 key of ${crypto.key.length} bytes`);
+  if (crypto.key.length !== FILE_KEY_BYTES) throw new RangeError(`AES-256 key of ${crypto.key.length} bytes`);
   const key = Buffer.from(crypto.key).toString('hex');
   return `${AES_CTR_CAPA.toString(16)}:${key}${crypto.packetNo === undefined ? '' : `:${hexNumber(crypto.packetNo)}`}`;
 }

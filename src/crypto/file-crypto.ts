@@ -4,9 +4,7 @@
 
 import type { Cipher } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { KEY_BYTES } from './file-body.js';
-
-export { type FileBodyCrypto, decodeFileBodyCrypto, encodeFileBodyCrypto } from './file-body.js';
+import { FILE_KEY_BYTES } from './file-body.js';
 
 /**
  * The CTR counter block: the request packet number in ASCII decimal at the start, zeros after,
@@ -25,7 +23,7 @@ export function fileStreamIv(packetNo: number): Buffer {
  * @throws RangeError for a key that is not 32 bytes
  */
 export function createFileStreamCipher(key: Uint8Array, packetNo: number): Cipher {
-  if (key.length !== KEY_BYTES) throw new RangeError(`AES-256 key of ${key.length} bytes`);
+  if (key.length !== FILE_KEY_BYTES) throw new RangeError(`AES-256 key of ${key.length} bytes`);
   // Loaded here, not imported: the file server and client load this module for plain transfers
   // too, and node:crypto costs ~5 ms before a plain offer.
   const { createCipheriv } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');

@@ -70,6 +70,7 @@
 export * from './blowfish.js';
 export * from './capability.js';
 export * from './envelope.js';
+export * from './file-body.js';
 export * from './file-crypto.js';
 export * from './fingerprint.js';
 export * from './keys.js';

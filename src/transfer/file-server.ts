@@ -4,7 +4,8 @@
 // Encrypted requests (§5.6) are opened and their signature checked by `openRequest`; a replayed
 // one is refused, and the stream is AES-256-CTR when the request gave a key.
 
-import { createFileStreamCipher, type FileBodyCrypto } from '../crypto/file-crypto.js';
+import type { FileBodyCrypto } from '../crypto/file-body.js';
+import { createFileStreamCipher } from '../crypto/file-crypto.js';
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { IpmsgError, isIpmsgError } from '../errors.js';

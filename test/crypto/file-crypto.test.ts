@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
-import { cipherInPlace, createFileStreamCipher, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../../src/crypto/file-crypto.js';
+import { decodeFileBodyCrypto, encodeFileBodyCrypto } from '../../src/crypto/file-body.js';
+import { cipherInPlace, createFileStreamCipher } from '../../src/crypto/file-crypto.js';
 import { OpenSsl } from '../helpers/openssl.js';
 
 const KEY = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
