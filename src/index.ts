@@ -1,5 +1,6 @@
 // src/index.ts
-// The library: the protocol codecs, the crypto layer and the messenger facade. No side effects.
+// The library: openMessenger() and the workflows of the command line, the messenger facade below
+// them, the crypto layer and the protocol codecs. No side effects.
 
 export * from './errors.js';
 export * from './protocol/command.js';
@@ -11,7 +12,17 @@ export * from './protocol/host-list.js';
 export * from './protocol/limits.js';
 export * from './encoding/charset.js';
 export * from './crypto/index.js';
-export { Messenger, type MessengerOptions, type ReceivedMessage, type SendOutcome } from './messenger/index.js';
+export { openMessenger, openSecurity, Client, type OpenOptions, type SendTextOptions, type SendFilesOptions, type ResolveOptions } from './workflows/client.js';
+export { messages, type MessagesOptions } from './workflows/messages.js';
+export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type SaveOffers, type SenderFilter } from './workflows/receive.js';
+export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';
+export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';
+export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './workflows/send-text.js';
+export type { ProgressSink, ProgressItem } from './workflows/progress.js';
+export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
+export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
+export { Messenger, type MessengerOptions, type ReceivedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
+export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';
 export { parseTarget, type Destination, type TargetSpec } from './messenger/target.js';
 export type { Peer } from './messenger/peers.js';

@@ -2,34 +2,13 @@
 // Settings from flags > IPMSG_* environment > config file > defaults, and the paths we use.
 
 import { readFileSync } from 'node:fs';
-import { homedir, hostname, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
-
-export interface Paths {
-  readonly configFile: string;
-  /** Our keys and known peers (`$XDG_CONFIG_HOME/ipmsg`). */
-  readonly keyDir: string;
-  readonly stateDir: string;
-}
-
-export function paths(env: NodeJS.ProcessEnv): Paths {
-  // Absolute paths only (a relative XDG variable is ignored, as the XDG spec says): file transfers
-  // change the working directory for moments (transfer/file-client.ts WorkingFolder).
-  const xdg = (name: string): string | undefined => (isAbsolute(env[name] ?? '') ? env[name] : undefined);
-  const home = resolve(env['HOME'] || homedir());
-  const configHome = xdg('XDG_CONFIG_HOME') ?? join(home, '.config');
-  const stateHome = xdg('XDG_STATE_HOME') ?? join(home, '.local', 'state');
-  return {
-    configFile: resolve(env['IPMSG_CONFIG'] || join(configHome, 'ipmsg', 'config.json')),
-    keyDir: join(configHome, 'ipmsg'),
-    stateDir: join(stateHome, 'ipmsg'),
-  };
-}
+import { type Paths, paths } from '../state/paths.js';
+import { makeIdentity } from '../workflows/identity.js';
 
 /** What the config file may hold (README "Configuration"). */
 export interface FileConfig {
@@ -89,17 +68,6 @@ export function loadConfig(file: string): FileConfig {
   return config;
 }
 
-/** Control characters (NUL, '\n', '\a') would break the packet's framing. */
-function withoutControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, '').trim();
-}
-
-/** User and host names are never empty and never contain ':' (§2.5). */
-export function sanitizeName(name: string, fallback: string): string {
-  const clean = withoutControls(name.replaceAll(':', ';'));
-  return clean.length > 0 ? clean : fallback;
-}
-
 export interface Settings {
   readonly identity: Identity;
   readonly port: number;
@@ -132,18 +100,11 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
     if (!charset) throw new IpmsgError('IPMSG_ERR_USAGE', `Unsupported ${key} ${JSON.stringify(value)}`);
     return charset;
   };
-  const login = safeLogin();
-  const user = sanitizeName(pick<string>('user', file.user) ?? login, 'ipmsg');
-  const host = sanitizeName(pick<string>('host', file.host) ?? hostname().split('.')[0] ?? 'localhost', 'localhost');
+  const given = { user: pick<string>('user', file.user), host: pick<string>('host', file.host), nick: pick<string>('nick', file.nick), group: pick<string>('group', file.group) };
   const charset = charsetFrom(pick<string>('encoding', file.encoding), 'encoding') ?? 'utf-8';
   const decode = charsetFrom(env['IPMSG_DECODE_ENCODING'] ?? file.decodeEncoding, 'decodeEncoding');
   return {
-    identity: {
-      user,
-      host,
-      nick: withoutControls(pick<string>('nick', file.nick) ?? user) || user,
-      group: withoutControls(pick<string>('group', file.group) ?? ''),
-    },
+    identity: makeIdentity(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))),
     port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
     bind: pick<string>('bind', file.bind),
     broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
@@ -160,12 +121,4 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Setti
     crypto: opts['crypto'] !== false,
     legacyCrypto: opts['legacyCrypto'] === true,
   };
-}
-
-function safeLogin(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'ipmsg';
-  }
 }

@@ -11,7 +11,8 @@ import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget } from '../messenger/target.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
 import type { Context } from './context.js';
-import { DEFAULT_STALL_TIMEOUT, saveAttachment } from './files.js';
+import { DEFAULT_STALL_TIMEOUT, saveAttachment } from '../workflows/save-offer.js';
+import { makeProgress } from './progress.js';
 import { addCommonOptions, addResolveOptions, parseCount, parseDuration } from './options.js';
 import { DEFAULT_RESOLVE_WAIT } from './send.js';
 import { withSession } from './session.js';
@@ -72,8 +73,9 @@ export function makeGetFileCommand(ctx: Context): Command {
       const dir = isFolder && flags.output !== undefined ? output : dirname(output);
       const name = isFolder && flags.output !== undefined ? `${packetNo}-${fileId}` : basename(output);
       await messenger.announceTo(destination); // iptux serves only peers it has heard an entry from
+      const progress = makeProgress(ctx, settings);
       const saved = await saveAttachment(
-        session,
+        messenger,
         destination,
         packetNo,
         { fileId, name, attr: flags.dir ? IPMSG_FILE_DIR : IPMSG_FILE_REGULAR, size: flags.size },
@@ -82,12 +84,16 @@ export function makeGetFileCommand(ctx: Context): Command {
           name,
           policy: flags.onConflict,
           resume: flags.resume === true,
-          maxSize: undefined,
           stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
           utf8: flags.utf8,
           encryptBody: flags.encryptBody,
+          fallbackCharset: settings.fallbackCharset,
+          ...(settings.bind ? { localAddress: settings.bind } : {}),
+          signal: ctx.signal,
+          progress,
+          onNotice: out.notice,
         },
-      );
+      ).finally(() => progress.stop());
       if (saved.status === 'skipped') throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `not saved: ${saved.reason}`);
       out.result(saved, `saved ${saved.path} (${saved.bytes} bytes)`);
     });

@@ -10,7 +10,8 @@ import { parseTarget } from '../messenger/target.js';
 import type { Context } from './context.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
-import { openSecurity, openSettings, withSession } from './session.js';
+import { openSecurity } from '../workflows/client.js';
+import { openSettings, withSession } from './session.js';
 
 interface TrustFlags {
   timeout?: number;
@@ -22,9 +23,8 @@ interface TrustFlags {
 async function security(ctx: Context, cmd: Command) {
   const { settings, out } = openSettings(ctx, cmd);
   if (!settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', 'ipmsg keys does not work with --no-crypto');
-  const found = await openSecurity(settings, out);
-  if (!found) throw new IpmsgError('IPMSG_ERR_INTERNAL', 'no keys');
-  // Loaded with the keys, not at start-up (see openSecurity).
+  const found = await openSecurity(settings.paths.keyDir, settings.legacyCrypto, (bits, dir) => out.notice(`made our RSA-${bits} key in ${dir} (once: it identifies us from now on)`));
+  // Loaded with the keys, not at start-up.
   const [{ KEY_FILE_NAMES }, { KNOWN_PEERS_FILE }] = await Promise.all([import('../crypto/keystore.js'), import('../crypto/known-peers.js')]);
   return { security: found, settings, out, KEY_FILE_NAMES, KNOWN_PEERS_FILE };
 }

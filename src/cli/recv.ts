@@ -3,7 +3,6 @@
 // print each, leave.
 
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { ReceivedMessage } from '../messenger/index.js';
@@ -14,26 +13,16 @@ import {
   IPMSG_BROADCASTOPT,
   IPMSG_MULTICASTOPT,
   IPMSG_SECRETOPT,
-  IPMSG_UTF8OPT,
   hasOpt,
 } from '../protocol/command.js';
-import type { SendMsgPacket } from '../protocol/packet.js';
-import { sleep } from '../transport/clock.js';
-import type { RemoteAddress } from '../transport/datagram.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
+import { DEFAULT_LINGER } from '../workflows/receive.js';
+import { DEFAULT_STALL_TIMEOUT, type Saved, preloadFetching } from '../workflows/save-offer.js';
 import type { Context } from './context.js';
-import { DEFAULT_STALL_TIMEOUT, type Saved, preloadFetching, saveAttachment } from './files.js';
+import { savedText } from './files.js';
+import { makeProgress } from './progress.js';
 import { addCommonOptions, parseCount, parseDuration } from './options.js';
 import { withSession } from './session.js';
-
-/** How long recv lingers after the last message for read notices still being retried. */
-const READ_NOTICE_GRACE = 2000;
-/**
- * How long recv keeps acknowledging resends after its last message: a sender whose
- * acknowledgement was lost resends (every second by default), and must still hear that the
- * message arrived rather than report it lost.
- */
-export const DEFAULT_LINGER = 2000;
 
 export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): object {
   const p = m.packet;
@@ -98,27 +87,8 @@ export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): strin
   for (const a of p.attachments ?? []) {
     lines.push(`  attachment ${a.fileId}: ${a.name} (${attachmentKind(a.attr)}, ${a.size} bytes)`);
   }
-  for (const s of saved ?? []) {
-    lines.push(s.status === 'saved' ? `  saved ${s.path} (${s.bytes} bytes)` : `  not saved ${s.name}: ${s.reason}`);
-  }
+  for (const s of saved ?? []) lines.push(savedText(s));
   return `${lines.join('\n')}\n`;
-}
-
-/** --from: an address (ADDR or ADDR:PORT), user@host, or a user, host or nick name. */
-export function makeSenderFilter(patterns: readonly string[]): (p: SendMsgPacket, from: RemoteAddress, nick?: string) => boolean {
-  if (patterns.length === 0) return () => true;
-  const wanted = patterns.map((p) => p.toLowerCase());
-  return (packet, from, nick) => {
-    const names = [
-      from.address,
-      `${from.address}:${from.port}`,
-      packet.user.toLowerCase(),
-      packet.host.toLowerCase(),
-      `${packet.user}@${packet.host}`.toLowerCase(),
-      ...(nick ? [nick.toLowerCase()] : []),
-    ];
-    return wanted.some((w) => names.includes(w));
-  };
 }
 
 interface RecvFlags {
@@ -159,63 +129,7 @@ export function makeRecvCommand(ctx: Context): Command {
   command.action(async (flags: RecvFlags, cmd: Command) => {
     if (flags.save !== undefined && !existsSync(flags.save)) throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `--save folder ${flags.save} does not exist`);
     if (flags.save !== undefined) await preloadFetching();
-    await withSession(ctx, cmd, async (session) => {
-      const { messenger, out } = session;
-      const accept = makeSenderFilter(splitTargets(flags.from ?? []));
-      const done = new AbortController();
-      const notices: Promise<void>[] = [];
-      let accepted = 0;
-      let received = 0;
-      let saving: Promise<void> = Promise.resolve();
-      let failure: unknown;
-      const finish = (message: ReceivedMessage, saved?: Saved[]): void => {
-        received++;
-        out.result(messageJson(message, saved), messageText(message, saved));
-        if (flags.count > 0 && received >= flags.count) done.abort();
-      };
-      messenger.handler = {
-        accepts: (packet, from) => {
-          // Counted when accepted: an encrypted message is delivered a moment later, after its sender's key is checked.
-          const ok = (flags.count === 0 || accepted < flags.count) && accept(packet, from, messenger.peers.get(from)?.nick);
-          if (ok) accepted++;
-          return ok;
-        },
-        dropped: (packet, from, reason) => {
-          accepted--;
-          out.notice(`dropped a message from ${packet.user}@${packet.host} (${from.address}): ${reason}`);
-        },
-        deliver: (message) => {
-          if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
-          const offered = message.packet.attachments ?? [];
-          if (flags.save === undefined || offered.length === 0) return finish(message);
-          const dir = resolve(flags.save); // absolute: see WorkingFolder in transfer/file-client.ts
-          // One offer at a time, in arrival order.
-          saving = saving.then(async () => {
-            const saved: Saved[] = [];
-            for (const attachment of offered) {
-              try {
-                saved.push(
-                  await saveAttachment(session, message.from, message.packet.packetNo, attachment, {
-                    dir,
-                    policy: flags.onConflict,
-                    resume: false,
-                    maxSize: flags.maxSize,
-                    stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
-                    utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
-                    offeredBy: message.packet.user,
-                    encryptBody: flags.encryptBody,
-                  }),
-                );
-              } catch (error) {
-                failure ??= error;
-                out.notice(`${attachment.name} from ${message.from.address}: ${(error as Error).message}`);
-                saved.push({ fileId: attachment.fileId, name: attachment.name, kind: attachmentKind(attachment.attr), path: null, bytes: 0, status: 'skipped', reason: (error as Error).message });
-              }
-            }
-            finish(message, saved);
-          });
-        },
-      };
+    await withSession(ctx, cmd, async ({ client, messenger, settings, out }) => {
       // The announcement is a courtesy: with every broadcast refused (no broadcast route, a firewall)
       // peers that know our address can still send, so recv listens on (list and send by name cannot).
       if (flags.announce) {
@@ -225,30 +139,32 @@ export function makeRecvCommand(ctx: Context): Command {
         });
       }
       out.verbose(`listening on UDP port ${messenger.port}`);
-      const limit = flags.timeout ?? 2 ** 31 - 1;
+      const progress = makeProgress(ctx, settings);
       try {
-        await sleep(ctx.clock, limit, AbortSignal.any([done.signal, ctx.signal]));
-      } catch (error) {
-        if (!done.signal.aborted) throw error;
+        await client.receive({
+          count: flags.count,
+          from: splitTargets(flags.from ?? []),
+          signal: ctx.signal,
+          ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
+          linger: flags.linger ?? DEFAULT_LINGER,
+          ...(flags.save !== undefined
+            ? {
+                save: {
+                  dir: flags.save,
+                  policy: flags.onConflict,
+                  ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
+                  stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
+                  encryptBody: flags.encryptBody,
+                  progress,
+                },
+              }
+            : {}),
+          onMessage: (message, saved) => out.result(messageJson(message, saved), messageText(message, saved)),
+          onNotice: out.notice,
+        });
+      } finally {
+        progress.stop();
       }
-      await saving;
-      if (failure !== undefined) throw failure;
-      if (!done.signal.aborted) {
-        done.abort();
-        const wanted = flags.count > 0 ? ` of ${flags.count}` : '';
-        throw new IpmsgError('IPMSG_ERR_TIMEOUT', `received ${received}${wanted} messages within ${limit / 1000}s`);
-      }
-      // Resends of the messages received are acknowledged by the messenger as long as it is open.
-      const linger = flags.linger ?? DEFAULT_LINGER;
-      const lingering = linger > 0 ? sleep(ctx.clock, linger, ctx.signal).catch(() => undefined) : undefined;
-      if (notices.length > 0) {
-        const grace = new AbortController();
-        await Promise.race([
-          Promise.all(notices).finally(() => grace.abort()),
-          sleep(ctx.clock, READ_NOTICE_GRACE, grace.signal).catch(() => undefined),
-        ]);
-      }
-      await lingering;
     });
   });
   return command;

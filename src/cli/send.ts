@@ -1,34 +1,25 @@
 // src/cli/send.ts
 // ipmsg send: one message to one or more peers, confirmed by RECVMSG with retries.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { EncryptMode, SendOutcome } from '../messenger/index.js';
 import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
-import { type OfferedFile, prepareOffer } from '../transfer/local-files.js';
+import { prepareOffer } from '../transfer/local-files.js';
+import { DEFAULT_RESOLVE_WAIT as RESOLVE_WAIT, DEFAULT_SEND } from '../workflows/client.js';
+import { ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT, checkFits, offerText } from '../workflows/send-text.js';
+import { DEFAULT_SERVE_TIMEOUT, type ServeOptions, serveOffer } from '../workflows/serve-offer.js';
 import type { Context } from './context.js';
-import { DEFAULT_SERVE_TIMEOUT, serveOffer } from './files.js';
+import { serveOutput } from './files.js';
 import { readMessage } from './input.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, parseDuration } from './options.js';
 import { withSession } from './session.js';
 import { startSpinner } from './spinner.js';
 
-export const DEFAULT_TIMEOUT = 5000;
-/** The name a long message is attached under (send --as-file). */
-export const ATTACHED_TEXT_NAME = 'message.txt';
-
-/** What the datagram says when the text itself is attached: its first line, shortened. */
-export function summary(text: string): string {
-  const first = text.split('\n', 1)[0] ?? '';
-  const short = first.length > 200 ? `${first.slice(0, 200)}…` : first;
-  return `${short}\n(the whole message is attached as ${ATTACHED_TEXT_NAME}, ${Buffer.byteLength(text)} bytes)`;
-}
-export const DEFAULT_RETRIES = 4;
-export const DEFAULT_RESOLVE_WAIT = 4500;
+export const DEFAULT_TIMEOUT = DEFAULT_SEND.timeout;
+export const DEFAULT_RETRIES = DEFAULT_SEND.retries;
+export const DEFAULT_RESOLVE_WAIT = RESOLVE_WAIT;
 
 interface SendFlags {
   to?: string[];
@@ -84,9 +75,12 @@ export function makeSendCommand(ctx: Context): Command {
         .env('IPMSG_ENCRYPT')
         .default('auto'),
     )
-    .addOption(new Option('--as-file', 'send the text as an attached message.txt (done anyway when it does not fit one datagram)'))
+    .addOption(new Option('--as-file', `send the text as an attached ${ATTACHED_TEXT_NAME} (for text that does not fit one datagram)`))
     .addOption(
-      new Option('--serve-timeout <duration>', `with --file: stop serving after this long (default ${DEFAULT_SERVE_TIMEOUT / 60_000}m)`).argParser(parseDuration),
+      new Option(
+        '--serve-timeout <duration>',
+        `with --file: stop serving after this long (default ${DEFAULT_SERVE_TIMEOUT / 60_000}m; ${TEXT_SERVE_TIMEOUT / 60_000}m for --as-file text alone)`,
+      ).argParser(parseDuration),
     );
   addRetryOptions(command, `total time to wait for the acknowledgement (default ${DEFAULT_TIMEOUT / 1000}s)`);
   addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
@@ -107,6 +101,9 @@ export function makeSendCommand(ctx: Context): Command {
         out.result({ target: 'all', broadcast: messenger.broadcastTargets(), status: 'sent' }, 'broadcast sent (unconfirmed)');
         return;
       }
+      const encrypt = settings.crypto ? flags.encrypt : ('never' as const);
+      // Refused before any name is looked for: the run ends at once.
+      if (!flags.asFile && !offered) checkFits(messenger, message, encrypt);
       const specs = targets.map((t) => parseTarget(t, settings.port));
       const needsDiscovery = specs.some((s) => s.kind === 'name');
       const spinner = needsDiscovery ? await startSpinner(ctx, 'looking for the targets on the LAN…') : undefined;
@@ -123,30 +120,29 @@ export function makeSendCommand(ctx: Context): Command {
         timeout: flags.timeout ?? DEFAULT_TIMEOUT,
         retries: flags.retries ?? DEFAULT_RETRIES,
         signal: ctx.signal,
-        encrypt: settings.crypto ? flags.encrypt : 'never',
+        encrypt,
       };
       if (flags.encrypt === 'always' && !settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', '--encrypt always needs keys: drop --no-crypto');
-      const serve = (text: string, files: OfferedFile[]): Promise<unknown> =>
-        serveOffer(session, destinations, text, files, {
+      if (flags.asFile || offered) {
+        const shown = serveOutput(session);
+        const serve: ServeOptions = {
           send: sendOptions,
-          serveTimeout: flags.serveTimeout ?? DEFAULT_SERVE_TIMEOUT,
-          downloadsPerRecipient: 1,
-        });
-      if (flags.asFile || !messenger.messageFits(message, sendOptions.encrypt)) {
-        if (!flags.asFile) {
-          out.notice(`the message does not fit one datagram (${Buffer.byteLength(message)} bytes): it goes as an attached ${ATTACHED_TEXT_NAME}`);
-        }
-        const folder = mkdtempSync(join(tmpdir(), 'ipmsg-text-'));
+          signal: ctx.signal,
+          clock: ctx.clock,
+          charset: settings.charset,
+          fallbackCharset: settings.fallbackCharset,
+          ...(settings.bind ? { localAddress: settings.bind } : {}),
+          ...(flags.serveTimeout !== undefined ? { serveTimeout: flags.serveTimeout } : {}),
+          progress: shown.progress,
+          onEvent: shown.onEvent,
+          onWarning: out.verbose,
+        };
         try {
-          writeFileSync(join(folder, ATTACHED_TEXT_NAME), message);
-          await serve(summary(message), prepareOffer([...(flags.file ?? []), join(folder, ATTACHED_TEXT_NAME)]));
+          if (flags.asFile) await offerText(messenger, destinations, message, offered ?? [], serve);
+          else await serveOffer(messenger, destinations, message, offered ?? [], serve);
         } finally {
-          rmSync(folder, { recursive: true, force: true });
+          shown.stop();
         }
-        return;
-      }
-      if (offered) {
-        await serve(message, offered);
         return;
       }
       const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;

@@ -9,7 +9,8 @@ import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
 import { prepareOffer } from '../transfer/local-files.js';
 import type { Context } from './context.js';
-import { DEFAULT_SERVE_TIMEOUT, serveOffer } from './files.js';
+import { DEFAULT_SERVE_TIMEOUT, serveOffer } from '../workflows/serve-offer.js';
+import { serveOutput } from './files.js';
 import { addCommonOptions, addResolveOptions, parseCount, parseDuration } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
 import { withSession } from './session.js';
@@ -48,19 +49,32 @@ export function makeServeDirCommand(ctx: Context): Command {
     if (!flags.each && files[0]?.kind !== 'dir') throw new IpmsgError('IPMSG_ERR_INPUT', `${dir} is not a folder`);
     if (flags.maxDownloads === 0) throw new IpmsgError('IPMSG_ERR_USAGE', '--max-downloads must be at least 1');
     await withSession(ctx, cmd, async (session) => {
-      const { messenger, settings } = session;
+      const { messenger, settings, out } = session;
       const specs = splitTargets(flags.to ?? []).map((t) => parseTarget(t, settings.port));
       const destinations = await resolveTargets(messenger, specs, settings.port, {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
       });
-      await serveOffer(session, destinations, words.join(' '), files, {
-        send: { check: true, seal: false, waitRead: false, readTimeout: undefined, timeout: DEFAULT_TIMEOUT, retries: DEFAULT_RETRIES, signal: ctx.signal },
-        serveTimeout: flags.timeout ?? DEFAULT_SERVE_TIMEOUT,
-        downloadsPerRecipient: flags.maxDownloads ?? 1,
-        ...(flags.maxDownloads !== undefined ? { maxDownloads: flags.maxDownloads } : {}),
-      });
+      const shown = serveOutput(session);
+      try {
+        await serveOffer(messenger, destinations, words.join(' '), files, {
+          send: { check: true, seal: false, waitRead: false, readTimeout: undefined, timeout: DEFAULT_TIMEOUT, retries: DEFAULT_RETRIES },
+          signal: ctx.signal,
+          clock: ctx.clock,
+          serveTimeout: flags.timeout ?? DEFAULT_SERVE_TIMEOUT,
+          downloadsPerRecipient: flags.maxDownloads ?? 1,
+          ...(flags.maxDownloads !== undefined ? { maxDownloads: flags.maxDownloads } : {}),
+          charset: settings.charset,
+          fallbackCharset: settings.fallbackCharset,
+          ...(settings.bind ? { localAddress: settings.bind } : {}),
+          progress: shown.progress,
+          onEvent: shown.onEvent,
+          onWarning: out.verbose,
+        });
+      } finally {
+        shown.stop();
+      }
     });
   });
   return command;

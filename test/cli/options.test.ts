@@ -9,7 +9,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Context } from '../../src/cli/context.js';
 import { parseCount, parseDuration, parseIpv4, parsePort } from '../../src/cli/options.js';
 import { makeOutput, oneLine } from '../../src/cli/output.js';
-import { paths } from '../../src/cli/config.js';
+import { paths } from '../../src/state/paths.js';
 import { run } from '../../src/cli/program.js';
 import { report } from '../../src/cli/report.js';
 import { IpmsgError } from '../../src/errors.js';

@@ -200,7 +200,23 @@ describe('exit statuses', () => {
     }
   });
 
-  test('a message too long for one datagram goes as an attached message.txt', async () => {
+  test('a message too long for one datagram is refused at once (65, with advice), and nothing is sent', async () => {
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    let received = 0;
+    silent.on('message', () => received++);
+    try {
+      const long = `first line\n${'x'.repeat(9000)}`;
+      const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${silent.address().port}`, long], env);
+      assert.equal(send.code, 65, send.stderr);
+      assert.match(send.stderr, /does not fit one datagram: shorten it, or send it as an attached message\.txt with --as-file/);
+      assert.equal(received, 0);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('--as-file sends a long message as an attached message.txt', async () => {
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
@@ -208,9 +224,8 @@ describe('exit statuses', () => {
     try {
       const long = `first line\n${'x'.repeat(9000)}\n終わり`;
       const { port, recv } = await startRecv(['--timeout', '10s', '--save', dst]);
-      const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, long], env);
+      const send = await runCli(['send', ...local(await freePort()), '--as-file', `127.0.0.1:${port}`, long], env);
       assert.equal(send.code, 0, send.stderr);
-      assert.match(send.stderr, /does not fit one datagram \(\d+ bytes\): it goes as an attached message\.txt/);
       const [message] = jsonLines((await recv.done).stdout);
       assert.match(String(message?.['text']), /^first line\n\(the whole message is attached as message\.txt, 9021 bytes\)$/);
       assert.equal(readFileSync(join(dst, 'message.txt'), 'utf8'), long);

@@ -1,0 +1,281 @@
+// src/workflows/client.ts
+// The library's front door: openMessenger() opens a messenger with sane defaults, and the client
+// it returns sends, receives, offers and saves, each bounded by an AbortSignal.
+
+import { join } from 'node:path';
+import { type Charset, DEFAULT_FALLBACK_CHARSET } from '../encoding/charset.js';
+import { IpmsgError } from '../errors.js';
+import { type EncryptMode, Messenger, type ReceivedMessage, type SendOutcome } from '../messenger/index.js';
+import type { Identity } from '../messenger/packets.js';
+import { type HostLookup, noLookup, resolveTargets } from '../messenger/resolve.js';
+import type { Security } from '../messenger/security.js';
+import { type Destination, parseTarget, splitTargets } from '../messenger/target.js';
+import { IPMSG_DEFAULT_PORT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
+import { paths } from '../state/paths.js';
+import { type Clock, systemClock } from '../transport/clock.js';
+import { FilePacketCounter, type PacketNumberSource } from '../transport/packet-counter.js';
+import { prepareOffer } from '../transfer/local-files.js';
+import { FilePlainPeers } from '../cli/plain-peers.js';
+import { makeIdentity } from './identity.js';
+import { type MessagesOptions, messages } from './messages.js';
+import { type ReceiveOptions, type ReceiveResult, receive } from './receive.js';
+import { type SaveOptions, type Saved, saveAttachment } from './save-offer.js';
+import { type ServeOptions, type ServeResult, serveOffer } from './serve-offer.js';
+import { checkFits, offerText } from './send-text.js';
+
+export interface OpenOptions extends Partial<Identity> {
+  /** UDP (and file server TCP) port; default 2425. */
+  readonly port?: number;
+  /** When the port is taken: use a free one (default) or fail with IPMSG_ERR_UNAVAILABLE. */
+  readonly strictPort?: boolean;
+  /** Local address to bind; all interfaces when undefined. */
+  readonly bind?: string;
+  /** Broadcast addresses added to the interfaces' own. */
+  readonly broadcast?: readonly string[];
+  /** The code page text is sent in (default UTF-8). */
+  readonly encoding?: Charset;
+  /** How text that is neither flagged nor valid UTF-8 is read (default GB18030). */
+  readonly fallbackEncoding?: Charset;
+  /** Characters the code page lacks become '?' instead of an error. */
+  readonly lossy?: boolean;
+  /** Keys, encryption and signatures (default true): our key is made on first use in `keyDir`. */
+  readonly crypto?: boolean;
+  /** Also RSA-1024 + Blowfish-128 for old clients. */
+  readonly legacyCrypto?: boolean;
+  /** Our keys and the known peers (default `$XDG_CONFIG_HOME/ipmsg`). */
+  readonly keyDir?: string;
+  /** The packet counter and plain-peer marks (default `$XDG_STATE_HOME/ipmsg`). */
+  readonly stateDir?: string;
+  /** Our answer to GETINFO. */
+  readonly clientVersion?: string;
+  readonly clock?: Clock;
+  readonly packetNumbers?: PacketNumberSource;
+  /** Told when a key is made (`bits`, `dir`) — once per machine. */
+  readonly onKeyCreated?: (bits: number, dir: string) => void;
+  /** Peers' bad datagrams and other things only worth a look when debugging. */
+  readonly onWarning?: (message: string) => void;
+  /** Things a user should know (a port fallback, a message arriving while nobody receives). */
+  readonly onNotice?: (message: string) => void;
+  /** The environment the default folders are read from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** How targets given by name are found. */
+export interface ResolveOptions {
+  /** How long to look for names on the LAN (ms, default 4500). */
+  readonly wait?: number;
+  /** Also try names as host names (default true). */
+  readonly dns?: boolean;
+  readonly lookup?: HostLookup;
+  readonly signal?: AbortSignal;
+}
+
+export interface SendTextOptions extends ResolveOptions {
+  /** Total time to wait for each acknowledgement (ms, default 5000). */
+  readonly timeout?: number;
+  /** Resends after the first try (default 4). */
+  readonly retries?: number;
+  /** Ask for an acknowledgement (default true). */
+  readonly check?: boolean;
+  readonly seal?: boolean;
+  /** Seal, and wait until the recipient opens it. */
+  readonly waitRead?: boolean;
+  readonly readTimeout?: number;
+  readonly encrypt?: EncryptMode;
+}
+
+export interface SendFilesOptions extends SendTextOptions, Omit<ServeOptions, 'send' | 'signal' | 'clock'> {}
+
+export const DEFAULT_SEND = { timeout: 5000, retries: 4 } as const;
+export const DEFAULT_RESOLVE_WAIT = 4500;
+
+/** Our answer to GETINFO, in the official's "<edition>Ver<version>" shape (§4.4). */
+export function clientVersion(version: string): string {
+  return `ipmsg CLI (Node.js) Ver${version}`;
+}
+
+/** Our keys (made on first use, `onKeyCreated` told) and the known peers in `keyDir`. */
+export async function openSecurity(keyDir: string, legacy: boolean, onKeyCreated: (bits: number, dir: string) => void): Promise<Security> {
+  // Loaded only with crypto: node:crypto costs a plain run start-up time.
+  const [{ loadOwnKeys }, { KnownPeers }, { Security }] = await Promise.all([
+    import('../crypto/keystore.js'),
+    import('../crypto/known-peers.js'),
+    import('../messenger/security.js'),
+  ]);
+  const [keys, known] = await Promise.all([loadOwnKeys(keyDir, { legacy }), KnownPeers.open(keyDir)]);
+  for (const bits of keys.created) onKeyCreated(bits, keyDir);
+  return new Security({ keys, legacy, known });
+}
+
+/**
+ * Opens a messenger on the LAN: binds the port, loads (or makes) our keys, and answers peers
+ * until close().
+ * @throws IpmsgError IPMSG_ERR_UNAVAILABLE (the port), IPMSG_ERR_KEY_FILE (a damaged key file)
+ */
+export async function openMessenger(options: OpenOptions = {}): Promise<Client> {
+  const where = paths(options.env ?? process.env);
+  const keyDir = options.keyDir ?? where.keyDir;
+  const stateDir = options.stateDir ?? where.stateDir;
+  const clock = options.clock ?? systemClock;
+  const onNotice = options.onNotice ?? (() => undefined);
+  const crypto = options.crypto ?? true;
+  const security = crypto ? await openSecurity(keyDir, options.legacyCrypto === true, options.onKeyCreated ?? (() => undefined)) : undefined;
+  const charset = options.encoding ?? 'utf-8';
+  const fallbackCharset = options.fallbackEncoding ?? (charset === 'utf-8' ? DEFAULT_FALLBACK_CHARSET : charset);
+  const port = options.port ?? IPMSG_DEFAULT_PORT;
+  const messenger = await Messenger.open({
+    identity: makeIdentity(options),
+    port,
+    bind: options.bind,
+    portFallback: options.strictPort !== true,
+    broadcast: options.broadcast ?? [],
+    charset,
+    fallbackCharset,
+    lossy: options.lossy === true,
+    clientVersion: options.clientVersion ?? clientVersion('library'),
+    clock,
+    packetNumbers: options.packetNumbers ?? new FilePacketCounter(join(stateDir, 'packet-no'), clock, onNotice),
+    onWarning: options.onWarning ?? (() => undefined),
+    onNotice,
+    ...(security ? { security, plainPeers: new FilePlainPeers(stateDir) } : {}),
+  });
+  return new Client(messenger, { port, clock, charset, fallbackCharset, ...(options.bind ? { bind: options.bind } : {}) });
+}
+
+interface ClientSettings {
+  readonly port: number;
+  readonly clock: Clock;
+  readonly charset: Charset;
+  readonly fallbackCharset: Charset;
+  readonly bind?: string;
+}
+
+/** A messenger with the workflows of the command line: what `ipmsg send`, `recv`, `get-file` do. */
+export class Client {
+  /** The protocol-level messenger, for what the workflows do not cover. */
+  readonly messenger: Messenger;
+  readonly #settings: ClientSettings;
+
+  constructor(messenger: Messenger, settings: ClientSettings) {
+    this.messenger = messenger;
+    this.#settings = settings;
+  }
+
+  /** Our key fingerprint (16 hex digits), or undefined without crypto. */
+  get fingerprint(): string | undefined {
+    return this.messenger.security?.fingerprint;
+  }
+
+  /**
+   * Targets to destinations: addresses (`10.0.0.7`, `10.0.0.7:2426`), host names, or user/nick/host
+   * names found on the LAN (`alice`, `alice@pc1`); a string may list several, comma-separated.
+   * @throws IpmsgError IPMSG_ERR_USAGE, IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET
+   */
+  async resolve(targets: string | readonly string[], options: ResolveOptions = {}): Promise<Destination[]> {
+    const names = splitTargets(typeof targets === 'string' ? [targets] : targets);
+    if (names.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target');
+    const port = this.#settings.port;
+    return resolveTargets(this.messenger, names.map((t) => parseTarget(t, port)), port, {
+      wait: options.wait ?? DEFAULT_RESOLVE_WAIT,
+      ...(options.lookup ? { lookup: options.lookup } : options.dns === false ? { lookup: noLookup } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Sends `text` to each target and waits for its acknowledgement (with resends). One outcome per
+   * target; a target that did not confirm has status 'failed' and an `error`.
+   * @throws IpmsgError IPMSG_ERR_TOO_LONG (the text does not fit one datagram: see sendFiles), a resolve error
+   */
+  async send(targets: string | readonly string[] | readonly Destination[], text: string, options: SendTextOptions = {}): Promise<SendOutcome[]> {
+    const destinations = await this.#destinations(targets, options);
+    checkFits(this.messenger, text, options.encrypt);
+    return this.messenger.sendMessage(destinations, text, this.#sendOptions(options));
+  }
+
+  /**
+   * Offers files and folders with a message (`asText`: offers `text` itself as message.txt), then
+   * serves them until each recipient fetched them, released them, or `serveTimeout` passes.
+   * @throws IpmsgError IPMSG_ERR_TIMEOUT, IPMSG_ERR_DECLINED, IPMSG_ERR_NO_INPUT, a delivery error
+   */
+  async sendFiles(targets: string | readonly string[] | readonly Destination[], text: string, files: readonly string[], options: SendFilesOptions & { readonly asText?: boolean } = {}): Promise<ServeResult> {
+    const offered = prepareOffer(files);
+    const destinations = await this.#destinations(targets, options);
+    const serve: ServeOptions = {
+      ...options,
+      send: this.#sendOptions(options),
+      clock: this.#settings.clock,
+      charset: this.#settings.charset,
+      fallbackCharset: this.#settings.fallbackCharset,
+      ...(this.#settings.bind ? { localAddress: this.#settings.bind } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    if (options.asText) return offerText(this.messenger, destinations, text, offered, serve);
+    return serveOffer(this.messenger, destinations, text, offered, serve);
+  }
+
+  /** Messages as they arrive: `for await (const message of client.messages({ signal })) …`. */
+  messages(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage> {
+    return messages(this.messenger, options);
+  }
+
+  /** Receives until `count` messages (saving their offers with `save`), the timeout, or the signal. */
+  receive(options: Omit<ReceiveOptions, 'clock'>): Promise<ReceiveResult> {
+    return receive(this.messenger, { clock: this.#settings.clock, ...options, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
+  }
+
+  /**
+   * Saves what `message` offers into `options.dir` (all of it, or the items in `fileIds`), one
+   * outcome per item. Items that cannot be saved are 'skipped' with a reason.
+   * @throws IpmsgError as saveAttachment, for a transfer that breaks off
+   */
+  async save(message: ReceivedMessage, options: SaveOptions & { readonly fileIds?: readonly number[] }): Promise<Saved[]> {
+    const wanted = (message.packet.attachments ?? []).filter((a) => !options.fileIds || options.fileIds.includes(a.fileId));
+    const saved: Saved[] = [];
+    for (const attachment of wanted) {
+      saved.push(
+        await saveAttachment(this.messenger, message.from, message.packet.packetNo, attachment, {
+          utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
+          offeredBy: message.packet.user,
+          ...this.#saveDefaults(options),
+        }),
+      );
+    }
+    return saved;
+  }
+
+  /** Says BR_EXIT to whoever we announced ourselves to, and closes the socket. */
+  close(): Promise<void> {
+    return this.messenger.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #saveDefaults<T extends { localAddress?: string; fallbackCharset?: Charset }>(options: T): T {
+    return {
+      ...(this.#settings.bind ? { localAddress: this.#settings.bind } : {}),
+      fallbackCharset: this.#settings.fallbackCharset,
+      ...options,
+    };
+  }
+
+  #destinations(targets: string | readonly string[] | readonly Destination[], options: ResolveOptions): Promise<Destination[]> {
+    if (typeof targets !== 'string' && targets.length > 0 && typeof targets[0] !== 'string') return Promise.resolve([...(targets as readonly Destination[])]);
+    return this.resolve(targets as string | readonly string[], options);
+  }
+
+  #sendOptions(options: SendTextOptions) {
+    return {
+      check: options.check ?? true,
+      seal: options.seal === true,
+      waitRead: options.waitRead === true,
+      readTimeout: options.readTimeout,
+      timeout: options.timeout ?? DEFAULT_SEND.timeout,
+      retries: options.retries ?? DEFAULT_SEND.retries,
+      ...(options.encrypt ? { encrypt: options.encrypt } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+  }
+}

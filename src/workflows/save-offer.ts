@@ -1,0 +1,144 @@
+// src/workflows/save-offer.ts
+// Saving what a message offers: one file or folder fetched over TCP into a folder, through a
+// `.part` name, and placed without overwriting anything unasked (recv --save, get-file).
+
+import { utimesSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Charset, DEFAULT_FALLBACK_CHARSET, decodeText, detectCharset } from '../encoding/charset.js';
+import type { Messenger } from '../messenger/index.js';
+import { type Attachment, attachmentKind } from '../protocol/attachment.js';
+import type { RemoteAddress } from '../transport/datagram.js';
+import { encodeDirFilesRequest, encodeFileDataRequest } from '../transfer/request.js';
+import { type ConflictPolicy, partName, placeCompleted, unsafeName } from '../transfer/save.js';
+import { type ProgressSink, noProgress } from './progress.js';
+
+export const DEFAULT_STALL_TIMEOUT = 30_000;
+
+export interface SaveOptions {
+  /** The folder to save into. */
+  readonly dir: string;
+  /** Final name; the offered name when undefined. */
+  readonly name?: string;
+  /** When the final name exists (default 'rename', to `name (1).ext`). */
+  readonly policy?: ConflictPolicy;
+  /** Continue `NAME.part` (a single file only). */
+  readonly resume?: boolean;
+  /** Skip anything larger than this. */
+  readonly maxSize?: number;
+  /** Give up when nothing arrives for this long (ms). */
+  readonly stallTimeout?: number;
+  /** The offer carried UTF8OPT: ask with it, and read names as UTF-8 (default true). */
+  readonly utf8?: boolean;
+  /** With a peer that takes encrypted requests: false asks for a clear stream (NOENC_FILEBODY). */
+  readonly encryptBody?: boolean;
+  /** The user name the offer came from, when known: without a fingerprint, requests go plain at once. */
+  readonly offeredBy?: string;
+  /** Local address to connect from. */
+  readonly localAddress?: string;
+  /** How folder entry names that are not UTF-8 are read. */
+  readonly fallbackCharset?: Charset;
+  /** Ends the transfer; the `.part` stays. */
+  readonly signal?: AbortSignal;
+  readonly progress?: ProgressSink;
+  readonly onNotice?: (message: string) => void;
+}
+
+/** The outcome of one offered item. */
+export interface Saved {
+  readonly fileId: number;
+  readonly name: string;
+  readonly kind: 'file' | 'dir' | 'other';
+  readonly path: string | null;
+  readonly bytes: number;
+  readonly status: 'saved' | 'skipped';
+  readonly reason?: string;
+  /** How it was asked for (§5.6): 'encrypted' stream, 'signed' request with a clear stream, or 'plain'. */
+  readonly security?: 'encrypted' | 'signed' | 'plain';
+}
+
+/** One offered item, as the offer's attachment list (or `get-file`'s arguments) describe it. */
+export type OfferedItem = Pick<Attachment, 'fileId' | 'name' | 'attr'> & { readonly size: number | undefined; readonly mtime?: number };
+
+/** What fetching needs (node:net, the request crypto): loaded on first use, or early by preloadFetching(). */
+function fetching() {
+  return Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
+}
+
+/** Loads what fetching needs now, so that the first offer does not wait for it. */
+export async function preloadFetching(): Promise<void> {
+  await fetching();
+}
+
+/**
+ * Fetches one offered file or folder from `from` (its TCP port is the offer's UDP port: §5.2)
+ * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE,
+ *   IPMSG_ERR_KEY_MISMATCH, or the signal's reason
+ */
+export async function saveAttachment(messenger: Messenger, from: RemoteAddress, packetNo: number, attachment: OfferedItem, options: SaveOptions): Promise<Saved> {
+  const kind = attachmentKind(attachment.attr);
+  const name = options.name ?? attachment.name;
+  const dir = resolve(options.dir);
+  const utf8 = options.utf8 ?? true;
+  const policy = options.policy ?? 'rename';
+  const skip = (reason: string): Saved => ({ fileId: attachment.fileId, name, kind, path: null, bytes: 0, status: 'skipped', reason });
+  const bad = unsafeName(name);
+  if (bad) return skip(`the name ${JSON.stringify(name)} is not usable: ${bad}`);
+  if (kind === 'other') return skip('neither a file nor a folder');
+  if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than the size limit (${attachment.size} bytes)`);
+  options.signal?.throwIfAborted();
+  // Asked before the progress starts: it may take a GETPUBKEY round trip (or an entry exchange).
+  const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
+  const requester = await fileRequester(messenger, from, {
+    encryptBody: options.encryptBody ?? true,
+    onNotice: options.onNotice ?? (() => undefined),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.offeredBy === undefined ? {} : { user: options.offeredBy }),
+  });
+  const security = requester?.security ?? 'plain';
+  const item = (options.progress ?? noProgress).start(name, attachment.size || undefined);
+  const common = {
+    address: from.address,
+    port: from.port,
+    ...(options.localAddress && options.localAddress !== '0.0.0.0' ? { localAddress: options.localAddress } : {}),
+    stallTimeout: options.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (bytes: number) => item.update(bytes),
+  };
+  /** Moves the completed download to its final name, or reports the conflict policy skipping it. */
+  const place = (part: string, bytes: number): Saved => {
+    item.finish();
+    const path = placeCompleted(part, dir, name, policy);
+    return path ? { fileId: attachment.fileId, name, kind, path, bytes, status: 'saved', security } : skip(`${name} exists (conflict policy skip)`);
+  };
+  if (kind === 'file') {
+    const resume = options.resume === true;
+    const part = join(dir, partName(dir, name, resume));
+    const result = await fetchFile({
+      ...common,
+      // A single file is asked for with GETFILEDATA and its offset even when encrypted, so that resume works.
+      request: (offset) =>
+        requester
+          ? requester.request('file', packetNo, attachment.fileId, offset, utf8)
+          : messenger.fileRequest('file', encodeFileDataRequest(packetNo, attachment.fileId, offset), utf8),
+      partPath: part,
+      resume,
+      size: attachment.size,
+    });
+    if (result.restarted) options.onNotice?.(`${from.address} ignored the resume offset and sent ${name} from the start`);
+    if (attachment.mtime) utimesSync(part, attachment.mtime, attachment.mtime);
+    return place(part, result.bytes);
+  }
+  const partDir = join(dir, partName(dir, name, false));
+  const limit = [options.maxSize, attachment.size || undefined].filter((n): n is number => n !== undefined);
+  const fallback = options.fallbackCharset ?? DEFAULT_FALLBACK_CHARSET;
+  const result = await fetchFolder({
+    ...common,
+    request: () =>
+      requester ? requester.request('dir', packetNo, attachment.fileId, 0, utf8) : messenger.fileRequest('dir', encodeDirFilesRequest(packetNo, attachment.fileId), utf8),
+    partDir,
+    decodeName: (bytes) => decodeText(bytes, detectCharset([bytes], utf8, fallback)),
+    maxTotalBytes: limit.length > 0 ? Math.min(...limit) : undefined,
+  });
+  return place(partDir, result.bytes);
+}
