@@ -2,9 +2,10 @@
 // Saving what a message offers: one file or folder fetched over TCP into a folder, through a
 // `.part` name, and placed without overwriting anything unasked (recv --save, get-file).
 
-import { utimesSync } from 'node:fs';
+import { mkdirSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, decodeText, detectCharset } from '../encoding/charset.js';
+import { IpmsgError } from '../errors.js';
 import type { Messenger } from '../messenger/index.js';
 import { type Attachment, attachmentKind } from '../protocol/attachment.js';
 import type { RemoteAddress } from '../transport/datagram.js';
@@ -87,6 +88,11 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than the size limit (${attachment.size} bytes)`);
   options.signal?.throwIfAborted();
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create the folder ${dir}: ${(error as Error).message}`);
+  }
   // Asked before the progress starts: it may take a GETPUBKEY round trip (or an entry exchange).
   const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
   const requester = await fileRequester(messenger, from, {
