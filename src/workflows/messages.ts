@@ -3,7 +3,7 @@
 
 import type { Messenger, ReceivedMessage } from '../messenger/index.js';
 import { IPMSG_SECRETOPT, hasOpt } from '../protocol/command.js';
-import { senderFilter } from './receive.js';
+import { REFUSE_ALL, senderFilter } from './receive.js';
 
 export interface MessagesOptions {
   /** Accept only messages from these senders (see senderFilter); others are not acknowledged. */
@@ -28,7 +28,7 @@ export function messages(messenger: Messenger, options: MessagesOptions = {}): A
   const end = (): void => {
     if (ended) return;
     ended = true;
-    messenger.handler = undefined;
+    messenger.handler = REFUSE_ALL;
     options.signal?.removeEventListener('abort', onAbort);
   };
   const onAbort = (): void => {

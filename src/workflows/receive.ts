@@ -19,6 +19,9 @@ export const DEFAULT_LINGER = 2000;
 /** Offers saved at once, in all and from one address: more are not acknowledged (their senders resend). */
 export const SAVE_LIMITS = { total: 8, perAddress: 2 };
 
+/** Installed when a run ends: a message nobody will read is not acknowledged, so its sender learns it was not delivered. */
+export const REFUSE_ALL: MessageHandler = { accepts: () => false, deliver: () => undefined };
+
 /** Who a message may come from: an address (ADDR or ADDR:PORT), user@host, or a user, host or nick name. */
 export type SenderFilter = (packet: SendMsgPacket, from: RemoteAddress, nick?: string) => boolean;
 
@@ -165,7 +168,7 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     return { received };
   } finally {
     run.dispose();
-    messenger.handler = undefined;
+    messenger.handler = REFUSE_ALL;
   }
 }
 

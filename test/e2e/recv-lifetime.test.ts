@@ -89,6 +89,26 @@ describe('recv --save: one lifetime', () => {
     }
   });
 
+  test('Ctrl-C during a transfer ends it the same way: exit 130, the .part kept', async () => {
+    const dir = join(root, 'interrupt');
+    mkdirSync(dir);
+    const peer = await offerer(drip);
+    try {
+      const recvPort = await freePort();
+      const recv = startCli(['recv', '--bind', '127.0.0.1', '--port', String(recvPort), '--save', dir, '--json'], sandbox.env);
+      await peer.offer(recvPort, 'slow.bin', 1_000_000, 'dripper');
+      await recv.waitFor('"event":"progress"', 15_000);
+      recv.child.kill('SIGINT');
+      const result = await recv.done;
+      assert.equal(result.code, 130, result.stderr);
+      const [message] = jsonLines(result.stdout);
+      assert.match(String(((message?.['saved'] ?? []) as Record<string, unknown>[])[0]?.['reason']), /run ended during the transfer \(stopped\)/);
+      assert.deepEqual(readdirSync(dir), ['slow.bin.part']);
+    } finally {
+      peer.close();
+    }
+  });
+
   test('a stalled offer does not keep another sender’s offer from being saved', async () => {
     const dir = join(root, 'two');
     mkdirSync(dir);
