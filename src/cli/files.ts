@@ -79,7 +79,7 @@ export async function serveOffer(
       changed();
     },
     onFailed: (e) => out.notice(`sending ${names.get(e.fileId)} to ${e.address} failed: ${e.reason}`),
-    ...(openFileRequest ? { openRequest: (packet, address) => openFileRequest(messenger, packet, address) } : {}),
+    ...(openFileRequest ? { openRequest: (packet, address) => openFileRequest({ messenger, security: messenger.security, clock: ctx.clock }, packet, address) } : {}),
   });
   try {
     messenger.serveFiles((packetNo, from) => {
@@ -206,7 +206,7 @@ export async function saveAttachment(
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than --max-size (${attachment.size} bytes)`);
   // Asked before the bar starts: it may take a GETPUBKEY round trip (or an entry exchange).
   const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
-  const requester = await fileRequester(messenger, from, {
+  const requester = await fileRequester({ messenger, security: messenger.security, clock: ctx.clock }, from, {
     encryptBody: options.encryptBody,
     signal: ctx.signal,
     onNotice: session.out.notice,

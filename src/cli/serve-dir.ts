@@ -54,6 +54,7 @@ export function makeServeDirCommand(ctx: Context): Command {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
+        clock: ctx.clock,
       });
       await serveOffer(session, destinations, words.join(' '), files, {
         send: { check: true, seal: false, waitRead: false, readTimeout: undefined, timeout: DEFAULT_TIMEOUT, retries: DEFAULT_RETRIES, signal: ctx.signal },
