@@ -60,6 +60,7 @@ export function makeGetFileCommand(ctx: Context): Command {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
+        clock: ctx.clock,
       });
       if (!destination) return;
       const output = resolve(flags.output ?? `${packetNo}-${fileId}`);

@@ -73,6 +73,7 @@ export function makeKeysCommand(ctx: Context): Command {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
+        clock: ctx.clock,
       });
       if (!destination) return;
       const tries = (flags.retries ?? DEFAULT_RETRIES) + 1;

@@ -33,6 +33,7 @@ function makeQueryCommand(
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
+        clock: ctx.clock,
       });
       if (!destination) return;
       const text = await messenger.query(destination, kind, {

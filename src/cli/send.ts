@@ -111,6 +111,7 @@ export function makeSendCommand(ctx: Context): Command {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
+        clock: ctx.clock,
       }).finally(() => spinner?.stop());
       const sendOptions = {
         check: flags.check,

@@ -55,6 +55,7 @@ export function makeServeDirCommand(ctx: Context): Command {
         wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
         ...(flags.dns ? {} : { lookup: noLookup }),
         signal: ctx.signal,
+        clock: ctx.clock,
       });
       const shown = serveOutput(session);
       try {

@@ -1,9 +1,9 @@
 // src/messenger/budget.ts
-// How many encrypted messages we try to decrypt: each costs an RSA private-key operation (~1 ms),
-// so a flood of encrypted-looking datagrams would otherwise keep the event loop busy and make
-// everything else wait (answers, acknowledgements, genuine messages). Token buckets per sender
-// address and in all; a message over budget is neither acknowledged nor decrypted, so a genuine
-// sender simply tries again.
+// How many encrypted messages we try to decrypt: each costs an RSA private-key operation, so a
+// flood of encrypted-looking datagrams would otherwise keep the event loop busy and make everything
+// else wait (answers, acknowledgements, genuine messages). Token buckets per sender address and in
+// all; a message over budget is neither acknowledged nor decrypted, so a genuine sender simply
+// tries again.
 
 import type { Clock } from '../transport/clock.js';
 
@@ -22,8 +22,8 @@ export interface BudgetLimits {
 }
 
 /**
- * Per address: 50 a second, bursts of 100 (50 senders on one machine at once get through). In all:
- * 200 a second, about a fifth of one core at ~1 ms each.
+ * Per address: bursts large enough for many senders on one machine at once. In all: a small share
+ * of one core, whatever the flood.
  */
 export const DECRYPT_BUDGET: BudgetLimits = {
   perAddress: { perSecond: 50, burst: 100 },

@@ -5,22 +5,36 @@
 
 import { randomBytes } from 'node:crypto';
 import { IPMSG_AES_256, IPMSG_NOENC_FILEBODY, IPMSG_PACKETNO_IV } from '../protocol/command.js';
+import { FILE_KEY_BYTES } from '../crypto/file-body.js';
 import { createFileStreamCipher } from '../crypto/file-crypto.js';
 import { parseFingerprintName } from '../crypto/fingerprint.js';
 import { peerId } from '../crypto/known-peers.js';
 import { IpmsgError, isIpmsgError } from '../errors.js';
-import type { OtherPacket } from '../protocol/packet.js';
-import { sleep } from '../transport/clock.js';
+import type { FileRequestPacket } from '../protocol/packet.js';
+import { type Clock, sleep } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { CipheredRequest } from '../transfer/file-client.js';
 import type { OpenedRequest } from '../transfer/file-server.js';
 import { encodeEncryptedRequest } from '../transfer/request.js';
-import type { Messenger, Peer } from './index.js';
+import type { Messenger } from './index.js';
+import type { Peer } from './peers.js';
+import type { Security } from './security.js';
 
 /** How long a requester waits for the entry (ANSENTRY) of a peer it has not heard from: per try. */
 export const ENTRY_WAIT = { tries: 3, interval: 300 };
 /** GETPUBKEY → ANSPUBKEY for file requests, either side. */
 export const FILE_KEY_WAIT = { tries: 3, interval: 300 };
+
+/** What encrypted file requests need: the messenger's entries and key exchange, our keys, its clock. */
+export interface FileRequestContext {
+  readonly messenger: Pick<Messenger, 'peers' | 'announceTo' | 'publicKey' | 'encryptedFileRequest'>;
+  /** Our keys; undefined without crypto (requests then go plain, and encrypted ones are refused). */
+  readonly security: Security | undefined;
+  /** The clock the messenger runs on. */
+  readonly clock: Clock;
+  /** A fresh AES-256 key for each stream; random bytes from node:crypto unless a test injects them. */
+  readonly streamKey?: () => Uint8Array;
+}
 
 /** Encrypted requests to one peer. */
 export interface FileRequester {
@@ -33,7 +47,8 @@ export interface FileRequester {
 }
 
 /** The entry of the peer at `to`: the one we have, or the ANSENTRY to a BR_ENTRY sent to it. */
-async function entryOf(messenger: Messenger, to: RemoteAddress, signal: AbortSignal | undefined): Promise<Peer | undefined> {
+async function entryOf(context: FileRequestContext, to: RemoteAddress, signal: AbortSignal | undefined): Promise<Peer | undefined> {
+  const { messenger, clock } = context;
   const known = messenger.peers.get(to);
   if (known) return known;
   const arrived = new AbortController();
@@ -47,7 +62,7 @@ async function entryOf(messenger: Messenger, to: RemoteAddress, signal: AbortSig
   try {
     for (let i = 0; i < ENTRY_WAIT.tries && !found; i++) {
       await messenger.announceTo(to).catch(() => undefined);
-      await sleep(messenger.clock, ENTRY_WAIT.interval, AbortSignal.any([arrived.signal, ...(signal ? [signal] : [])])).catch(() => undefined);
+      await sleep(clock, ENTRY_WAIT.interval, AbortSignal.any([arrived.signal, ...(signal ? [signal] : [])])).catch(() => undefined);
       if (signal?.aborted) throw signal.reason;
     }
   } finally {
@@ -65,7 +80,7 @@ async function entryOf(messenger: Messenger, to: RemoteAddress, signal: AbortSig
  * @throws IpmsgError IPMSG_ERR_KEY_MISMATCH when the peer shows another key than the pinned one
  */
 export async function fileRequester(
-  messenger: Messenger,
+  context: FileRequestContext,
   from: RemoteAddress,
   options: {
     readonly encryptBody: boolean;
@@ -75,9 +90,9 @@ export async function fileRequester(
     readonly user?: string;
   },
 ): Promise<FileRequester | undefined> {
-  const security = messenger.security;
+  const { messenger, security } = context;
   if (!security || (options.user !== undefined && !parseFingerprintName(options.user))) return undefined;
-  const entry = await entryOf(messenger, from, options.signal);
+  const entry = await entryOf(context, from, options.signal);
   if (!entry?.capabilities.fileEncrypt || !parseFingerprintName(entry.user)) return undefined;
   let answer;
   try {
@@ -100,7 +115,7 @@ export async function fileRequester(
     peer: peerId(answer),
     security: clear ? 'signed' : 'encrypted',
     request(kind, offer, fileId, offset, utf8) {
-      const key = clear ? undefined : randomBytes(32);
+      const key = clear ? undefined : (context.streamKey?.() ?? randomBytes(FILE_KEY_BYTES));
       const { bytes, packetNo } = messenger.encryptedFileRequest(
         kind,
         utf8,
@@ -126,8 +141,8 @@ function refused(reason: string): IpmsgError {
  * cannot decrypt, an unsigned one, or a signature that does not verify.
  * @throws IpmsgError IPMSG_ERR_PROTOCOL, IPMSG_ERR_KEY_MISMATCH
  */
-export async function openFileRequest(messenger: Messenger, packet: OtherPacket, address: string): Promise<OpenedRequest> {
-  const security = messenger.security;
+export async function openFileRequest(context: FileRequestContext, packet: FileRequestPacket, address: string): Promise<OpenedRequest> {
+  const { messenger, security } = context;
   if (!security) throw refused('it is encrypted, and we have no keys');
   const who = peerId(packet);
   let key = security.knownKey(packet);
@@ -150,7 +165,7 @@ export async function openFileRequest(messenger: Messenger, packet: OtherPacket,
   let signature;
   let plaintext;
   try {
-    const opened = security.decrypt(Buffer.from(packet.body).toString('latin1'), String(packet.packetNo), key, false, 'utf-8');
+    const opened = security.decrypt(packet.body, String(packet.packetNo), key, false, 'utf-8');
     signature = opened.signature;
     plaintext = opened.text;
   } catch {

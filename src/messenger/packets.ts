@@ -32,11 +32,14 @@ import {
   makeCommand,
 } from '../protocol/command.js';
 import type { Attachment } from '../protocol/attachment.js';
+import type { PublicKeyAnswer } from '../protocol/pubkey.js';
 import type {
+  AnsPubKeyPacket,
   EntryKind,
   EntryPacket,
+  FileRequestPacket,
+  GetPubKeyPacket,
   InfoPacket,
-  OtherPacket,
   Packet,
   QueryPacket,
   ReplyPacket,
@@ -155,14 +158,14 @@ export function infoPacket(sender: Sender, packetNo: PacketNo, kind: 'SENDINFO' 
  * A TCP file request: GETFILEDATA `pkt:fid:offset:` or GETDIRFILES `pkt:fid:` (hex), UTF8OPT when
  * the offer had it (the official does so), FILEATTACHOPT on GETDIRFILES as iptux sends it.
  */
-export function fileRequestPacket(sender: Sender, packetNo: PacketNo, kind: 'file' | 'dir', body: string, utf8: boolean, options = 0): OtherPacket {
+export function fileRequestPacket(sender: Sender, packetNo: PacketNo, kind: 'file' | 'dir', body: string, utf8: boolean, options = 0): FileRequestPacket {
   const command = makeCommand(
     kind === 'file' ? IPMSG_GETFILEDATA : IPMSG_GETDIRFILES,
     utf8 ? IPMSG_UTF8OPT : 0,
     kind === 'dir' ? IPMSG_FILEATTACHOPT : 0,
     options,
   );
-  return { ...header(sender, packetNo, command, 'utf-8'), kind: 'OTHER', body: new TextEncoder().encode(body), sections: [] };
+  return { ...header(sender, packetNo, command, 'utf-8'), kind: kind === 'file' ? 'GETFILEDATA' : 'GETDIRFILES', body };
 }
 
 /** Messages never answered with RECVMSG or an auto-reply (§3.3). */
@@ -170,8 +173,13 @@ export function isBroadcastOrAutoReply(packet: Packet): boolean {
   return (packet.command & (IPMSG_BROADCASTOPT | IPMSG_AUTORETOPT)) !== 0;
 }
 
-/** GETPUBKEY (body: our capa) or ANSPUBKEY (body: `CAPA:EXP-MODULUS`), §6.2; ASCII bodies. */
-export function pubKeyPacket(sender: Sender, packetNo: PacketNo, kind: 'GETPUBKEY' | 'ANSPUBKEY', body: string, autoReply = false): OtherPacket {
-  const command = makeCommand(kind === 'GETPUBKEY' ? IPMSG_GETPUBKEY : IPMSG_ANSPUBKEY, autoReply ? IPMSG_AUTORETOPT : 0);
-  return { ...header(sender, packetNo, command, 'utf-8'), kind: 'OTHER', body: new TextEncoder().encode(body), sections: [] };
+/** GETPUBKEY with our capability word (§6.2); AUTORETOPT when no answer to it should be asked for in turn. */
+export function getPubKeyPacket(sender: Sender, packetNo: PacketNo, capa: number, autoReply = false): GetPubKeyPacket {
+  const command = makeCommand(IPMSG_GETPUBKEY, autoReply ? IPMSG_AUTORETOPT : 0);
+  return { ...header(sender, packetNo, command, 'utf-8'), kind: 'GETPUBKEY', capa };
+}
+
+/** ANSPUBKEY with our key and capability word (§6.2). */
+export function ansPubKeyPacket(sender: Sender, packetNo: PacketNo, key: PublicKeyAnswer): AnsPubKeyPacket {
+  return { ...header(sender, packetNo, makeCommand(IPMSG_ANSPUBKEY), 'utf-8'), kind: 'ANSPUBKEY', key };
 }

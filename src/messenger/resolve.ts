@@ -4,27 +4,46 @@
 
 import { createRequire } from 'node:module';
 import { IpmsgError } from '../errors.js';
-import type { Timer } from '../transport/clock.js';
+import { type Clock, type Timer, sleep } from '../transport/clock.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
-import type { Messenger } from './index.js';
-import { type Peer, describePeer } from './peers.js';
+import type { DiscoverOptions } from './discovery.js';
+import { type Peer, type PeerTable, describePeer } from './peers.js';
 import type { Destination, TargetSpec } from './target.js';
 
 export type HostLookup = (name: string) => Promise<string | undefined>;
 
+/** What resolving names needs of a Messenger: its peer table and a discovery round. */
+export interface PeerDirectory {
+  readonly peers: Pick<PeerTable, 'match'>;
+  discover(options: DiscoverOptions): Promise<unknown>;
+}
+
 /** Grace period after every name matched, so that a second peer of the same name can answer. */
-const AMBIGUITY_GRACE_MS = 1000;
-const LOOKUP_TIMEOUT_MS = 3000;
+export const AMBIGUITY_GRACE_MS = 1000;
+/** A host lookup that has not answered by then counts as "not a host name". */
+export const LOOKUP_TIMEOUT_MS = 3000;
 
 export const systemLookup: HostLookup = async (name) => {
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), LOOKUP_TIMEOUT_MS).unref());
-  // Loaded only when a name is looked up: node:dns costs a millisecond or two at start-up.
+  // Loaded only when a name is looked up: most runs never need node:dns.
   const { lookup } = createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
-  const answer = new Promise<string | undefined>((resolve) => {
+  return new Promise<string | undefined>((resolve) => {
     lookup(name, { family: 4 }, (error, address) => resolve(error ? undefined : address));
   });
-  return Promise.race([answer, timeout]);
 };
+
+/** `lookup(name)`, or undefined once LOOKUP_TIMEOUT_MS have passed on `clock`. */
+async function lookupWithin(lookup: HostLookup, name: string, clock: Clock): Promise<string | undefined> {
+  const answered = new AbortController();
+  const timeout = sleep(clock, LOOKUP_TIMEOUT_MS, answered.signal).then(
+    () => undefined,
+    () => undefined,
+  );
+  try {
+    return await Promise.race([lookup(name), timeout]);
+  } finally {
+    answered.abort();
+  }
+}
 
 /** For --no-dns: names are found only on the LAN. */
 export const noLookup: HostLookup = () => Promise.resolve(undefined);
@@ -37,6 +56,8 @@ function looksLikeHostName(name: string): boolean {
 export interface ResolveOptions {
   /** Longest discovery wait. */
   readonly wait: number;
+  /** Times the ambiguity grace and the host lookups: the clock the messenger runs on. */
+  readonly clock: Clock;
   readonly lookup?: HostLookup;
   readonly signal?: AbortSignal;
 }
@@ -45,12 +66,13 @@ export interface ResolveOptions {
  * @throws IpmsgError IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET
  */
 export async function resolveTargets(
-  messenger: Messenger,
+  messenger: PeerDirectory,
   specs: readonly TargetSpec[],
   defaultPort: number,
   options: ResolveOptions,
 ): Promise<Destination[]> {
-  const resolveHost = options.lookup ?? systemLookup;
+  const lookup = options.lookup ?? systemLookup;
+  const resolveHost: HostLookup = (name) => lookupWithin(lookup, name, options.clock);
   const byDns = new Map<string, string>();
   for (const spec of specs) {
     if (spec.kind !== 'name' || !looksLikeHostName(spec.name)) continue;
@@ -68,7 +90,7 @@ export async function resolveTargets(
         signal: AbortSignal.any(signals),
         until: () => {
           if (!graceTimer && names.every((n) => messenger.peers.match(n).length > 0)) {
-            graceTimer = messenger.clock.after(AMBIGUITY_GRACE_MS, () => grace.abort());
+            graceTimer = options.clock.after(AMBIGUITY_GRACE_MS, () => grace.abort());
           }
           return false;
         },

@@ -17,7 +17,7 @@ import {
   IPMSG_SIGN_SHA1,
   IPMSG_SIGN_SHA256,
 } from '../protocol/command.js';
-import { decodeAnsPubKey, decodeGetPubKey, encodeAnsPubKey, encodeGetPubKey } from '../protocol/pubkey.js';
+import type { PublicKeyAnswer } from '../protocol/pubkey.js';
 
 export interface SecurityOptions {
   readonly keys: OwnKeys;
@@ -40,7 +40,7 @@ export class Security {
   readonly fingerprint: string;
   readonly known: KnownPeers;
   readonly #keys: OwnKeys;
-  readonly #answers = new Map<2048 | 1024, string>();
+  readonly #answers = new Map<2048 | 1024, PublicKeyAnswer>();
 
   constructor(options: SecurityOptions) {
     this.#keys = options.keys;
@@ -54,17 +54,12 @@ export class Security {
     return withFingerprint(parseFingerprintName(user)?.base ?? user, this.fingerprint);
   }
 
-  getPubKeyBody(): string {
-    return encodeGetPubKey(this.capa);
-  }
-
   /**
-   * The ANSPUBKEY body for a GETPUBKEY (§6.2): our 2048-bit key when the requester can use it, else
-   * the 1024-bit one; undefined when we share no capability, or when a fingerprinted requester
-   * cannot sign (the official ignores those).
+   * What we answer to a GETPUBKEY with the requester's capability word (§6.2): our 2048-bit key
+   * when the requester can use it, else the 1024-bit one; undefined when we share no capability,
+   * or when a fingerprinted requester cannot sign (the official ignores those).
    */
-  answer(requestBody: string, requester: string): string | undefined {
-    const theirs = decodeGetPubKey(requestBody);
+  answer(theirs: number | undefined, requester: string): PublicKeyAnswer | undefined {
     if (theirs === undefined) return undefined;
     const common = theirs & this.capa;
     if (common === 0) return undefined;
@@ -73,19 +68,18 @@ export class Security {
     const pair = bits === 2048 ? this.#keys.rsa2048 : this.#keys.rsa1024;
     if (!pair) return undefined;
     // Made once per key: a sender waits for this answer before it can encrypt.
-    let body = this.#answers.get(bits);
-    if (body === undefined) this.#answers.set(bits, (body = encodeAnsPubKey(answerFor(pair.publicKey, this.capa))));
-    return body;
+    let answer = this.#answers.get(bits);
+    if (answer === undefined) this.#answers.set(bits, (answer = answerFor(pair.publicKey, this.capa)));
+    return answer;
   }
 
   /**
-   * Reads an ANSPUBKEY from `sender` (its user name). A key that contradicts a fingerprint in the
-   * name is refused, as the official drops it.
-   * @throws IpmsgError IPMSG_ERR_PROTOCOL for a malformed body, IPMSG_ERR_KEY_MISMATCH for a key
-   *   that is not the one the user name names
+   * Reads the key of an ANSPUBKEY from `sender` (its user name). A key that contradicts a
+   * fingerprint in the name is refused, as the official drops it.
+   * @throws IpmsgError IPMSG_ERR_DECODE for a key Node cannot use, IPMSG_ERR_KEY_MISMATCH for a
+   *   key that is not the one the user name names
    */
-  readAnswer(body: string, sender: PeerName): PeerKey {
-    const answer = decodeAnsPubKey(body);
+  readAnswer(answer: PublicKeyAnswer, sender: PeerName): PeerKey {
     const key = publicKeyFrom(answer);
     if (checkNameFingerprint(sender.user, key) === 'mismatch') {
       throw new IpmsgError(

@@ -5,6 +5,7 @@
 import { IpmsgError } from '../errors.js';
 import { type Charset, decodeText, detectCharset, encodeText } from '../encoding/charset.js';
 import { COLON, NUL, asciiBytes, asciiText, concatBytes, splitBytes } from '../encoding/fields.js';
+import { assertNever } from './assert-never.js';
 import { type Attachment, decodeAttachments, encodeAttachments } from './attachment.js';
 import {
   COMMANDS,
@@ -17,6 +18,7 @@ import {
 import { type Entry, encodeExtension, parseExtension } from './entry.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 import { type PacketNo, parsePacketNo } from './packet-no.js';
+import { type PublicKeyAnswer, decodeAnsPubKey, decodeGetPubKey, encodeAnsPubKey, encodeGetPubKey } from './pubkey.js';
 
 interface Header {
   /** The version field as sent: '1', or e.g. '1_iptux 0.8.3' (only its leading integer counts). */
@@ -39,6 +41,7 @@ export type EntryKind = 'NOOPERATION' | 'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY' | 'B
 export type ReplyKind = 'RECVMSG' | 'READMSG' | 'ANSREADMSG' | 'DELMSG' | 'RELEASEFILES';
 export type QueryKind = 'GETINFO' | 'GETABSENCEINFO';
 export type InfoKind = 'SENDINFO' | 'SENDABSENCEINFO';
+export type FileRequestKind = 'GETFILEDATA' | 'GETDIRFILES';
 
 export interface EntryPacket extends Header {
   readonly kind: EntryKind;
@@ -62,14 +65,43 @@ export interface InfoPacket extends Header {
   readonly kind: InfoKind;
   readonly text: string;
 }
-/** Anything else (GETPUBKEY, iptux private commands, …): the body is kept as bytes. */
+/** GETPUBKEY (§6.2). */
+export interface GetPubKeyPacket extends Header {
+  readonly kind: 'GETPUBKEY';
+  /** The requester's capability word; undefined when the body does not start with hex. */
+  readonly capa: number | undefined;
+}
+/** ANSPUBKEY (§6.2): a body that is not a usable key does not decode. */
+export interface AnsPubKeyPacket extends Header {
+  readonly kind: 'ANSPUBKEY';
+  readonly key: PublicKeyAnswer;
+}
+/**
+ * GETFILEDATA / GETDIRFILES, the first line of a TCP file connection (§5.2, §5.3). The body is a
+ * hex `packetID:fileID[:offset]:` or, with ENCRYPTOPT, a ciphertext (§5.6): kept as text, one
+ * character per byte, for the transfer layer to read.
+ */
+export interface FileRequestPacket extends Header {
+  readonly kind: FileRequestKind;
+  readonly body: string;
+}
+/** A command we do not know (ANSLIST, iptux private commands, …): the body is kept as bytes. */
 export interface OtherPacket extends Header {
   readonly kind: 'OTHER';
   readonly body: Uint8Array;
   readonly sections: readonly Uint8Array[];
 }
 
-export type Packet = EntryPacket | SendMsgPacket | ReplyPacket | QueryPacket | InfoPacket | OtherPacket;
+export type Packet =
+  | EntryPacket
+  | SendMsgPacket
+  | ReplyPacket
+  | QueryPacket
+  | InfoPacket
+  | GetPubKeyPacket
+  | AnsPubKeyPacket
+  | FileRequestPacket
+  | OtherPacket;
 
 const KIND_BY_MODE = new Map<number, Packet['kind']>([
   [COMMANDS.IPMSG_NOOPERATION, 'NOOPERATION'],
@@ -87,6 +119,10 @@ const KIND_BY_MODE = new Map<number, Packet['kind']>([
   [COMMANDS.IPMSG_GETABSENCEINFO, 'GETABSENCEINFO'],
   [COMMANDS.IPMSG_SENDINFO, 'SENDINFO'],
   [COMMANDS.IPMSG_SENDABSENCEINFO, 'SENDABSENCEINFO'],
+  [COMMANDS.IPMSG_GETPUBKEY, 'GETPUBKEY'],
+  [COMMANDS.IPMSG_ANSPUBKEY, 'ANSPUBKEY'],
+  [COMMANDS.IPMSG_GETFILEDATA, 'GETFILEDATA'],
+  [COMMANDS.IPMSG_GETDIRFILES, 'GETDIRFILES'],
 ]);
 
 /** The packet kind a command number decodes to. */
@@ -191,8 +227,17 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
     case 'SENDINFO':
     case 'SENDABSENCEINFO':
       return { ...header, kind, text: text(body) };
+    case 'GETPUBKEY':
+      return { ...header, kind, capa: decodeGetPubKey(asciiText(body)) };
+    case 'ANSPUBKEY':
+      return { ...header, kind, key: decodeAnsPubKey(asciiText(body)) };
+    case 'GETFILEDATA':
+    case 'GETDIRFILES':
+      return { ...header, kind, body: asciiText(body) };
     case 'OTHER':
       return { ...header, kind, body, sections };
+    default:
+      return assertNever(kind);
   }
 }
 
@@ -244,6 +289,11 @@ export function encodePacket(packet: Packet, options: EncodeOptions = {}): Uint8
     if (text.includes('\0')) throw new IpmsgError('IPMSG_ERR_INPUT', 'Text must not contain a NUL character');
     return encodeText(text, charset, options.lossy);
   };
+  // Bodies kept one character per byte (file requests) must stay bytes and must not end early.
+  const raw = (text: string): Uint8Array => {
+    if (/[\0\u0100-\uffff]/.test(text)) throw new IpmsgError('IPMSG_ERR_INPUT', 'A file request body must be bytes without NUL');
+    return asciiBytes(text);
+  };
   const header = concatBytes([
     asciiBytes(`${packet.version}:${packet.packetNo}:`),
     enc(packet.user),
@@ -281,10 +331,19 @@ export function encodePacket(packet: Packet, options: EncodeOptions = {}): Uint8
     case 'SENDINFO':
     case 'SENDABSENCEINFO':
       return concatBytes([header, enc(packet.text), nul]);
+    case 'GETPUBKEY':
+      return concatBytes([header, asciiBytes(packet.capa === undefined ? '' : encodeGetPubKey(packet.capa)), nul]);
+    case 'ANSPUBKEY':
+      return concatBytes([header, asciiBytes(encodeAnsPubKey(packet.key)), nul]);
+    case 'GETFILEDATA':
+    case 'GETDIRFILES':
+      return concatBytes([header, raw(packet.body), nul]);
     case 'OTHER': {
       const parts = [header, packet.body, nul];
       for (const section of packet.sections) parts.push(section, nul);
       return concatBytes(parts);
     }
+    default:
+      return assertNever(packet);
   }
 }

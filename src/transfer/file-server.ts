@@ -10,9 +10,9 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import { type Charset, encodeText } from '../encoding/charset.js';
-import { COMMANDS, IPMSG_ENCFILEOPT, IPMSG_ENCRYPTOPT, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js';
+import { IPMSG_ENCFILEOPT, IPMSG_ENCRYPTOPT, IPMSG_UTF8OPT, getMode, hasOpt } from '../protocol/command.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
-import { type OtherPacket, type Packet, decodePacket } from '../protocol/packet.js';
+import { type FileRequestPacket, type Packet, decodePacket } from '../protocol/packet.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { type DirHeader, MAX_SENT_DIR_HEADER_BYTES, encodeDirHeader, writeDirHeader } from './dir-stream.js';
 import type { FileNode, FolderNode, OfferedFile } from './local-files.js';
@@ -58,7 +58,7 @@ export interface FileServerOptions {
    * Without it (no keys), encrypted requests are refused.
    * @throws IpmsgError with the reason to refuse
    */
-  readonly openRequest?: (packet: OtherPacket, address: string) => Promise<OpenedRequest>;
+  readonly openRequest?: (packet: FileRequestPacket, address: string) => Promise<OpenedRequest>;
 }
 
 interface ActiveOffer {
@@ -212,11 +212,10 @@ export class FileServer {
   }
 
   async #serve(socket: Socket, address: string, packet: Packet): Promise<void> {
-    const mode = getMode(packet.command);
-    if (packet.kind !== 'OTHER' || (mode !== COMMANDS.IPMSG_GETFILEDATA && mode !== COMMANDS.IPMSG_GETDIRFILES)) {
-      throw refused(`command 0x${mode.toString(16)} is not a file request`);
+    if (packet.kind !== 'GETFILEDATA' && packet.kind !== 'GETDIRFILES') {
+      throw refused(`command 0x${getMode(packet.command).toString(16)} is not a file request`);
     }
-    const wantsDir = mode === COMMANDS.IPMSG_GETDIRFILES;
+    const wantsDir = packet.kind === 'GETDIRFILES';
     const { request, body, signer } = await this.#read(packet, wantsDir ? 'dir' : 'file', address);
     const offer = this.#offers.get(request.packetNo);
     if (!offer) throw refused(`no offer ${request.packetNo}`);
@@ -266,9 +265,9 @@ export class FileServer {
    * verified), whose packet number must be above the last one of the same signer (§5.6: a recorded
    * request sent again gets nothing).
    */
-  async #read(packet: OtherPacket, kind: 'file' | 'dir', address: string): Promise<ReadRequest> {
+  async #read(packet: FileRequestPacket, kind: 'file' | 'dir', address: string): Promise<ReadRequest> {
     if (!hasOpt(packet.command, IPMSG_ENCRYPTOPT)) {
-      const request = parseFileRequest(Buffer.from(packet.body).toString('latin1'));
+      const request = parseFileRequest(packet.body);
       if (!request) throw refused('malformed request body');
       return { request, body: undefined, signer: undefined };
     }

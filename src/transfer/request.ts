@@ -1,6 +1,6 @@
 // src/transfer/request.ts
 // The body of a GETFILEDATA / GETDIRFILES request (§5.2, §5.3): `packetID:fileID[:offset]:`, hex.
-// The request itself is an ordinary text packet (decodePacket gives kind 'OTHER'); this is its body.
+// The request itself is an ordinary text packet (decodePacket gives kind GETFILEDATA or GETDIRFILES); this is its body.
 
 import { type FileBodyCrypto, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../crypto/file-body.js';
 import { IpmsgError } from '../errors.js';

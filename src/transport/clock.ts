@@ -8,8 +8,10 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-  /** Calls `fn` after `ms`; the timer does not keep the process alive on its own when `unref`. */
+  /** Calls `fn` after `ms`. */
   after(ms: number, fn: () => void): Timer;
+  /** Calls `fn` once the current work and the I/O it started have run (setImmediate). */
+  defer(fn: () => void): void;
 }
 
 export const systemClock: Clock = {
@@ -17,6 +19,9 @@ export const systemClock: Clock = {
   after(ms, fn) {
     const handle = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(handle) };
+  },
+  defer(fn) {
+    setImmediate(fn);
   },
 };
 

@@ -177,6 +177,7 @@ export class Client {
     const port = this.#settings.port;
     return resolveTargets(this.messenger, names.map((t) => parseTarget(t, port)), port, {
       wait: options.wait ?? DEFAULT_RESOLVE_WAIT,
+      clock: this.#settings.clock,
       ...(options.lookup ? { lookup: options.lookup } : options.dns === false ? { lookup: noLookup } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -237,6 +238,7 @@ export class Client {
         await saveAttachment(this.messenger, message.from, message.packet.packetNo, attachment, {
           utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
           offeredBy: message.packet.user,
+          clock: this.#settings.clock,
           ...this.#saveDefaults(options),
         }),
       );

@@ -110,6 +110,7 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
             utf8: hasOpt(message.packet.command, IPMSG_UTF8OPT),
             offeredBy: message.packet.user,
             signal: run.signal,
+            clock,
             onNotice: notice,
           }),
         );

@@ -8,6 +8,7 @@ import { type Charset, DEFAULT_FALLBACK_CHARSET, decodeText, detectCharset } fro
 import { IpmsgError } from '../errors.js';
 import type { Messenger } from '../messenger/index.js';
 import { type Attachment, attachmentKind } from '../protocol/attachment.js';
+import { type Clock, systemClock } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { encodeDirFilesRequest, encodeFileDataRequest } from '../transfer/request.js';
 import { type ConflictPolicy, partName, placeCompleted, unsafeName } from '../transfer/save.js';
@@ -38,6 +39,7 @@ export interface SaveOptions {
   readonly localAddress?: string;
   /** How folder entry names that are not UTF-8 are read. */
   readonly fallbackCharset?: Charset;
+  readonly clock?: Clock;
   /** Ends the transfer; the `.part` stays. */
   readonly signal?: AbortSignal;
   readonly progress?: ProgressSink;
@@ -95,7 +97,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   }
   // Asked before the progress starts: it may take a GETPUBKEY round trip (or an entry exchange).
   const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
-  const requester = await fileRequester(messenger, from, {
+  const requester = await fileRequester({ messenger, security: messenger.security, clock: options.clock ?? systemClock }, from, {
     encryptBody: options.encryptBody ?? true,
     onNotice: options.onNotice ?? (() => undefined),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -85,7 +85,7 @@ export async function serveOffer(messenger: Messenger, destinations: readonly De
       changed();
     },
     onFailed: (e) => emit({ kind: 'failed', name: nameOf(e.fileId), fileId: e.fileId, address: e.address, reason: e.reason }),
-    ...(openFileRequest ? { openRequest: (packet, address) => openFileRequest(messenger, packet, address) } : {}),
+    ...(openFileRequest ? { openRequest: (packet, address) => openFileRequest({ messenger, security: messenger.security, clock: options.clock ?? systemClock }, packet, address) } : {}),
   });
   try {
     messenger.serveFiles((packetNo, from) => {

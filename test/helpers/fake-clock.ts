@@ -1,6 +1,7 @@
 // test/helpers/fake-clock.ts
-// A Clock whose time moves only when a test says so: `advance` fires due timers synchronously,
-// `tick` also lets promise callbacks and setImmediate work (fake-LAN deliveries) run between them.
+// A Clock whose time moves only when a test says so: `advance` fires due timers (and deferred work)
+// synchronously, `tick` also lets promise callbacks and setImmediate work (fake-LAN deliveries) run
+// between them.
 
 import type { Clock, Timer } from '../../src/transport/clock.js';
 
@@ -41,6 +42,11 @@ export class FakeClock implements Clock {
         this.#timers = this.#timers.filter((t) => t !== timer);
       },
     };
+  }
+
+  /** Runs with the next `advance` or `tick`, even of 0 ms: deferred work runs only when a test moves the clock. */
+  defer(fn: () => void): void {
+    this.after(0, fn);
   }
 
   /** Timers scheduled and not yet fired or cancelled. */

@@ -44,7 +44,7 @@ async function sendWithLostKeyRequests(receiverHasKeys: boolean) {
   const plainPeers = new SetPlainPeers();
   const a1 = await openNode(lan, clock, '10.0.0.1', { overrides: { security: await security('alice-rsa2048'), plainPeers } });
   const a2 = await openNode(lan, clock, '10.0.0.2', receiverHasKeys ? { overrides: { security: await security('bob-rsa2048') } } : {});
-  lan.drop = (d) => d.from.address === '10.0.0.1' && decode(d.bytes).kind === 'OTHER';
+  lan.drop = (d) => d.from.address === '10.0.0.1' && decode(d.bytes).kind === 'GETPUBKEY';
   const sending = track(a1.messenger.sendMessage([a2.destination], 'hello', OPTIONS));
   await clock.tickUntil(() => sending.settled, 10_000, 50);
   assert.ok(sending.fulfilled, String(sending.error));

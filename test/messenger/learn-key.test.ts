@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SendOptions } from '../../src/messenger/index.js';
 import type { Security } from '../../src/messenger/security.js';
-import { IPMSG_GETPUBKEY, getMode } from '../../src/protocol/command.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeLan, decode } from '../helpers/fake-lan.js';
 import { type FixtureName, fixtureSecurity } from '../helpers/keys.js';
@@ -31,7 +30,7 @@ describe('learning a sender key', () => {
     const bob = await openNode(lan, clock, '10.0.0.2', { overrides: { security: await security('bob-rsa2048') } });
     // A first run of alice (port 2426) asks bob for his key; bob asks for hers in turn, but that run has gone.
     const first = await openNode(lan, clock, '10.0.0.1', { overrides: { security: await security('alice-rsa2048'), port: 2426 } });
-    lan.drop = (d) => d.to.port === 2426 && d.from.address === '10.0.0.2' && getMode(decode(d.bytes).command) === IPMSG_GETPUBKEY;
+    lan.drop = (d) => d.to.port === 2426 && d.from.address === '10.0.0.2' && decode(d.bytes).kind === 'GETPUBKEY';
     const asked = track(first.messenger.publicKey(bob.destination, { tries: 1, interval: 200 }));
     await clock.tickUntil(() => asked.settled, 1_000, 10);
     assert.ok(asked.fulfilled, String(asked.error));

@@ -52,7 +52,7 @@ function resolve(w: World, targets: string[], wait = 5000, signal?: AbortSignal)
       w.me.messenger,
       targets.map((t) => parseTarget(t, PORT)),
       PORT,
-      { wait, lookup: w.lookup, ...(signal ? { signal } : {}) },
+      { wait, clock: w.clock, lookup: w.lookup, ...(signal ? { signal } : {}) },
     ),
   );
 }
@@ -96,7 +96,7 @@ describe('resolveTargets', () => {
     await openNode(lan, clock, A3, { identity: { user: 'carol', host: 'lab-3', nick: 'Caz' } });
     const t0 = clock.now();
     lan.drop = (d) => d.from.address === A3 && (d.at ?? 0) < t0 + 1000;
-    const r = track(resolveTargets(me.messenger, [parseTarget('bob', PORT), parseTarget('carol', PORT)], PORT, { wait: 10_000, lookup: () => Promise.resolve(undefined) }));
+    const r = track(resolveTargets(me.messenger, [parseTarget('bob', PORT), parseTarget('carol', PORT)], PORT, { wait: 10_000, clock, lookup: () => Promise.resolve(undefined) }));
     const spent = await clock.tickUntil(() => r.settled, 20_000, 10);
     assert.ok(r.fulfilled, String(r.error));
     assert.ok(spent >= 2000 && spent <= 2010, `carol answered at 1 s, grace to 2 s; took ${spent} ms`);

@@ -140,9 +140,24 @@ describe('decoding details', () => {
   });
 
   test('OTHER keeps extra NUL sections as bytes; trailing NULs are not sections', () => {
-    const p = decode(bytes('1:5:a:b:114:6553f105\0', 'second\0', '\0', 'fourth', repeat(0, 10))); // GETPUBKEY
+    const p = decode(bytes('1:5:a:b:19:6553f105\0', 'second\0', '\0', 'fourth', repeat(0, 10))); // ANSLIST
     assert.ok(p.kind === 'OTHER');
     assert.deepStrictEqual(p.sections, [bytes('second'), new Uint8Array(0), bytes('fourth')]);
+  });
+
+  test('GETPUBKEY whose body is not hex has no capa, and is written with an empty body', () => {
+    const p = decode(bytes('1:5:a:b:114:zz\0'));
+    assert.ok(p.kind === 'GETPUBKEY');
+    assert.equal(p.capa, undefined);
+    assert.equal(escapeBytes(encodePacket(p)), escapeBytes(bytes('1:5:a:b:114:\0')));
+  });
+
+  test('a file request body keeps every byte, one character each', () => {
+    const data = bytes('1:5:a:b:96:', [0x41, 0x80, 0xff, 0x3a], '\0');
+    const p = decode(data);
+    assert.ok(p.kind === 'GETFILEDATA');
+    assert.equal(p.body, 'A\u0080\u00ff:');
+    assert.equal(escapeBytes(encodePacket(p)), escapeBytes(data));
   });
 
   test('a version field longer than 64 bytes is cut to 64', () => {
@@ -172,7 +187,7 @@ describe('decoding details', () => {
 
   test('exactly maxSections sections are accepted', () => {
     const sections = Array.from({ length: DEFAULT_LIMITS.maxSections }, (_, i) => `s${i}\0`);
-    assert.equal(decode(bytes('1:5:a:b:114:body\0', ...sections)).kind, 'OTHER');
+    assert.equal(decode(bytes('1:5:a:b:19:body\0', ...sections)).kind, 'OTHER');
   });
 
   // Each of the next three once decoded to a Packet that encodePacket could not reproduce.
@@ -213,12 +228,17 @@ describe('decoding details', () => {
     assert.equal(packetKind(0x20), 'SENDMSG');
     assert.equal(packetKind(0x80200020), 'SENDMSG');
     assert.equal(packetKind(0x0f640001), 'BR_ENTRY');
-    assert.equal(packetKind(0x73), 'OTHER'); // ANSPUBKEY
+    assert.equal(packetKind(0x73), 'ANSPUBKEY');
+    assert.equal(packetKind(0x20000072), 'GETPUBKEY');
+    assert.equal(packetKind(0x00800060), 'GETFILEDATA');
+    assert.equal(packetKind(0x200062), 'GETDIRFILES');
     assert.equal(packetKind(0x13), 'OTHER'); // ANSLIST
   });
 });
 
 describe('error vectors', () => {
+  testParseError('ANSPUBKEY with an even modulus', 'IPMSG_ERR_DECODE', bytes('1:5:a:b:115:21920006:10001-', 'c3', 'a5'.repeat(62), '0a\0'), /Invalid ANSPUBKEY: modulus is even/);
+  testParseError('ANSPUBKEY without a key', 'IPMSG_ERR_DECODE', bytes('1:5:a:b:115:21920006\0'), /Invalid ANSPUBKEY/);
   testParseError('empty datagram', 'IPMSG_ERR_DECODE', new Uint8Array(0));
   testParseError('not IPMsg text: an HTTP request', 'IPMSG_ERR_DECODE', bytes('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /header fields/);
   testParseError('not IPMsg text: a TLS ClientHello', 'IPMSG_ERR_DECODE', hex('16 03 01 00 a5 01 00 00 a1 03 03'));
@@ -304,6 +324,10 @@ describe('encoder refusals', () => {
   test("':' in the host name", () => expectCode('IPMSG_ERR_INPUT', () => encodePacket({ ...base, host: 'PC:1' }), /host/));
   test('NUL in the user name', () => expectCode('IPMSG_ERR_INPUT', () => encodePacket({ ...base, user: 'a\0b' })));
   test('NUL in the message text', () => expectCode('IPMSG_ERR_INPUT', () => encodePacket({ ...base, text: 'a\0b' }), /NUL/));
+  test('NUL in a file request body', () =>
+    expectCode('IPMSG_ERR_INPUT', () => encodePacket({ ...base, command: 0x60, kind: 'GETFILEDATA', body: '1:0\0:0:' }), /NUL/));
+  test('a character above U+00FF in a file request body', () =>
+    expectCode('IPMSG_ERR_INPUT', () => encodePacket({ ...base, command: 0x60, kind: 'GETFILEDATA', body: '1:0:\u0100:' }), /bytes/));
   test('NUL in a nickname', () =>
     expectCode(
       'IPMSG_ERR_INPUT',

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CHARSETS, type Charset } from '../../src/encoding/charset.js';
 import { IpmsgError } from '../../src/errors.js';
+import { assertNever } from '../../src/protocol/assert-never.js';
 import { DEFAULT_LIMITS } from '../../src/protocol/limits.js';
 import { type Packet, decodePacket, encodePacket } from '../../src/protocol/packet.js';
 import { bytes as utf8Bytes, escapeBytes, hex, toHexString } from '../helpers/bytes.js';
@@ -329,8 +330,22 @@ function structure(p: Packet): unknown {
     case 'SENDABSENCEINFO':
       out['text'] = blank(p.text);
       break;
-    default:
+    // No code-page text in these: numbers, a key, bytes.
+    case 'RECVMSG':
+    case 'READMSG':
+    case 'ANSREADMSG':
+    case 'DELMSG':
+    case 'RELEASEFILES':
+    case 'GETINFO':
+    case 'GETABSENCEINFO':
+    case 'GETPUBKEY':
+    case 'ANSPUBKEY':
+    case 'GETFILEDATA':
+    case 'GETDIRFILES':
+    case 'OTHER':
       break;
+    default:
+      assertNever(p);
   }
   return out;
 }

@@ -70,7 +70,7 @@ before(async () => {
     downloadsPerRecipient: 100, // only the checks under test refuse
     onWarning: (m) => warnings.push(m),
     onDone: (e) => served.push(`${e.fileId}/${e.security}`),
-    openRequest: (packet, address) => openFileRequest(messenger, packet, address),
+    openRequest: (packet, address) => openFileRequest({ messenger, security, clock: systemClock }, packet, address),
   });
   const offer = prepareOffer([join(dir, 'data.bin')]);
   files.addOffer(100, offer, ['127.0.0.1']); // went out plain: plain requests are fine

@@ -44,6 +44,17 @@ describe('FakeClock', () => {
     assert.equal(clock.pending, 0);
   });
 
+  it('runs deferred work only when the test moves the clock, even by 0 ms', async () => {
+    const clock = new FakeClock(0);
+    let ran = false;
+    clock.defer(() => (ran = true));
+    await flush();
+    assert.equal(ran, false);
+    clock.advance(0);
+    assert.equal(ran, true);
+    assert.equal(clock.now(), 0);
+  });
+
   it('tick lets promise callbacks between timers schedule more timers; advance does not', async () => {
     const run = (clock: FakeClock, seen: number[]) =>
       track(

@@ -205,9 +205,8 @@ const peerGetFileData: PacketVector = {
     host: 'PC2',
     command: 0x00800060,
     charset: 'utf-8',
-    kind: 'OTHER',
-    body: bytes('6553f105:0:0:'),
-    sections: [],
+    kind: 'GETFILEDATA',
+    body: '6553f105:0:0:',
   },
 };
 
@@ -437,9 +436,8 @@ const iptuxGetFileData: PacketVector = {
     host: 'iptux-host',
     command: 0x60,
     charset: 'utf-8',
-    kind: 'OTHER',
-    body: bytes('38d427f0:1:0'),
-    sections: [],
+    kind: 'GETFILEDATA',
+    body: '38d427f0:1:0',
   },
 };
 
@@ -463,9 +461,63 @@ const iptuxGetDirFiles: PacketVector = {
     host: 'iptux-host',
     command: 0x200062,
     charset: 'utf-8',
-    kind: 'OTHER',
-    body: bytes('38d42926:2:0'),
-    sections: [],
+    kind: 'GETDIRFILES',
+    body: '38d42926:2:0',
+  },
+};
+
+/** A 512-bit odd modulus (the smallest a client may use), big-endian: stands in for a real key. */
+const MODULUS_HEX = 'c3' + 'a5'.repeat(62) + '0b';
+
+const officialGetPubKey: PacketVector = {
+  name: "the official's automatic GETPUBKEY",
+  source: 'PROTOCOL.md §6.2',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1:', // version
+    '1700000201:', // packet number
+    'alice:', // user
+    'PCA:', // host
+    '8306:', // GETPUBKEY|AUTORETOPT = 0x2072
+    '65920006', // body: our capa, lower-case hex
+    '\0', // end of body
+  ),
+  packet: {
+    version: '1',
+    packetNo: pn(1700000201),
+    user: 'alice',
+    host: 'PCA',
+    command: 0x2072,
+    charset: 'utf-8',
+    kind: 'GETPUBKEY',
+    capa: 0x65920006,
+  },
+};
+
+const officialAnsPubKey: PacketVector = {
+  name: "the official's ANSPUBKEY",
+  source: 'PROTOCOL.md §6.2',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1:', // version
+    '1700000202:', // packet number
+    'bob:', // user
+    'PC2:', // host
+    '115:', // ANSPUBKEY (0x73)
+    '21920006:', // the full capa, upper-case hex
+    '10001-', // exponent, upper-case hex
+    MODULUS_HEX, // modulus, lower-case hex, big-endian
+    '\0', // end of body
+  ),
+  packet: {
+    version: '1',
+    packetNo: pn(1700000202),
+    user: 'bob',
+    host: 'PC2',
+    command: 0x73,
+    charset: 'utf-8',
+    kind: 'ANSPUBKEY',
+    key: { capa: 0x21920006, exponent: 0x10001, modulus: hex(MODULUS_HEX) },
   },
 };
 
@@ -658,6 +710,8 @@ export const TWO_WAY_VECTORS: readonly PacketVector[] = [
   iptuxSharedList,
   iptuxGetFileData,
   iptuxGetDirFiles,
+  officialGetPubKey,
+  officialAnsPubKey,
   iptuxUtf8Unflagged,
   officialBrEntryCp932,
   officialBrEntryGbk,
@@ -920,6 +974,34 @@ const specExtensionForm: ParseOnlyVector = {
   },
 };
 
+const libipmsgAnsPubKey: ParseOnlyVector = {
+  name: "libipmsg's ANSPUBKEY (lower-case capa, upper-case modulus)",
+  source: 'PROTOCOL.md §6.2',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1:', // version
+    '77:', // packet number
+    'carol:', // user
+    'linux:', // host
+    '115:', // ANSPUBKEY (0x73)
+    'fa0006:', // capa as %lx
+    '10001-', // exponent (BN_bn2hex)
+    MODULUS_HEX.toUpperCase(), // modulus (BN_bn2hex, upper case)
+    '\0', // end of body
+  ),
+  canonical: bytes('1:77:carol:linux:115:FA0006:10001-', MODULUS_HEX, '\0'),
+  packet: {
+    version: '1',
+    packetNo: pn(77),
+    user: 'carol',
+    host: 'linux',
+    command: 0x73,
+    charset: 'utf-8',
+    kind: 'ANSPUBKEY',
+    key: { capa: 0xfa0006, exponent: 0x10001, modulus: hex(MODULUS_HEX) },
+  },
+};
+
 export const PARSE_ONLY_VECTORS: readonly ParseOnlyVector[] = [
   iptuxFileOffer,
   retryWithFile,
@@ -931,6 +1013,7 @@ export const PARSE_ONLY_VECTORS: readonly ParseOnlyVector[] = [
   ipmsgRsBrEntry,
   iptuxBrExit,
   specExtensionForm,
+  libipmsgAnsPubKey,
 ];
 
 /** Every vector's bytes: seeds for the random mutation test. */

@@ -1,0 +1,115 @@
+// src/messenger/key-exchange.ts
+// GETPUBKEY → ANSPUBKEY (§6.2) both ways: asking a peer for its key, answering peers that ask for
+// ours, and learning (pinning) the key of a peer whose signature we must check.
+
+import type { KeyObject } from 'node:crypto';
+import { IpmsgError } from '../errors.js';
+import { IPMSG_AUTORETOPT, hasOpt } from '../protocol/command.js';
+import type { GetPubKeyPacket } from '../protocol/packet.js';
+import type { RemoteAddress } from '../transport/datagram.js';
+import { type Link, isNoAck } from './link.js';
+import type { Schedule } from './options.js';
+import { ansPubKeyPacket, getPubKeyPacket } from './packets.js';
+import type { PeerKey, Security } from './security.js';
+
+/** How long a received message waits for its sender's key (for the signature). */
+export const SENDER_KEY_WAIT = { tries: 3, interval: 300 };
+
+/** A peer's key, and who it says it is. */
+export type AnsweredKey = PeerKey & { readonly user: string; readonly host: string };
+
+/** A key a peer gave us; `changed` when it is not the one pinned for it. */
+export interface LearnedKey {
+  readonly key: KeyObject;
+  readonly changed: IpmsgError | undefined;
+}
+
+export class KeyExchange {
+  readonly #link: Link;
+  /**
+   * In-flight key requests by address and port: a burst of messages asks once. (By address alone,
+   * a request still retrying towards a run that has exited would answer for the next run from that host.)
+   */
+  readonly #learning = new Map<string, Promise<LearnedKey | undefined>>();
+
+  constructor(link: Link) {
+    this.#link = link;
+  }
+
+  /**
+   * GETPUBKEY → ANSPUBKEY: the peer's capability word and key, and who it says it is.
+   * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE without keys, IPMSG_ERR_NO_ACK,
+   *   IPMSG_ERR_KEY_MISMATCH (a key its user name contradicts)
+   */
+  async publicKey(to: RemoteAddress, schedule: Schedule, autoReply = false): Promise<AnsweredKey> {
+    const link = this.#link;
+    const security = link.options.security;
+    if (!security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot ask for keys: no keys loaded');
+    const packet = getPubKeyPacket(link.sender, link.next(), security.capa, autoReply);
+    let refused: IpmsgError | undefined;
+    try {
+      const result = await link.exchanges.run({
+        transmit: () => link.endpoint.send(packet, to),
+        match: (p, from) => {
+          if (p.kind !== 'ANSPUBKEY' || from.address !== to.address) return undefined;
+          try {
+            return { ...security.readAnswer(p.key, p), user: p.user, host: p.host };
+          } catch (error) {
+            refused ??= error as IpmsgError;
+            link.options.onWarning(`ignored an ANSPUBKEY from ${to.address}: ${(error as Error).message}`);
+            return undefined;
+          }
+        },
+        tries: schedule.tries,
+        interval: schedule.interval,
+        failure: `No public key (ANSPUBKEY) from ${to.address}`,
+        hint: link.portHint(),
+        ...(schedule.signal ? { signal: schedule.signal } : {}),
+      });
+      return result.value;
+    } catch (error) {
+      throw refused && isNoAck(error) ? refused : error;
+    }
+  }
+
+  /** Answers GETPUBKEY with ANSPUBKEY; a signing requester whose key we lack is asked for it in turn (as the official does). */
+  onGetPubKey(packet: GetPubKeyPacket, from: RemoteAddress): void {
+    const link = this.#link;
+    const security = link.options.security;
+    if (!security) return;
+    const key = security.answer(packet.capa, packet.user);
+    if (key === undefined) return;
+    if (!hasOpt(packet.command, IPMSG_AUTORETOPT) && !security.knownKey(packet)) void this.learnKey(from, packet, true);
+    link.reply(ansPubKeyPacket(link.sender, link.next(), key), from);
+  }
+
+  /**
+   * Asks a peer for its key and pins it (trust on first use). Resolves undefined when it does not
+   * answer; a changed key is a warning and resolves the key it showed, flagged as changed.
+   */
+  learnKey(from: RemoteAddress, peer: { user: string; host: string }, autoReply: boolean): Promise<LearnedKey | undefined> {
+    const at = `${from.address}:${from.port}`;
+    const running = this.#learning.get(at);
+    if (running) return running;
+    const security = this.#link.options.security as Security;
+    const learning = (async (): Promise<LearnedKey | undefined> => {
+      try {
+        const answer = await this.publicKey(from, SENDER_KEY_WAIT, autoReply);
+        if (answer.user !== peer.user || answer.host !== peer.host) return undefined;
+        try {
+          await security.pin(answer, answer.key);
+          return { key: answer.key, changed: undefined };
+        } catch (error) {
+          return { key: answer.key, changed: error as IpmsgError };
+        }
+      } catch (error) {
+        if (!isNoAck(error)) this.#link.options.onWarning(`public key of ${from.address}: ${(error as Error).message}`);
+        return undefined;
+      } finally {
+        this.#learning.delete(at);
+      }
+    })();
+    this.#learning.set(at, learning);
+    return learning;
+  }
+}

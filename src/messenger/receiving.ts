@@ -1,0 +1,191 @@
+// src/messenger/receiving.ts
+// Messages that reach us: acknowledged once accepted, delivered once however often they are resent,
+// decrypted and their signature checked when encrypted (§6.3), and read notices for sealed ones.
+
+import type { KeyObject } from 'node:crypto';
+import type { SignatureStatus } from '../crypto/message.js';
+import { type Charset, detectCharset } from '../encoding/charset.js';
+import {
+  IPMSG_ENCEXTMSGOPT,
+  IPMSG_ENCRYPTOPT,
+  IPMSG_READCHECKOPT,
+  IPMSG_SECRETOPT,
+  IPMSG_SENDCHECKOPT,
+  IPMSG_UTF8OPT,
+  hasOpt,
+} from '../protocol/command.js';
+import type { Packet, ReplyPacket, SendMsgPacket } from '../protocol/packet.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
+import type { RemoteAddress } from '../transport/datagram.js';
+import { DECRYPT_BUDGET, DecryptBudget } from './budget.js';
+import { RecentPackets } from './duplicates.js';
+import type { KeyExchange } from './key-exchange.js';
+import type { Link } from './link.js';
+import { autoReplyPacket, isBroadcastOrAutoReply, replyPacket } from './packets.js';
+import { type Peer, describePeer } from './peers.js';
+import type { Security } from './security.js';
+
+/** What the sender of a message we cannot decrypt is told (in an automatic reply). */
+export const DECRYPT_FAILED_REPLY = 'ipmsg could not decrypt your message; it was not delivered.';
+
+export interface ReceivedMessage {
+  readonly packet: SendMsgPacket;
+  readonly from: RemoteAddress;
+  /** The sender's entry, when it announced itself while we listened. */
+  readonly peer: Peer | undefined;
+  readonly receivedAt: number;
+  /** It came with ENCRYPTOPT and was decrypted; `packet.text` is the plain text. */
+  readonly encrypted: boolean;
+  readonly signature: SignatureStatus;
+}
+
+export interface MessageHandler {
+  /** Whether to accept (acknowledge and deliver) a message from this sender. */
+  accepts(packet: SendMsgPacket, from: RemoteAddress): boolean;
+  deliver(message: ReceivedMessage): void;
+  /** A message accepts() let in that is not delivered after all (it could not be decrypted, or its sender's key changed). */
+  dropped?(packet: SendMsgPacket, from: RemoteAddress, reason: string): void;
+}
+
+/**
+ * What the official drops (§6.6): entries and non-auto-reply messages without ENCRYPTOPT from a
+ * user name that carries a key fingerprint (only a client with that key can have sent them).
+ * Only a client that can decrypt may insist: without keys we are the one the sender fell back to
+ * plain text for. A broadcast message cannot be encrypted (one datagram for everybody): it passes.
+ */
+export function dropsUnencrypted(packet: Packet, haveKeys: boolean): boolean {
+  if (!haveKeys) return false;
+  const checked = packet.kind === 'BR_ENTRY' || packet.kind === 'ANSENTRY' || packet.kind === 'BR_ABSENCE' || (packet.kind === 'SENDMSG' && !isBroadcastOrAutoReply(packet));
+  return checked && !hasOpt(packet.command, IPMSG_ENCRYPTOPT) && parseFingerprintName(packet.user) !== undefined;
+}
+
+export class Receiving {
+  readonly #link: Link;
+  readonly #keys: KeyExchange;
+  readonly #recent = new RecentPackets();
+  readonly #decryptBudget: DecryptBudget;
+  handler: MessageHandler | undefined;
+
+  constructor(link: Link, keys: KeyExchange) {
+    this.#link = link;
+    this.#keys = keys;
+    this.#decryptBudget = new DecryptBudget(link.options.clock);
+  }
+
+  onMessage(packet: SendMsgPacket, from: RemoteAddress, now: number): void {
+    const link = this.#link;
+    const options = link.options;
+    const handler = this.handler;
+    const resent = this.#recent.has(packet.packetNo, packet, from);
+    // A new encrypted message costs an RSA decryption: beyond the budget it is not acknowledged (the sender tries again).
+    if (!resent && hasOpt(packet.command, IPMSG_ENCRYPTOPT) && options.security && !this.#decryptBudget.take(from.address)) {
+      options.onWarning(
+        `ignored an encrypted message from ${packet.user}@${packet.host} (${from.address}:${from.port}): more than ${DECRYPT_BUDGET.perAddress.perSecond} a second from it or ${DECRYPT_BUDGET.total.perSecond} in all to decrypt`,
+      );
+      return;
+    }
+    // A resent message was accepted the first time: it is acknowledged again whatever the handler says now.
+    if (!resent && handler && !handler.accepts(packet, from)) {
+      options.onWarning(`ignored a message from ${packet.user}@${packet.host} (${from.address}:${from.port})`);
+      return;
+    }
+    if (hasOpt(packet.command, IPMSG_SENDCHECKOPT) && !isBroadcastOrAutoReply(packet)) {
+      link.reply(replyPacket(link.sender, link.next(), 'RECVMSG', packet.packetNo), from);
+    }
+    if (this.#recent.check(packet.packetNo, packet, from)) return;
+    if (hasOpt(packet.command, IPMSG_ENCRYPTOPT) && options.security) {
+      // Decrypted once the acknowledgement has left: the RSA decryption would hold it back.
+      options.clock.defer(() => void this.#onEncrypted(packet, from, now, handler));
+      return;
+    }
+    const message: ReceivedMessage = { packet, from, peer: link.peers.get(from), receivedAt: now, encrypted: false, signature: 'none' };
+    if (handler) return handler.deliver(message);
+    const sealed = hasOpt(packet.command, IPMSG_SECRETOPT) ? ' (sealed)' : '';
+    options.onNotice(
+      `message from ${describePeer({ ...packet, ...from })}${sealed} arrived while not receiving (use 'ipmsg recv'): ${JSON.stringify(packet.text)}`,
+    );
+  }
+
+  /**
+   * Decrypts an ENCRYPTOPT message and checks its signature with the sender's key: the known one,
+   * or, for a new sender, the one it gives us now (pinned). An undecryptable message, or one from a
+   * sender whose key changed, is dropped with a warning, never delivered as if genuine.
+   */
+  async #onEncrypted(packet: SendMsgPacket, from: RemoteAddress, now: number, handler: MessageHandler | undefined): Promise<void> {
+    const link = this.#link;
+    const options = link.options;
+    const security = options.security as Security;
+    const who = `${packet.user}@${packet.host} (${from.address})`;
+    const drop = (reason: string): void => {
+      if (handler?.dropped) handler.dropped(packet, from, reason);
+      else options.onNotice(`dropped a message from ${who}: ${reason}`);
+    };
+    const extended = hasOpt(packet.command, IPMSG_ENCEXTMSGOPT);
+    // The body is base64, so the packet's charset says nothing: tell it from the plaintext, as for a plain packet.
+    let textCharset = packet.charset;
+    const charset = (plaintext: Uint8Array): Charset =>
+      (textCharset = detectCharset([plaintext], hasOpt(packet.command, IPMSG_UTF8OPT), options.fallbackCharset));
+    const open = (key: KeyObject | undefined) => security.decrypt(packet.text, packet.packetNoText ?? String(packet.packetNo), key, extended, charset);
+    let known = security.knownKey(packet);
+    let opened;
+    try {
+      opened = open(known);
+      if (opened.signature === 'unknown-key' || opened.signature === 'bad') {
+        // A new sender: ask for its key. A known one whose signature fails: did its key change?
+        const learned = await this.#keys.learnKey(from, packet, true);
+        if (learned?.changed) return drop(learned.changed.message);
+        if (learned && opened.signature === 'unknown-key') {
+          known = learned.key;
+          opened = open(known);
+        }
+      }
+    } catch (error) {
+      // The acknowledgement has gone already: tell the sender, whose client would otherwise show it
+      // as delivered (the official does the same, recvdlg.cpp).
+      link.reply(autoReplyPacket(link.sender, link.next(), DECRYPT_FAILED_REPLY), from);
+      return drop((error as Error).message);
+    }
+    if (known && security.fingerprintMatches(packet.user, known) === false) {
+      return drop(`its user name names another key than the one it signs with`);
+    }
+    const plain: SendMsgPacket = {
+      ...packet,
+      charset: textCharset,
+      text: opened.text,
+      ...(extended && opened.attachments ? { attachments: opened.attachments } : {}),
+    };
+    const message: ReceivedMessage = { packet: plain, from, peer: link.peers.get(from), receivedAt: now, encrypted: true, signature: opened.signature };
+    if (handler) return handler.deliver(message);
+    options.onNotice(`encrypted message from ${who} arrived while not receiving (use 'ipmsg recv')`);
+  }
+
+  /**
+   * The read notice for a sealed message: READMSG, repeated every 750 ms up to 12 more times until
+   * ANSREADMSG when the sender asked for it (READCHECKOPT, §4.2). Failures are only warnings.
+   */
+  async sendReadNotice(message: ReceivedMessage): Promise<void> {
+    const link = this.#link;
+    const readCheck = hasOpt(message.packet.command, IPMSG_READCHECKOPT);
+    const packetNo = link.next();
+    const packet = replyPacket(link.sender, packetNo, 'READMSG', message.packet.packetNo, readCheck);
+    try {
+      if (!readCheck) return await link.endpoint.send(packet, message.from);
+      await link.exchanges.run({
+        transmit: () => link.endpoint.send(packet, message.from),
+        match: (p, from) => (p.kind === 'ANSREADMSG' && p.ref === packetNo && from.address === message.from.address ? true : undefined),
+        interval: 750,
+        tries: 13,
+        failure: `No ANSREADMSG from ${message.from.address}`,
+      });
+    } catch (error) {
+      link.options.onWarning(`read notice to ${message.from.address}: ${(error as Error).message}`);
+    }
+  }
+
+  /** READMSG for a message we sent: ANSREADMSG when the reader asked for it. */
+  onReadNotice(packet: ReplyPacket, from: RemoteAddress): void {
+    const link = this.#link;
+    if (hasOpt(packet.command, IPMSG_READCHECKOPT)) link.reply(replyPacket(link.sender, link.next(), 'ANSREADMSG', packet.packetNo), from);
+    link.exchanges.offer(packet, from);
+  }
+}

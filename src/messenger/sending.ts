@@ -1,0 +1,264 @@
+// src/messenger/sending.ts
+// Messages we send: one packet number for all destinations, encrypted for each one that gives its
+// key (§6), confirmed by RECVMSG with retries, and the unconfirmed broadcast message.
+
+import type { PreparedMessage } from '../crypto/message.js';
+import { decodeText, encodeText } from '../encoding/charset.js';
+import { IpmsgError } from '../errors.js';
+import type { Attachment } from '../protocol/attachment.js';
+import { IPMSG_ENCEXTMSGOPT, IPMSG_ENCRYPTOPT } from '../protocol/command.js';
+import { MAX_SAFE_DATAGRAM, UNFRAGMENTED_DATAGRAM } from '../protocol/limits.js';
+import { type SendMsgPacket, encodePacket } from '../protocol/packet.js';
+import type { PacketNo } from '../protocol/packet-no.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
+import type { KeyExchange, AnsweredKey } from './key-exchange.js';
+import type { Link } from './link.js';
+import { type RetryOptions, schedule } from './options.js';
+import { type Sender, sendMsgPacket } from './packets.js';
+import { peerKey } from './peers.js';
+import type { Security } from './security.js';
+import type { Destination } from './target.js';
+
+export type EncryptMode = 'auto' | 'always' | 'never';
+
+/** How long `--encrypt auto` waits for the key of a peer whose capabilities are unknown. */
+export const KEY_PROBE = { tries: 2, interval: 150 };
+
+export type SendStatus = 'delivered' | 'read' | 'sent' | 'failed';
+
+export interface SendOutcome {
+  readonly destination: Destination;
+  readonly packetNo: PacketNo;
+  readonly status: SendStatus;
+  readonly attempts: number;
+  /** Sent encrypted (ENCRYPTOPT). */
+  readonly encrypted: boolean;
+  readonly error?: IpmsgError;
+}
+
+export interface SendOptions extends RetryOptions {
+  readonly check: boolean;
+  /** Files offered with the message; `beforeSend` registers them before anyone can ask. */
+  readonly attachments?: readonly Attachment[];
+  readonly beforeSend?: (packetNo: PacketNo) => void;
+  readonly seal: boolean;
+  /** Wait for the read notice of a sealed message; undefined waits until interrupted. */
+  readonly waitRead: boolean;
+  readonly readTimeout: number | undefined;
+  /** Default 'auto' with keys, 'never' without. */
+  readonly encrypt?: EncryptMode;
+  /** The message to `destination` goes out encrypted for `peer` (called before it is sent). */
+  readonly onEncrypted?: (destination: Destination, peer: { readonly user: string; readonly host: string }) => void;
+}
+
+/** One destination's outcome before we know whether it went encrypted. */
+type Delivery = Omit<SendOutcome, 'encrypted'> & { readonly ackedByKeyHolder?: boolean };
+
+function asIpmsgError(error: unknown): IpmsgError {
+  return error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
+}
+
+export class Sending {
+  readonly #link: Link;
+  readonly #keys: KeyExchange;
+
+  constructor(link: Link, keys: KeyExchange) {
+    this.#link = link;
+    this.#keys = keys;
+  }
+
+  /**
+   * Sends one message to each destination (one packet number, MULTICASTOPT when several), confirmed
+   * by RECVMSG with retries unless `check` is off.
+   * @throws IpmsgError IPMSG_ERR_ENCODING, IPMSG_ERR_TOO_LONG, IPMSG_ERR_ENCRYPT_UNAVAILABLE before anything is sent
+   */
+  async sendMessage(destinations: readonly Destination[], text: string, options: SendOptions): Promise<SendOutcome[]> {
+    const { security, plainPeers } = this.#link.options;
+    const seal = options.seal || options.waitRead;
+    const packetNo = this.#link.next();
+    const packet = sendMsgPacket(this.#plainSender(), packetNo, text, {
+      check: options.check,
+      seal,
+      multicast: destinations.length > 1,
+      broadcast: false,
+      ...(options.attachments ? { attachments: options.attachments } : {}),
+    });
+    const bytes = this.#checkedBytes(packet);
+    const mode = options.encrypt ?? (security ? 'auto' : 'never');
+    if (mode === 'always' && !security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot encrypt: no keys loaded');
+    options.beforeSend?.(packetNo);
+    return Promise.all(
+      destinations.map(async (d): Promise<SendOutcome> => {
+        let own: Uint8Array;
+        try {
+          own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
+        } catch (error) {
+          if (options.signal?.aborted) throw error;
+          return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, error: asIpmsgError(error) };
+        }
+        const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal });
+        // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
+        // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
+        // name (it has keys; only its key was lost on the way, a lossy LAN).
+        if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
+        return { ...sent, encrypted: own !== bytes };
+      }),
+    );
+  }
+
+  /**
+   * The datagram for one destination under --encrypt auto|always: encrypted with the key its
+   * ANSPUBKEY gives (pinned in known peers), or `plain` when auto finds it cannot encrypt.
+   * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE (always), IPMSG_ERR_KEY_MISMATCH
+   */
+  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: SendOptions): Promise<Uint8Array> {
+    const link = this.#link;
+    const security = link.options.security as Security;
+    const to = { address: destination.address, port: destination.port };
+    const entry = link.peers.get(to);
+    const plainPeers = link.options.plainPeers;
+    if (mode === 'auto' && (entry ? !entry.capabilities.encrypt : plainPeers?.has(peerKey(to)))) return plain;
+    // The attachment list goes inside the ciphertext only for peers that said they read it there (§6.4).
+    const extended = (packet.attachments?.length ?? 0) > 0 && entry !== undefined && entry.capabilities.encryptExt;
+    // --lossy: encrypt the text as the plain packet would have carried it ('?' for what the code page lacks).
+    const charset = link.sender.charset;
+    const text = link.options.lossy && charset !== 'utf-8' ? decodeText(encodeText(packet.text, charset, true), charset) : packet.text;
+    const parts = { text, ...(extended ? { attachments: packet.attachments } : {}) };
+    let prepared: PreparedMessage | undefined;
+    let answer: AnsweredKey;
+    try {
+      // A peer that announced ENCRYPTOPT gets the full retry schedule; an unknown one a short probe.
+      const asked = this.#keys.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : schedule(options, true));
+      // GETPUBKEY is on the wire: sign and encrypt while its answer travels.
+      prepared = security.prepare(parts, charset, String(packet.packetNo));
+      answer = await asked;
+    } catch (error) {
+      if (options.signal?.aborted || !(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
+      if (mode === 'always') throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt for ${destination.text}: it did not send its public key (it cannot encrypt?)`);
+      plainPeers?.add(peerKey(to));
+      return plain;
+    }
+    const combination = security.combinationFor(answer.capa);
+    if (!combination) {
+      if (mode === 'always') throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', `Cannot encrypt for ${destination.text}: no cipher in common (its capabilities: ${answer.capa.toString(16)})`);
+      return plain;
+    }
+    await security.pin(answer, answer.key);
+    const body = security.encrypt(parts, String(packet.packetNo), answer, combination, charset, prepared);
+    const { attachments, ...rest } = packet;
+    const encrypted: SendMsgPacket = {
+      ...rest,
+      user: link.sender.identity.user,
+      command: packet.command | IPMSG_ENCRYPTOPT | (extended ? IPMSG_ENCEXTMSGOPT : 0),
+      text: body,
+      ...(attachments && !extended ? { attachments } : {}),
+    };
+    const bytes = this.#checkedBytes(encrypted);
+    options.onEncrypted?.(destination, answer);
+    return bytes;
+  }
+
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Delivery> {
+    const link = this.#link;
+    const to = { address: destination.address, port: destination.port };
+    let transmissions = 0;
+    const transmit = (): Promise<void> => {
+      transmissions++;
+      return link.endpoint.sendBytes(bytes, to);
+    };
+    const read =
+      options.seal && options.waitRead
+        ? link.exchanges.waitFor(
+            (p, from) => (p.kind === 'READMSG' && p.ref === packetNo && from.address === to.address ? true : undefined),
+            options.readTimeout,
+            `${destination.text} did not open the sealed message in time`,
+            options.signal,
+          )
+        : undefined;
+    read?.catch(() => undefined); // settled below; never an unhandled rejection
+    if (!options.check) {
+      try {
+        await transmit();
+      } catch (error) {
+        const failure = new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot send to ${destination.text}: ${(error as Error).message}`);
+        return { destination, packetNo, status: 'failed', attempts: 1, error: failure };
+      }
+      return { destination, packetNo, status: 'sent', attempts: 1 };
+    }
+    let acknowledged = false;
+    try {
+      const result = await link.exchanges.run({
+        transmit,
+        // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
+        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? p.user : undefined),
+        ...schedule(options),
+        failure: `No acknowledgement from ${destination.text}`,
+        hint: link.portHint(),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      acknowledged = true;
+      if (read) await read;
+      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      // attempts = datagrams actually sent (all the tries when no acknowledgement came)
+      return { destination, packetNo, status: acknowledged ? 'delivered' : 'failed', attempts: transmissions, error: asIpmsgError(error) };
+    }
+  }
+
+  /** An unconfirmed BROADCASTOPT message to every broadcast target. */
+  async broadcastMessage(text: string): Promise<void> {
+    const packet = sendMsgPacket(this.#plainSender(), this.#link.next(), text, {
+      check: false,
+      seal: false,
+      multicast: false,
+      broadcast: true,
+    });
+    this.#checkedBytes(packet);
+    await this.#link.broadcast(packet);
+  }
+
+  /**
+   * Plain text goes out under the user name without its fingerprint: clients that can decrypt drop
+   * plain text from a fingerprinted name (§6.6), and plain text is what a peer gets when its key did
+   * not come (a lost GETPUBKEY, or no crypto at all).
+   */
+  #plainSender(): Sender {
+    const sender = this.#link.sender;
+    const base = parseFingerprintName(sender.identity.user)?.base;
+    return base === undefined ? sender : { ...sender, identity: { ...sender.identity, user: base } };
+  }
+
+  /**
+   * Whether `text` fits one safe datagram as a message (iptux drops datagrams of 8 KiB or more),
+   * encrypted unless `encrypt` is 'never' or we have no keys.
+   */
+  messageFits(text: string, encrypt: EncryptMode = 'auto'): boolean {
+    const packet = sendMsgPacket(this.#link.sender, 0 as PacketNo, text, { check: true, seal: true, multicast: true, broadcast: false });
+    // Room for a packet number of up to 16 digits, however this one was printed.
+    const plain = encodePacket(packet, { lossy: true }).length + 16;
+    if (!this.#link.options.security || encrypt === 'never') return plain <= MAX_SAFE_DATAGRAM;
+    // Encrypted: the text, its NUL and up to a block of padding in base64, plus the CAPA word, the
+    // RSA-2048 session key and signature (344 base64 characters each) and three colons.
+    const header = encodePacket({ ...packet, text: '' }, { lossy: true }).length + 16;
+    const cipher = Math.ceil((plain - header + 1 + 16) / 3) * 4;
+    return header + 8 + 3 + 344 + cipher + 344 <= MAX_SAFE_DATAGRAM;
+  }
+
+  /** @throws IpmsgError IPMSG_ERR_TOO_LONG for a datagram receivers would drop */
+  #checkedBytes(packet: SendMsgPacket): Uint8Array {
+    const bytes = encodePacket(packet, { lossy: this.#link.options.lossy });
+    if (bytes.length > MAX_SAFE_DATAGRAM) {
+      throw new IpmsgError(
+        'IPMSG_ERR_TOO_LONG',
+        `Message too long: the packet would be ${bytes.length} bytes, and receivers such as iptux drop datagrams of 8 KiB or more (at most ${MAX_SAFE_DATAGRAM} bytes)`,
+      );
+    }
+    if (bytes.length > UNFRAGMENTED_DATAGRAM) {
+      this.#link.options.onNotice(
+        `the message takes ${bytes.length} bytes, more than one Ethernet frame (${UNFRAGMENTED_DATAGRAM}); networks that drop IP fragments will lose it`,
+      );
+    }
+    return bytes;
+  }
+}
