@@ -7,13 +7,11 @@ import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR } from '../protocol/file-attr.js';
-import { noLookup, resolveTargets } from '../messenger/resolve.js';
-import { parseTarget } from '../messenger/target.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
 import type { Context } from './context.js';
 import { DEFAULT_STALL_TIMEOUT, saveAttachment } from '../workflows/save-offer.js';
 import { makeProgress } from './progress.js';
-import { addCommonOptions, addResolveOptions, parseCount, parseDuration } from './options.js';
+import { addCommonOptions, addResolveOptions, parseCount, parseDuration, resolveFlags } from './options.js';
 import { DEFAULT_RESOLVE_WAIT } from './send.js';
 import { withSession } from './session.js';
 
@@ -56,12 +54,7 @@ export function makeGetFileCommand(ctx: Context): Command {
   command.action(async (target: string, packetNo: number, fileId: number, flags: GetFileFlags, cmd: Command) => {
     await withSession(ctx, cmd, async (session) => {
       const { messenger, settings, out } = session;
-      const [destination] = await resolveTargets(messenger, [parseTarget(target, settings.port)], settings.port, {
-        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
-        ...(flags.dns ? {} : { lookup: noLookup }),
-        signal: ctx.signal,
-        clock: ctx.clock,
-      });
+      const [destination] = await session.client.resolve(target, resolveFlags(flags, ctx.signal));
       if (!destination) return;
       const output = resolve(flags.output ?? `${packetNo}-${fileId}`);
       const isFolder = (() => {

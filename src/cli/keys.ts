@@ -5,10 +5,8 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
-import { noLookup, resolveTargets } from '../messenger/resolve.js';
-import { parseTarget } from '../messenger/target.js';
 import type { Context } from './context.js';
-import { addCommonOptions, addResolveOptions, addRetryOptions } from './options.js';
+import { addCommonOptions, addResolveOptions, addRetryOptions, resolveFlags } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
 import { openSecurity } from '../workflows/client.js';
 import { openSettings, withSession } from './session.js';
@@ -66,15 +64,10 @@ export function makeKeysCommand(ctx: Context): Command {
   addResolveOptions(trust, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(trust);
   trust.action(async (target: string, flags: TrustFlags, cmd: Command) => {
-    await withSession(ctx, cmd, async ({ messenger, settings, out }) => {
+    await withSession(ctx, cmd, async ({ client, messenger, out }) => {
       const s = messenger.security;
       if (!s) throw new IpmsgError('IPMSG_ERR_USAGE', 'ipmsg keys trust does not work with --no-crypto');
-      const [destination] = await resolveTargets(messenger, [parseTarget(target, settings.port)], settings.port, {
-        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
-        ...(flags.dns ? {} : { lookup: noLookup }),
-        signal: ctx.signal,
-        clock: ctx.clock,
-      });
+      const [destination] = await client.resolve(target, resolveFlags(flags, ctx.signal));
       if (!destination) return;
       const tries = (flags.retries ?? DEFAULT_RETRIES) + 1;
       const answer = await messenger.publicKey(destination, { tries, interval: Math.floor((flags.timeout ?? DEFAULT_TIMEOUT) / tries), signal: ctx.signal });

@@ -89,6 +89,11 @@ export function addResolveOptions(command: Command, help: string): Command {
     .addOption(new Option('--no-dns', 'find names only among the peers on the LAN, never with the system resolver'));
 }
 
+/** The resolve options of a command that took addResolveOptions, for Client.resolve. */
+export function resolveFlags(flags: { wait?: number; dns: boolean }, signal: AbortSignal): { wait?: number; dns: boolean; signal: AbortSignal } {
+  return { ...(flags.wait !== undefined ? { wait: flags.wait } : {}), dns: flags.dns, signal };
+}
+
 export function addWaitOption(command: Command, help: string): Command {
   return command.addOption(new Option('-w, --wait <duration>', help).env('IPMSG_WAIT').argParser(parseDuration));
 }

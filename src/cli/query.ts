@@ -2,10 +2,8 @@
 // ipmsg info / ipmsg absence: ask one peer a question that is answered in one packet.
 
 import { Command } from 'commander';
-import { noLookup, resolveTargets } from '../messenger/resolve.js';
-import { parseTarget } from '../messenger/target.js';
 import type { Context } from './context.js';
-import { addCommonOptions, addRetryOptions, addResolveOptions } from './options.js';
+import { addCommonOptions, addRetryOptions, addResolveOptions, resolveFlags } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
 import { withSession } from './session.js';
 
@@ -28,13 +26,8 @@ function makeQueryCommand(
   addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
   command.action(async (target: string, flags: QueryFlags, cmd: Command) => {
-    await withSession(ctx, cmd, async ({ messenger, settings, out }) => {
-      const [destination] = await resolveTargets(messenger, [parseTarget(target, settings.port)], settings.port, {
-        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
-        ...(flags.dns ? {} : { lookup: noLookup }),
-        signal: ctx.signal,
-        clock: ctx.clock,
-      });
+    await withSession(ctx, cmd, async ({ client, messenger, out }) => {
+      const [destination] = await client.resolve(target, resolveFlags(flags, ctx.signal));
       if (!destination) return;
       const text = await messenger.query(destination, kind, {
         timeout: flags.timeout ?? DEFAULT_TIMEOUT,

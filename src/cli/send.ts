@@ -4,7 +4,6 @@
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { EncryptMode, SendOutcome } from '../messenger/index.js';
-import { noLookup, resolveTargets } from '../messenger/resolve.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
 import { prepareOffer } from '../transfer/local-files.js';
 import { DEFAULT_RESOLVE_WAIT as RESOLVE_WAIT, DEFAULT_SEND } from '../workflows/client.js';
@@ -13,7 +12,7 @@ import { DEFAULT_SERVE_TIMEOUT, type ServeOptions, serveOffer } from '../workflo
 import type { Context } from './context.js';
 import { serveOutput } from './files.js';
 import { readMessage } from './input.js';
-import { addCommonOptions, addResolveOptions, addRetryOptions, parseDuration } from './options.js';
+import { addCommonOptions, addResolveOptions, addRetryOptions, parseDuration, resolveFlags } from './options.js';
 import { withSession } from './session.js';
 import { startSpinner } from './spinner.js';
 
@@ -107,12 +106,7 @@ export function makeSendCommand(ctx: Context): Command {
       const specs = targets.map((t) => parseTarget(t, settings.port));
       const needsDiscovery = specs.some((s) => s.kind === 'name');
       const spinner = needsDiscovery ? await startSpinner(ctx, 'looking for the targets on the LAN…') : undefined;
-      const destinations = await resolveTargets(messenger, specs, settings.port, {
-        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
-        ...(flags.dns ? {} : { lookup: noLookup }),
-        signal: ctx.signal,
-        clock: ctx.clock,
-      }).finally(() => spinner?.stop());
+      const destinations = await session.client.resolve(targets, resolveFlags(flags, ctx.signal)).finally(() => spinner?.stop());
       const sendOptions = {
         check: flags.check,
         seal: flags.seal === true,

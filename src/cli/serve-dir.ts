@@ -5,13 +5,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
-import { noLookup, resolveTargets } from '../messenger/resolve.js';
-import { parseTarget, splitTargets } from '../messenger/target.js';
 import { prepareOffer } from '../transfer/local-files.js';
 import type { Context } from './context.js';
 import { DEFAULT_SERVE_TIMEOUT, serveOffer } from '../workflows/serve-offer.js';
 import { serveOutput } from './files.js';
-import { addCommonOptions, addResolveOptions, parseCount, parseDuration } from './options.js';
+import { addCommonOptions, addResolveOptions, parseCount, parseDuration, resolveFlags } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
 import { withSession } from './session.js';
 
@@ -50,13 +48,7 @@ export function makeServeDirCommand(ctx: Context): Command {
     if (flags.maxDownloads === 0) throw new IpmsgError('IPMSG_ERR_USAGE', '--max-downloads must be at least 1');
     await withSession(ctx, cmd, async (session) => {
       const { messenger, settings, out } = session;
-      const specs = splitTargets(flags.to ?? []).map((t) => parseTarget(t, settings.port));
-      const destinations = await resolveTargets(messenger, specs, settings.port, {
-        wait: flags.wait ?? DEFAULT_RESOLVE_WAIT,
-        ...(flags.dns ? {} : { lookup: noLookup }),
-        signal: ctx.signal,
-        clock: ctx.clock,
-      });
+      const destinations = await session.client.resolve(flags.to ?? [], resolveFlags(flags, ctx.signal));
       const shown = serveOutput(session);
       try {
         await serveOffer(messenger, destinations, words.join(' '), files, {
