@@ -1,5 +1,6 @@
 // src/index.ts
-// The library: the protocol codecs, the crypto layer and the messenger facade. No side effects.
+// The library: the protocol codecs, the crypto layer, persistent state and the messenger facade.
+// No side effects.
 
 export * from './errors.js';
 export * from './protocol/command.js';
@@ -17,4 +18,4 @@ export { parseTarget, type Destination, type TargetSpec } from './messenger/targ
 export type { Peer } from './messenger/peers.js';
 export type { Identity } from './messenger/packets.js';
 export { systemClock, type Clock } from './transport/clock.js';
-export { MemoryPacketCounter, FilePacketCounter, type PacketNumberSource } from './transport/packet-counter.js';
+export * from './state/index.js';

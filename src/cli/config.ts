@@ -1,35 +1,15 @@
 // src/cli/config.ts
-// Settings from flags > IPMSG_* environment > config file > defaults, and the paths we use.
+// Settings from flags > IPMSG_* environment > config file > defaults; the paths come from state/paths.cts.
 
 import { readFileSync } from 'node:fs';
-import { homedir, hostname, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
-
-export interface Paths {
-  readonly configFile: string;
-  /** Our keys and known peers (`$XDG_CONFIG_HOME/ipmsg`). */
-  readonly keyDir: string;
-  readonly stateDir: string;
-}
-
-export function paths(env: NodeJS.ProcessEnv): Paths {
-  // Absolute paths only (a relative XDG variable is ignored, as the XDG spec says): file transfers
-  // change the working directory for moments (transfer/file-client.ts WorkingFolder).
-  const xdg = (name: string): string | undefined => (isAbsolute(env[name] ?? '') ? env[name] : undefined);
-  const home = resolve(env['HOME'] || homedir());
-  const configHome = xdg('XDG_CONFIG_HOME') ?? join(home, '.config');
-  const stateHome = xdg('XDG_STATE_HOME') ?? join(home, '.local', 'state');
-  return {
-    configFile: resolve(env['IPMSG_CONFIG'] || join(configHome, 'ipmsg', 'config.json')),
-    keyDir: join(configHome, 'ipmsg'),
-    stateDir: join(stateHome, 'ipmsg'),
-  };
-}
+import type { Paths } from '../state/index.js';
+import statePaths from '../state/paths.cjs';
 
 /** What the config file may hold (README "Configuration"). */
 export interface FileConfig {
@@ -123,7 +103,7 @@ export interface Settings {
 /** Resolves the common options of a parsed subcommand against the config file and defaults. */
 export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Settings {
   const opts = command.opts<Record<string, unknown>>();
-  const where = paths(env);
+  const where = statePaths.paths(env);
   const file = loadConfig(where.configFile);
   const pick = <T>(key: string, fromFile: T | undefined): T | undefined => (opts[key] as T | undefined) ?? fromFile;
   const charsetFrom = (value: string | undefined, key: string): Charset | undefined => {

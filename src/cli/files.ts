@@ -53,7 +53,7 @@ export async function serveOffer(
   // node:crypto, ~5 ms more before the offer) only when we have keys.
   const [{ FileServer }, secured] = await Promise.all([
     import('../transfer/file-server.js'),
-    messenger.security ? Promise.all([import('../messenger/file-security.js'), import('../crypto/known-peers.js')]) : undefined,
+    messenger.security ? Promise.all([import('../messenger/file-security.js'), import('../crypto/peer-id.js')]) : undefined,
   ]);
   const openFileRequest = secured?.[0].openFileRequest;
   const peerId = secured?.[1].peerId;

@@ -25,7 +25,7 @@ async function security(ctx: Context, cmd: Command) {
   const found = await openSecurity(settings, out);
   if (!found) throw new IpmsgError('IPMSG_ERR_INTERNAL', 'no keys');
   // Loaded with the keys, not at start-up (see openSecurity).
-  const [{ KEY_FILE_NAMES }, { KNOWN_PEERS_FILE }] = await Promise.all([import('../crypto/keystore.js'), import('../crypto/known-peers.js')]);
+  const [{ KEY_FILE_NAMES }, { KNOWN_PEERS_FILE }] = await Promise.all([import('../state/own-keys.js'), import('../state/known-peers.js')]);
   return { security: found, settings, out, KEY_FILE_NAMES, KNOWN_PEERS_FILE };
 }
 
@@ -77,7 +77,7 @@ export function makeKeysCommand(ctx: Context): Command {
       if (!destination) return;
       const tries = (flags.retries ?? DEFAULT_RETRIES) + 1;
       const answer = await messenger.publicKey(destination, { tries, interval: Math.floor((flags.timeout ?? DEFAULT_TIMEOUT) / tries), signal: ctx.signal });
-      const { peerId } = await import('../crypto/known-peers.js');
+      const { peerId } = await import('../crypto/peer-id.js');
       const id = peerId(answer);
       const before = s.known.get(id)?.fingerprint;
       await s.known.trust(answer, answer.key);

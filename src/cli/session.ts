@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Messenger } from '../messenger/index.js';
 import type { Security } from '../messenger/security.js';
-import { FilePlainPeers } from './plain-peers.js';
-import { FilePacketCounter } from '../transport/packet-counter.js';
+import { FilePlainPeers } from '../state/plain-peers.js';
+import { FilePacketCounter, PACKET_COUNTER_FILE } from '../state/packet-counter.js';
 import { type Settings, resolveSettings } from './config.js';
 import type { Context } from './context.js';
 import { type Output, makeOutput } from './output.js';
@@ -37,8 +37,8 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
 export async function openSecurity(settings: Settings, out: Output): Promise<Security | undefined> {
   if (!settings.crypto) return undefined;
   const [{ loadOwnKeys }, { KnownPeers }, { Security }] = await Promise.all([
-    import('../crypto/keystore.js'),
-    import('../crypto/known-peers.js'),
+    import('../state/own-keys.js'),
+    import('../state/known-peers.js'),
     import('../messenger/security.js'),
   ]);
   const dir = settings.paths.keyDir;
@@ -67,7 +67,7 @@ export async function withSession<T>(ctx: Context, command: Command, work: (sess
     lossy: settings.lossy,
     clientVersion: clientVersion(ctx.version),
     clock: ctx.clock,
-    packetNumbers: new FilePacketCounter(join(settings.paths.stateDir, 'packet-no'), ctx.clock, out.notice),
+    packetNumbers: new FilePacketCounter(join(settings.paths.stateDir, PACKET_COUNTER_FILE), ctx.clock, out.notice),
     onWarning: out.verbose,
     onNotice: out.notice,
     ...(security ? { security, plainPeers: new FilePlainPeers(settings.paths.stateDir) } : {}),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { IPMSG_AES_256, IPMSG_NOENC_FILEBODY, IPMSG_PACKETNO_IV } from '../protocol/command.js';
 import { createFileStreamCipher } from '../crypto/file-crypto.js';
 import { parseFingerprintName } from '../crypto/fingerprint.js';
-import { peerId } from '../crypto/known-peers.js';
+import { peerId } from '../crypto/peer-id.js';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { OtherPacket } from '../protocol/packet.js';
 import { sleep } from '../transport/clock.js';

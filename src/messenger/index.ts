@@ -33,7 +33,7 @@ import { type InterfaceTable, broadcastTargets, localAddresses } from '../transp
 import { type Clock, sleep } from '../transport/clock.js';
 import { type BindOptions, type BoundSocket, type RemoteAddress, bindUdp } from '../transport/datagram.js';
 import { Endpoint } from '../transport/endpoint.js';
-import type { PacketNumberSource } from '../transport/packet-counter.js';
+import type { PacketNumberSource } from '../state/packet-counter.js';
 import { Exchanges } from '../transport/reliable.js';
 import { DECRYPT_BUDGET, DecryptBudget } from './budget.js';
 import { RecentPackets } from './duplicates.js';
