@@ -31,8 +31,8 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
 
 /**
  * Our keys (made on the first run, with a notice) and the known peers; undefined with --no-crypto.
- * The crypto modules (and node:crypto, ~5 ms to load) are loaded here, not at start-up, so that a
- * plain send does not pay for them.
+ * The crypto modules (and node:crypto, which starts OpenSSL) are loaded here, not at start-up, so
+ * that a plain send does not pay for them.
  */
 export async function openSecurity(settings: Settings, out: Output): Promise<Security | undefined> {
   if (!settings.crypto) return undefined;
