@@ -8,7 +8,6 @@ import { IpmsgError } from '../errors.js';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
-import type { Paths } from '../state/index.js';
 import statePaths from '../state/paths.cjs';
 
 /** What the config file may hold (README "Configuration"). */
@@ -93,7 +92,7 @@ export interface Settings {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly debug: boolean;
-  readonly paths: Paths;
+  readonly paths: statePaths.Paths;
   /** Keys, ENCRYPTOPT and the fingerprinted user name (off with --no-crypto). */
   readonly crypto: boolean;
   /** Also RSA-1024 + Blowfish-128 (--legacy-crypto). */
