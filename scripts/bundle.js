@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // scripts/bundle.js
 // Bundles the compiled CLI (dist/cli/main.js) into one CommonJS file, dist/bundle/ipmsg.cjs, which
-// bin/ipmsg.js requires. Start-up is the product: Node 20's ESM loader costs a one-shot command
-// ~25 ms (per-module async loading, facades of built-ins that read every export), a CommonJS
-// bundle almost nothing. ora, cli-progress, node-forge and iconv-lite stay in node_modules and are
+// bin/ipmsg.js runs (through dist/cli/launch.cjs). Start-up is the product: Node 20's ESM loader
+// loads modules one by one, asynchronously, and builds facades of built-ins that read every export;
+// a CommonJS bundle avoids that. ora, cli-progress and iconv-lite stay in node_modules and are
 // loaded only when a command needs them.
 
 import { build } from 'esbuild';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// commander requires node:child_process (and with it net and streams, ~10 ms) at load time, for
+// commander requires node:child_process (and with it net and streams) at load time, for
 // executable subcommands, which we do not have: it gets the module on first touch instead.
 const lazyChildProcess = {
   name: 'lazy-child-process',
@@ -35,7 +35,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['ora', 'cli-progress', 'node-forge', 'iconv-lite'],
+  external: ['ora', 'cli-progress', 'iconv-lite'],
   // The sources are ESM and locate package.json and node_modules from import.meta.url.
   define: { 'import.meta.url': '__ipmsgModuleUrl' },
   banner: { js: "'use strict';\nconst __ipmsgModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

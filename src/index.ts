@@ -28,4 +28,4 @@ export { parseTarget, type Destination, type TargetSpec } from './messenger/targ
 export type { Peer } from './messenger/peers.js';
 export type { Identity } from './messenger/packets.js';
 export { systemClock, type Clock } from './transport/clock.js';
-export { MemoryPacketCounter, FilePacketCounter, type PacketNumberSource } from './transport/packet-counter.js';
+export * from './state/index.js';

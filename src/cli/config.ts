@@ -1,5 +1,5 @@
 // src/cli/config.ts
-// Settings from flags > IPMSG_* environment > config file > defaults, and the paths we use.
+// Settings from flags > IPMSG_* environment > config file > defaults; the paths come from state/paths.cts.
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -7,7 +7,7 @@ import { IpmsgError } from '../errors.js';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
-import { type Paths, paths } from '../state/paths.js';
+import statePaths from '../state/paths.cjs';
 import { makeIdentity } from '../workflows/identity.js';
 
 /** What the config file may hold (README "Configuration"). */
@@ -81,7 +81,7 @@ export interface Settings {
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly debug: boolean;
-  readonly paths: Paths;
+  readonly paths: statePaths.Paths;
   /** Keys, ENCRYPTOPT and the fingerprinted user name (off with --no-crypto). */
   readonly crypto: boolean;
   /** Also RSA-1024 + Blowfish-128 (--legacy-crypto). */
@@ -91,7 +91,7 @@ export interface Settings {
 /** Resolves the common options of a parsed subcommand against the config file and defaults. */
 export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Settings {
   const opts = command.opts<Record<string, unknown>>();
-  const where = paths(env);
+  const where = statePaths.paths(env);
   const file = loadConfig(where.configFile);
   const pick = <T>(key: string, fromFile: T | undefined): T | undefined => (opts[key] as T | undefined) ?? fromFile;
   const charsetFrom = (value: string | undefined, key: string): Charset | undefined => {

@@ -23,7 +23,7 @@ async function security(ctx: Context, cmd: Command) {
   if (!settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', 'ipmsg keys does not work with --no-crypto');
   const found = await openSecurity(settings.paths.keyDir, settings.legacyCrypto, (bits, dir) => out.notice(`made our RSA-${bits} key in ${dir} (once: it identifies us from now on)`));
   // Loaded with the keys, not at start-up.
-  const [{ KEY_FILE_NAMES }, { KNOWN_PEERS_FILE }] = await Promise.all([import('../crypto/keystore.js'), import('../crypto/known-peers.js')]);
+  const [{ KEY_FILE_NAMES }, { KNOWN_PEERS_FILE }] = await Promise.all([import('../state/own-keys.js'), import('../state/known-peers.js')]);
   return { security: found, settings, out, KEY_FILE_NAMES, KNOWN_PEERS_FILE };
 }
 
@@ -71,7 +71,7 @@ export function makeKeysCommand(ctx: Context): Command {
       if (!destination) return;
       const tries = (flags.retries ?? DEFAULT_RETRIES) + 1;
       const answer = await messenger.publicKey(destination, { tries, interval: Math.floor((flags.timeout ?? DEFAULT_TIMEOUT) / tries), signal: ctx.signal });
-      const { peerId } = await import('../crypto/known-peers.js');
+      const { peerId } = await import('../crypto/peer-id.js');
       const id = peerId(answer);
       const before = s.known.get(id)?.fingerprint;
       await s.known.trust(answer, answer.key);

@@ -25,23 +25,22 @@ export function fileStreamIv(packetNo: number): Buffer {
 export function createFileStreamCipher(key: Uint8Array, packetNo: number): Cipher {
   if (key.length !== FILE_KEY_BYTES) throw new RangeError(`AES-256 key of ${key.length} bytes`);
   // Loaded here, not imported: the file server and client load this module for plain transfers
-  // too, and node:crypto costs ~5 ms before a plain offer.
+  // too, which should not wait for OpenSSL to start.
   const { createCipheriv } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return createCipheriv('aes-256-ctr', key, fileStreamIv(packetNo));
 }
 
 /**
- * Node's update() returns each output in a new, zero-filled buffer; one of 1 MiB is fresh memory
+ * Node's update() returns each output in a new, zero-filled buffer; a large one is fresh memory
  * whose page faults cost as much as the AES itself. Slices stay under 64 KiB with their malloc
  * header, because glibc's free() of a chunk of 64 KiB or more consolidates and gives the top of
- * the heap back to the system: at 64 KiB exactly a 1 GiB send took 155,000 page faults, at
- * 65,000 bytes 24,000 (and 0.12 s less system time).
+ * the heap back to the system, so the next slice faults its pages in again.
  */
 const IN_PLACE_SLICE = 65_000;
 
 /**
  * Runs the stream cipher (CTR: output as long as input) over `bytes`, writing the result back into
- * them, in slices of just under 64 KiB: about half the CPU of one update() over 1 MiB.
+ * them, in slices of just under 64 KiB (see IN_PLACE_SLICE).
  */
 export function cipherInPlace(cipher: Cipher, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; at += IN_PLACE_SLICE) {

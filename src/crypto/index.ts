@@ -1,18 +1,20 @@
 // src/crypto/index.ts
 // The crypto layer (issue 4): encryption and identity as the official IP Messenger does them
-// (PROTOCOL.md §6, §5.6). It sits between the codecs (protocol/, encoding/) and the transports,
-// and imports none of the layers above it. Everything but key storage is pure (bytes in, bytes out).
+// (PROTOCOL.md §6, §5.6). It sits between the codecs (protocol/, encoding/) and the layers that
+// do I/O (state/, transport/), and imports none of the layers above it. All of it is pure (bytes
+// and keys in, bytes and keys out): the key files and the pinned peer keys are state/'s.
 //
 // ## What a messenger does with it
 //
-// - Start: `loadOwnKeys(dir, { legacy })` once (dir = `$XDG_CONFIG_HOME/ipmsg`, ~1 ms; the first run
-//   makes an RSA-2048 key, ~0.1–0.5 s). Advertise ENCRYPTOPT (and ENCEXTMSGOPT) in entries, our
+// - Start: state/'s `loadOwnKeys(dir, { legacy })` once (the first run makes an RSA-2048 key with
+//   `generateRsaKeyPair`). Advertise ENCRYPTOPT (and ENCEXTMSGOPT) in entries, our
 //   user name as `withFingerprint(user, fingerprint(keys.rsa2048.publicKey))`.
 // - Keys: GETPUBKEY body `encodeGetPubKey(localCapa(o))`; answer a GETPUBKEY with
 //   `encodeAnsPubKey(answerFor(key, localCapa(o)))`, key = our 2048 key when the requester's capa
 //   has RSA_2048, else the 1024 one. An ANSPUBKEY: `decodeAnsPubKey(body)` → `publicKeyFrom(parts)`
-//   → drop it unless `checkNameFingerprint(user, key) !== 'mismatch'` → `KnownPeers.check/remember`
-//   (a mismatch: `keyChangedError(peerId(peer), m)`; `ipmsg keys trust` calls `trust`).
+//   → drop it unless `checkNameFingerprint(user, key) !== 'mismatch'` → state/'s
+//   `KnownPeers.check/remember` (a mismatch: `keyChangedError(peerId(peer), m)`; `ipmsg keys
+//   trust` calls `trust`).
 // - Send: `selectCombination(localCapa(o), peerCapa)` (undefined: send plain, or refuse with
 //   IPMSG_ERR_ENCRYPT_UNAVAILABLE) → `encryptMessage({ parts, packetNo, combination, peerPublicKey,
 //   ownPrivateKey })` → the SENDMSG body; set ENCRYPTOPT, and ENCEXTMSGOPT when parts carry
@@ -48,9 +50,9 @@
 // rsaEncrypt(publicKey, data) / rsaDecrypt(privateKey, block, length)   PKCS#1 v1.5 session key
 // encodeFileBodyCrypto(c) / decodeFileBodyCrypto(fields)   `900000:<key>:<pkt>` / `4000000:<pkt>`
 // fileStreamIv(packetNo) / createFileStreamCipher(key, packetNo)   AES-256-CTR file stream
-// loadOwnKeys(dir, { legacy?, generate? }) → Promise<LoadedKeys>   rsa2048.pem (+ rsa1024.pem)
-// KnownPeers.open(dir, { now? }) → check / remember / trust / forget / get / list
+// keyPairFromPem(pem, bits) / privateKeyPem(pair)    our key files' PKCS#8 PEM (state/own-keys.ts)
 // peerId({ user, host }) → 'base@host'; keyFingerprint(key); keyChangedError(id, mismatch)
+// spkiDer(key) / publicKeyFromSpki(der)             pinned keys as state/known-peers.ts files them
 //
 // ## Errors (src/errors.ts)
 //
@@ -60,12 +62,12 @@
 //
 // ## Choices
 //
-// - Session-key decryption uses OpenSSL's raw RSA (RSA_NO_PADDING, ~1 ms) and our own PKCS#1
-//   unpad (rsa-pkcs1.ts) instead of node-forge (~50 ms to load, ~120 ms per decryption here).
+// - Session-key decryption uses OpenSSL's raw RSA (RSA_NO_PADDING) and our own PKCS#1 unpad
+//   (rsa-pkcs1.ts): Node 20 refuses PKCS#1 v1.5 private-key decryption, and a JavaScript RSA
+//   library would cost more to load and to run than the rest of the layer.
 // - Blowfish is ours (blowfish.ts): Node's OpenSSL 3 has it only in the legacy provider.
-// - Startup: nothing runs at import; no key work until called. But node:crypto itself costs ~5 ms
-//   to load (OpenSSL start-up; nothing else in the CLI loads it yet), the layer's code ~1 ms more
-//   when bundled: a CLI that keeps its ~60 ms start loads this layer only when encryption is on.
+// - Startup: nothing runs at import; no key work until called. Loading node:crypto starts OpenSSL,
+//   which nothing else in the CLI needs: a CLI loads this layer only when encryption is on.
 
 export * from './blowfish.js';
 export * from './capability.js';
@@ -74,9 +76,8 @@ export * from './file-body.js';
 export * from './file-crypto.js';
 export * from './fingerprint.js';
 export * from './keys.js';
-export * from './keystore.js';
-export * from './known-peers.js';
 export * from './message.js';
+export * from './peer-id.js';
 export * from './plaintext.js';
 export * from './rsa-pkcs1.js';
 export * from '../protocol/pubkey.js';

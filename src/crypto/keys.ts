@@ -1,7 +1,7 @@
 // src/crypto/keys.ts
 // RSA keys as node:crypto KeyObjects, and their modulus/exponent as ANSPUBKEY carries them.
 
-import { type KeyObject, createPublicKey, generateKeyPair } from 'node:crypto';
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto';
 import { IpmsgError } from '../errors.js';
 import type { PublicKeyAnswer } from '../protocol/pubkey.js';
 
@@ -13,7 +13,7 @@ export interface RsaKeyPair {
   readonly publicKey: KeyObject;
 }
 
-/** A fresh RSA key pair with e = 65537 (off the main thread). */
+/** A fresh RSA key pair with e = 65537 (generated off the main thread: it takes long enough to stall packets). */
 export function generateRsaKeyPair(bits: RsaBits): Promise<RsaKeyPair> {
   return new Promise((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (error, publicKey, privateKey) => {
@@ -76,4 +76,26 @@ export function modulusBits(key: KeyObject): number {
 export interface OwnKeys {
   readonly rsa2048: RsaKeyPair;
   readonly rsa1024: RsaKeyPair | undefined;
+}
+
+/** The private key as PKCS#8 PEM, the form our key files hold. */
+export function privateKeyPem(pair: RsaKeyPair): string {
+  return pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/**
+ * The key pair in a PEM private key, which must be an RSA key of `bits` bits.
+ * @throws TypeError whose message says what is wrong with it (the cause: node:crypto's error)
+ */
+export function keyPairFromPem(pem: string, bits: RsaBits): RsaKeyPair {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (error) {
+    throw new TypeError('it is not a PEM private key', { cause: error });
+  }
+  if (privateKey.asymmetricKeyType !== 'rsa' || modulusBits(privateKey) !== bits) {
+    throw new TypeError(`it holds a ${privateKey.asymmetricKeyType ?? 'unknown'} key of another size`);
+  }
+  return { bits, privateKey, publicKey: createPublicKey(privateKey) };
 }

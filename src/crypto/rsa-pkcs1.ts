@@ -1,7 +1,7 @@
 // src/crypto/rsa-pkcs1.ts
 // RSAES-PKCS1-v1_5 for the session key (§6.3). Node 20 refuses RSA_PKCS1_PADDING in
 // privateDecrypt (CVE-2023-46809), so decryption is OpenSSL's raw RSA (RSA_NO_PADDING: native,
-// blinded, ~1 ms) followed by an unpad that looks at every byte whatever it finds and never says why
+// blinded) followed by an unpad that looks at every byte whatever it finds and never says why
 // it failed. The key length is known beforehand, so the 00 separator has a fixed place.
 
 import { type KeyObject, constants, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';

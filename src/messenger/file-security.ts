@@ -8,7 +8,7 @@ import { IPMSG_AES_256, IPMSG_NOENC_FILEBODY, IPMSG_PACKETNO_IV } from '../proto
 import { FILE_KEY_BYTES } from '../crypto/file-body.js';
 import { createFileStreamCipher } from '../crypto/file-crypto.js';
 import { parseFingerprintName } from '../crypto/fingerprint.js';
-import { peerId } from '../crypto/known-peers.js';
+import { peerId } from '../crypto/peer-id.js';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { FileRequestPacket } from '../protocol/packet.js';
 import { type Clock, sleep } from '../transport/clock.js';

@@ -6,7 +6,7 @@ import type { DecodeLimits } from '../protocol/limits.js';
 import type { InterfaceTable } from '../transport/broadcast.js';
 import type { Clock } from '../transport/clock.js';
 import type { BindOptions, BoundSocket } from '../transport/datagram.js';
-import type { PacketNumberSource } from '../transport/packet-counter.js';
+import type { PacketNumberSource } from '../state/packet-counter.js';
 import type { Identity } from './packets.js';
 import type { Security } from './security.js';
 

@@ -38,7 +38,7 @@ const IPV4_LITERAL = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * node:dgram looks up every address it binds or sends to, and its default lookup loads node:dns
- * and starts a resolver (~2 ms of every run). Ours are IPv4 literals (names are resolved before,
+ * and starts a resolver on every run. Ours are IPv4 literals (names are resolved before,
  * in messenger/resolve.ts): they are answered as they are, anything else goes to node:dns.
  */
 export const literalLookup: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {

@@ -11,11 +11,11 @@ import { type HostLookup, noLookup, resolveTargets } from '../messenger/resolve.
 import type { Security } from '../messenger/security.js';
 import { type Destination, parseTarget, splitTargets } from '../messenger/target.js';
 import { IPMSG_DEFAULT_PORT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
-import { paths } from '../state/paths.js';
+import statePaths from '../state/paths.cjs';
 import { type Clock, systemClock } from '../transport/clock.js';
-import { FilePacketCounter, type PacketNumberSource } from '../transport/packet-counter.js';
+import { FilePacketCounter, PACKET_COUNTER_FILE, type PacketNumberSource } from '../state/packet-counter.js';
+import { FilePlainPeers } from '../state/plain-peers.js';
 import { prepareOffer } from '../transfer/local-files.js';
-import { FilePlainPeers } from '../cli/plain-peers.js';
 import { makeIdentity } from './identity.js';
 import { type MessagesOptions, messages } from './messages.js';
 import { type ReceiveOptions, type ReceiveResult, receive } from './receive.js';
@@ -98,8 +98,8 @@ export function clientVersion(version: string): string {
 export async function openSecurity(keyDir: string, legacy: boolean, onKeyCreated: (bits: number, dir: string) => void): Promise<Security> {
   // Loaded only with crypto: node:crypto costs a plain run start-up time.
   const [{ loadOwnKeys }, { KnownPeers }, { Security }] = await Promise.all([
-    import('../crypto/keystore.js'),
-    import('../crypto/known-peers.js'),
+    import('../state/own-keys.js'),
+    import('../state/known-peers.js'),
     import('../messenger/security.js'),
   ]);
   const [keys, known] = await Promise.all([loadOwnKeys(keyDir, { legacy }), KnownPeers.open(keyDir)]);
@@ -113,7 +113,7 @@ export async function openSecurity(keyDir: string, legacy: boolean, onKeyCreated
  * @throws IpmsgError IPMSG_ERR_UNAVAILABLE (the port), IPMSG_ERR_KEY_FILE (a damaged key file)
  */
 export async function openMessenger(options: OpenOptions = {}): Promise<Client> {
-  const where = paths(options.env ?? process.env);
+  const where = statePaths.paths(options.env ?? process.env);
   const keyDir = options.keyDir ?? where.keyDir;
   const stateDir = options.stateDir ?? where.stateDir;
   const clock = options.clock ?? systemClock;
@@ -134,7 +134,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     lossy: options.lossy === true,
     clientVersion: options.clientVersion ?? clientVersion('library'),
     clock,
-    packetNumbers: options.packetNumbers ?? new FilePacketCounter(join(stateDir, 'packet-no'), clock, onNotice),
+    packetNumbers: options.packetNumbers ?? new FilePacketCounter(join(stateDir, PACKET_COUNTER_FILE), clock, onNotice),
     onWarning: options.onWarning ?? (() => undefined),
     onNotice,
     ...(security ? { security, plainPeers: new FilePlainPeers(stateDir) } : {}),

@@ -61,7 +61,7 @@ export async function serveOffer(messenger: Messenger, destinations: readonly De
   // Loaded here, not at start-up: a plain send needs neither node:net nor the request crypto.
   const [{ FileServer }, secured] = await Promise.all([
     import('../transfer/file-server.js'),
-    messenger.security ? Promise.all([import('../messenger/file-security.js'), import('../crypto/known-peers.js')]) : undefined,
+    messenger.security ? Promise.all([import('../messenger/file-security.js'), import('../crypto/peer-id.js')]) : undefined,
   ]);
   const openFileRequest = secured?.[0].openFileRequest;
   const peerId = secured?.[1].peerId;

@@ -9,7 +9,6 @@ import { InvalidArgumentError } from 'commander';
 import type { Context } from '../../src/cli/context.js';
 import { parseCount, parseDuration, parseIpv4, parsePort } from '../../src/cli/options.js';
 import { makeOutput, oneLine } from '../../src/cli/output.js';
-import { paths } from '../../src/state/paths.js';
 import { run } from '../../src/cli/program.js';
 import { report } from '../../src/cli/report.js';
 import { IpmsgError } from '../../src/errors.js';
@@ -133,14 +132,5 @@ describe('diagnostics quote the LAN', () => {
     let reported = '';
     report(new IpmsgError('IPMSG_ERR_PROTOCOL', 'bad name "a\nb"'), { write: (s: string) => ((reported += s), true) }, false);
     assert.equal(reported, 'ipmsg: bad name "a\\x0ab"\n');
-  });
-});
-
-describe('paths', () => {
-  test('XDG folders are used when absolute; a relative one is ignored (XDG spec), and every path is absolute', () => {
-    const absolute = paths({ HOME: '/h', XDG_CONFIG_HOME: '/c', XDG_STATE_HOME: '/s' });
-    assert.deepEqual(absolute, { configFile: '/c/ipmsg/config.json', keyDir: '/c/ipmsg', stateDir: '/s/ipmsg' });
-    const relative = paths({ HOME: '/h', XDG_CONFIG_HOME: 'c', XDG_STATE_HOME: 's', IPMSG_CONFIG: 'my.json' });
-    assert.deepEqual(relative, { configFile: join(process.cwd(), 'my.json'), keyDir: '/h/.config/ipmsg', stateDir: '/h/.local/state/ipmsg' });
   });
 });

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { selectCombination, localCapa } from '../../src/crypto/capability.js';
-import { KnownPeers } from '../../src/crypto/known-peers.js';
+import { KnownPeers } from '../../src/state/known-peers.js';
 import { encryptMessage } from '../../src/crypto/message.js';
 import { DECRYPT_FAILED_REPLY } from '../../src/messenger/index.js';
 import {

@@ -5,7 +5,7 @@ import { type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KnownPeers } from '../../src/crypto/known-peers.js';
+import { KnownPeers } from '../../src/state/known-peers.js';
 import { Security } from '../../src/messenger/security.js';
 
 // Compiled to .test-build/test/helpers/: the repository root is three levels up.

@@ -6,7 +6,7 @@ import { Messenger, type MessageHandler, type MessengerOptions, type ReceivedMes
 import type { Identity } from '../../src/messenger/packets.js';
 import type { Destination } from '../../src/messenger/target.js';
 import { type PacketNo, asPacketNo } from '../../src/protocol/packet-no.js';
-import type { PacketNumberSource } from '../../src/transport/packet-counter.js';
+import type { PacketNumberSource } from '../../src/state/packet-counter.js';
 import type { FakeClock } from './fake-clock.js';
 import type { FakeLan } from './fake-lan.js';
 

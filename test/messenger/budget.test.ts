@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { combinationOf } from '../../src/crypto/capability.js';
-import { KnownPeers } from '../../src/crypto/known-peers.js';
+import { KnownPeers } from '../../src/state/known-peers.js';
 import { encryptMessage } from '../../src/crypto/message.js';
 import { DECRYPT_BUDGET, DecryptBudget } from '../../src/messenger/budget.js';
 import { Security } from '../../src/messenger/security.js';

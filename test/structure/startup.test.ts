@@ -24,7 +24,7 @@ export function staticClosure(entry: string, read: (file: string) => string): Se
     seen.add(file);
     for (const m of strip(read(file), false).matchAll(STATIC_IMPORT)) {
       const spec = m[3] as string;
-      queue.push(relative(ROOT, resolve(ROOT, dirname(file), spec.replace(/\.js$/, '.ts'))).split(sep).join('/'));
+      queue.push(relative(ROOT, resolve(ROOT, dirname(file), spec.replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts'))).split(sep).join('/'));
     }
   }
   return seen;
@@ -46,7 +46,7 @@ describe('start-up', () => {
   test('the CLI program does not reach the message crypto statically (it loads with the keys)', () => {
     const reached = staticClosure('src/cli/program.ts', readSource);
     assert.ok(reached.has('src/messenger/index.ts') && reached.has('src/protocol/user-name.ts'), 'the scan did not follow the imports');
-    const lazy = ['crypto/keystore', 'crypto/message', 'crypto/envelope', 'crypto/plaintext', 'crypto/rsa-pkcs1', 'crypto/blowfish', 'crypto/blowfish-pi', 'messenger/security'];
+    const lazy = ['state/own-keys', 'state/known-peers', 'crypto/keys', 'crypto/peer-id', 'crypto/message', 'crypto/envelope', 'crypto/plaintext', 'crypto/rsa-pkcs1', 'crypto/blowfish', 'crypto/blowfish-pi', 'messenger/security'];
     assert.deepEqual(lazy.map((name) => `src/${name}.ts`).filter((f) => reached.has(f)), []);
   });
 

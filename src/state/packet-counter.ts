@@ -1,13 +1,21 @@
-// src/transport/packet-counter.ts
+// src/state/packet-counter.ts
 // Packet numbers that keep increasing across runs of the tool, even two runs in the same second or
 // at the same time: the last number lives in a small state file, updated under a lock file. A run
 // reserves a block of numbers at a time and draws the next ones from memory for as long as the file
-// still ends at its block (nobody else drew since): one read instead of a locked rewrite.
+// still ends at its block (nobody else drew since): one read instead of a locked rewrite. The
+// one state file not written through atomic-write.cts: see #store.
 
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_PACKET_NO, type PacketNo, nextPacketNo } from '../protocol/packet-no.js';
-import type { Clock } from './clock.js';
+
+/** The wall clock the numbers follow (transport/clock.ts's Clock fits). */
+export interface PacketClock {
+  now(): number;
+}
+
+/** The file in the state folder (paths().stateDir) that holds the last number drawn. */
+export const PACKET_COUNTER_FILE = 'packet-no';
 
 export interface PacketNumberSource {
   next(): PacketNo;
@@ -16,9 +24,9 @@ export interface PacketNumberSource {
 /** Numbers kept in memory only (tests, or when the state file cannot be written). */
 export class MemoryPacketCounter implements PacketNumberSource {
   #last: number;
-  readonly #clock: Clock;
+  readonly #clock: PacketClock;
 
-  constructor(clock: Clock, last = 0) {
+  constructor(clock: PacketClock, last = 0) {
     this.#clock = clock;
     this.#last = last;
   }
@@ -33,8 +41,7 @@ export class MemoryPacketCounter implements PacketNumberSource {
 const LOCK_STALE_MS = 2000;
 /**
  * How long to wait for the lock before drawing without it (numbers may then repeat across runs).
- * Fifty runs started at once on two cores kept it busy for over a second (a holder waits for the
- * CPU behind the others); 1 s was too short there.
+ * Generous: with many runs started at once on few cores, a holder waits for the CPU behind the others.
  */
 const LOCK_WAIT_MS = 5000;
 /** Longest pause between two tries: waiters that poll every millisecond take the CPU the holder needs. */
@@ -47,7 +54,7 @@ const STORED_WIDTH = String(MAX_PACKET_NO).length;
 
 export class FilePacketCounter implements PacketNumberSource {
   readonly #path: string;
-  readonly #clock: Clock;
+  readonly #clock: PacketClock;
   readonly #warn: (message: string) => void;
   readonly #lockWaitMs: number;
   #last = 0;
@@ -56,7 +63,7 @@ export class FilePacketCounter implements PacketNumberSource {
   /** Set once the file has failed: from then on numbers come from memory. */
   #memory: MemoryPacketCounter | undefined;
 
-  constructor(path: string, clock: Clock, warn: (message: string) => void, lockWaitMs = LOCK_WAIT_MS) {
+  constructor(path: string, clock: PacketClock, warn: (message: string) => void, lockWaitMs = LOCK_WAIT_MS) {
     this.#path = path;
     this.#clock = clock;
     this.#warn = warn;
@@ -114,11 +121,11 @@ export class FilePacketCounter implements PacketNumberSource {
   }
 
   /**
-   * Writes `value` over the start of the file, at a fixed width, instead of renaming a new file over
-   * it: on ext4 a rename over a file (or a truncation) makes the kernel write the new data out at
-   * once, 0.3–2 ms on the path of a reply that draws a number. A reader without the lock may see a
-   * half-written number; that can only make it leave its block early, never repeat a number, since
-   * every locked update starts above what the file held.
+   * Writes `value` over the start of the file, at a fixed width, in place, not through
+   * atomic-write.cts: on ext4 a rename over a file (or a truncation) makes the kernel write the
+   * new data out at once, on the path of a reply that draws a number. The lock already keeps
+   * writers apart, and a reader without the lock that sees a half-written number can only leave
+   * its block early, never repeat a number, since every locked update starts above what the file held.
    */
   #store(value: number): void {
     const text = `${String(value).padStart(STORED_WIDTH, ' ')}\n`;

@@ -1,23 +1,24 @@
-// src/cli/plain-peers.ts
-// Peers (address:port) that did not answer GETPUBKEY (iptux has no crypto), remembered for a day in the state
-// folder, so `send --encrypt auto` probes each of them once, not on every run.
+// src/state/plain-peers.ts
+// Peers (address:port) that did not answer GETPUBKEY (iptux has no crypto), remembered for a day in
+// the state folder, so `send --encrypt auto` probes each of them once, not on every run. It is the
+// messenger's PlainPeers (matched by shape: state sits below the messenger and does not import it).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import type { PlainPeers } from '../messenger/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import atomicWrite from './atomic-write.cjs';
 
-const FILE = 'plain-peers.json';
+export const PLAIN_PEERS_FILE = 'plain-peers.json';
 /** A peer may install a client that can encrypt: ask again after this long. */
 export const PLAIN_PEER_TTL = 24 * 3_600_000;
 const MAX_ENTRIES = 1000;
 
-export class FilePlainPeers implements PlainPeers {
+export class FilePlainPeers {
   readonly #path: string;
   readonly #now: () => number;
   #entries: Map<string, number> | undefined;
 
   constructor(stateDir: string, now: () => number = Date.now) {
-    this.#path = join(stateDir, FILE);
+    this.#path = join(stateDir, PLAIN_PEERS_FILE);
     this.#now = now;
   }
 
@@ -58,10 +59,7 @@ export class FilePlainPeers implements PlainPeers {
     for (const [key, until] of entries) if (until <= now) entries.delete(key);
     while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
     try {
-      mkdirSync(dirname(this.#path), { recursive: true });
-      const temp = `${this.#path}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(Object.fromEntries(entries)));
-      renameSync(temp, this.#path);
+      atomicWrite.writeFileAtomic(this.#path, JSON.stringify(Object.fromEntries(entries))); // no fsync: only a cache
     } catch {
       // only a cache: the next run probes again
     }

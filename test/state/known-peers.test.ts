@@ -1,4 +1,4 @@
-// test/crypto/known-peers.test.ts
+// test/state/known-peers.test.ts
 // Trust on first use: new → remembered → match; a changed key is a mismatch (and a clear error)
 // until trusted; forget; a damaged file is reported and left alone.
 
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fingerprint, withFingerprint } from '../../src/crypto/fingerprint.js';
-import { KNOWN_PEERS_FILE, KnownPeers, keyChangedError, keyFingerprint, peerId } from '../../src/crypto/known-peers.js';
+import { keyChangedError, keyFingerprint, peerId } from '../../src/crypto/peer-id.js';
+import { KNOWN_PEERS_FILE, KnownPeers } from '../../src/state/known-peers.js';
 import { isIpmsgError } from '../../src/errors.js';
 import { fixtureKey } from '../helpers/keys.js';
 

@@ -1,4 +1,4 @@
-// test/crypto/keystore.test.ts
+// test/state/own-keys.test.ts
 // Our keys on disk: private permissions, reused on every run, one key when two runs start at once
 // (two async calls, and two real processes), a damaged file reported and left alone.
 
@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { fingerprint } from '../../src/crypto/fingerprint.js';
 import type { RsaBits, RsaKeyPair } from '../../src/crypto/keys.js';
-import { loadOwnKeys } from '../../src/crypto/keystore.js';
+import { loadOwnKeys } from '../../src/state/own-keys.js';
 import { isIpmsgError } from '../../src/errors.js';
 import { type FixtureName, fixtureKey } from '../helpers/keys.js';
 
@@ -94,7 +94,7 @@ describe('loadOwnKeys', () => {
 
   test('two processes making their first key at once (real RSA-2048 generation) share one key', async () => {
     const dir = freshDir();
-    const modules = ['keystore', 'fingerprint'].map((m) => new URL(`../../src/crypto/${m}.js`, import.meta.url).href);
+    const modules = ['state/own-keys', 'crypto/fingerprint'].map((m) => new URL(`../../src/${m}.js`, import.meta.url).href);
     const script = `
       const { loadOwnKeys } = await import(${JSON.stringify(modules[0])});
       const { fingerprint } = await import(${JSON.stringify(modules[1])});

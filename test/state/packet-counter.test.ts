@@ -1,4 +1,4 @@
-// test/transport/packet-counter.test.ts
+// test/state/packet-counter.test.ts
 // Packet numbers that never go back: in memory, through a locked state file, across instances and
 // across processes drawing at the same time.
 
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { FilePacketCounter, MemoryPacketCounter } from '../../src/transport/packet-counter.js';
+import { FilePacketCounter, MemoryPacketCounter } from '../../src/state/packet-counter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const T0 = 1_704_067_200_000; // a round second
@@ -196,14 +196,14 @@ describe('FilePacketCounter', () => {
 
   it('hands out distinct, per-process increasing numbers to three processes drawing at once', async () => {
     const path = statePath('concurrent');
-    const dist = new URL('../../../dist/transport/', import.meta.url);
-    assert.ok(existsSync(fileURLToPath(new URL('packet-counter.js', dist))), 'run `npm run build` first');
+    const dist = new URL('../../../dist/', import.meta.url);
+    assert.ok(existsSync(fileURLToPath(new URL('state/packet-counter.js', dist))), 'run `npm run build` first');
     const script = join(root, 'draw.mjs');
     writeFileSync(
       script,
       [
-        `import { FilePacketCounter } from ${JSON.stringify(new URL('packet-counter.js', dist).href)};`,
-        `import { systemClock } from ${JSON.stringify(new URL('clock.js', dist).href)};`,
+        `import { FilePacketCounter } from ${JSON.stringify(new URL('state/packet-counter.js', dist).href)};`,
+        `import { systemClock } from ${JSON.stringify(new URL('transport/clock.js', dist).href)};`,
         'const [path, count, startAt] = process.argv.slice(2);',
         'const warnings = [];',
         'const counter = new FilePacketCounter(path, systemClock, (m) => warnings.push(m));',
