@@ -1,6 +1,7 @@
 // src/index.ts
 // The library: openMessenger() and the workflows of the command line, the messenger facade below
-// them, the crypto layer and the protocol codecs. No side effects.
+// them, where state is kept, the crypto layer and the protocol codecs. No side effects; what is
+// not exported here is internal.
 
 export * from './errors.js';
 export * from './protocol/command.js';
@@ -28,4 +29,5 @@ export { parseTarget, type Destination, type TargetSpec } from './messenger/targ
 export type { Peer } from './messenger/peers.js';
 export type { Identity } from './messenger/packets.js';
 export { systemClock, type Clock } from './transport/clock.js';
-export * from './state/index.js';
+export { paths, type Paths, loadOwnKeys, KEY_FILE_NAMES, type LoadedKeys, KnownPeers, type KnownPeer, type PeerCheck, KNOWN_PEERS_FILE } from './state/index.js';
+export { FilePacketCounter, MemoryPacketCounter, type PacketNumberSource, FilePlainPeers } from './state/index.js';

@@ -27,7 +27,7 @@ export interface Context {
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Standard output written with writeSync: creating process.stdout costs a one-shot command ~5 ms,
+ * Standard output written with writeSync: creating process.stdout is a start-up cost a one-shot command avoids,
  * and results are small. `ipmsg list | head` closes the pipe early: that ends the process quietly.
  */
 export function fdOutput(fd: number): OutputStream {
@@ -47,7 +47,7 @@ export function fdOutput(fd: number): OutputStream {
       return true;
     },
     get isTTY() {
-      // node:tty loads net and streams (~8 ms): only when someone asks.
+      // node:tty loads net and streams: only when someone asks.
       return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
     },
   };
@@ -60,7 +60,7 @@ export function processContext(signal: AbortSignal, version: string): Context {
     get stderr() {
       return process.stderr;
     },
-    // process.stdin is created on first access (~2 ms); only a message read from stdin needs it.
+    // process.stdin is created on first access; only a message read from stdin needs it.
     get stdin() {
       return process.stdin;
     },

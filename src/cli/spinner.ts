@@ -1,6 +1,6 @@
 // src/cli/spinner.ts
 // A spinner on stderr while we wait for the LAN, only on an interactive terminal; ora is loaded
-// only then (it costs ~45 ms of start-up).
+// only then (it is costly to load).
 
 import { type Context, isInteractive } from './context.js';
 import { importEsm } from './import-esm.js';
