@@ -38,7 +38,8 @@ export function messages(messenger: Messenger, options: MessagesOptions = {}): A
     w?.reject(options.signal?.reason);
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  messenger.handler = {
+  if (options.signal?.aborted) end();
+  else messenger.handler = {
     accepts: (packet, from) => {
       if (!waiting || pending || !accept(packet, from, messenger.peers.get(from)?.nick)) return false;
       pending = true;
