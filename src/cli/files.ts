@@ -176,7 +176,7 @@ export interface Saved {
 
 /** What fetching needs (node:net, the request crypto), loaded on first use or by preloadFetching(). */
 function fetching() {
-  return Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
+  return Promise.all([import('../messenger/file-security.js'), import('../transfer/fetch-file.js'), import('../transfer/fetch-folder.js')]);
 }
 
 /** For recv --save: load what fetching needs before listening, not when the first offer is waiting. */
@@ -205,7 +205,7 @@ export async function saveAttachment(
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than --max-size (${attachment.size} bytes)`);
   // Asked before the bar starts: it may take a GETPUBKEY round trip (or an entry exchange).
-  const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
+  const [{ fileRequester }, { fetchFile }, { fetchFolder }] = await fetching();
   const requester = await fileRequester(messenger, from, {
     encryptBody: options.encryptBody,
     signal: ctx.signal,

@@ -14,7 +14,7 @@ import { COMMANDS, IPMSG_ENCFILEOPT, IPMSG_ENCRYPTOPT, IPMSG_UTF8OPT, getMode, h
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../protocol/file-attr.js';
 import { type OtherPacket, type Packet, decodePacket } from '../protocol/packet.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { type DirHeader, MAX_SENT_DIR_HEADER_BYTES, encodeDirHeader, writeDirHeader } from './dir-stream.js';
+import { type DirHeader, MAX_SENT_DIR_HEADER_BYTES, encodeDirHeader, writeDirHeader } from './dir-header.js';
 import type { FileNode, FolderNode, OfferedFile } from './local-files.js';
 import { type FileRequest, parseEncryptedRequest, parseFileRequest } from './request.js';
 
