@@ -13,7 +13,7 @@ import type { OtherPacket } from '../protocol/packet.js';
 import { sleep } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { CipheredRequest } from '../transfer/file-client.js';
-import type { OpenedRequest } from '../transfer/file-server.js';
+import type { OpenedRequest } from '../transfer/offer-registry.js';
 import { encodeEncryptedRequest } from '../transfer/request.js';
 import type { Messenger, Peer } from './index.js';
 
