@@ -85,8 +85,8 @@ export class ChunkWriter {
   }
 
   /**
-   * Copies `bytes` when they fit in the current buffer, without a promise (a folder of 10,000
-   * small files would otherwise pay for 30,000 awaits); false when the caller must await append().
+   * Copies `bytes` when they fit in the current buffer, without a promise (a folder of small files
+   * would otherwise pay for several awaits per file); false when the caller must await append().
    */
   tryAppend(bytes: Uint8Array): boolean {
     if (this.#failure || bytes.length > this.#limit - this.#used) return false;

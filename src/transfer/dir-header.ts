@@ -103,8 +103,8 @@ export function encodeDirHeader(entry: DirHeader): Uint8Array {
 }
 
 /**
- * encodeDirHeader() straight into `target` at `offset` (a folder of 10,000 files has 20,000
- * headers: no allocation and copy for each, and no string in between).
+ * encodeDirHeader() straight into `target` at `offset` (a folder stream is mostly headers when its
+ * files are small: no allocation and copy for each, and no string in between).
  * @returns the bytes written, or 0 when the header does not fit before the end of `target`
  * @throws IpmsgError as encodeDirHeader()
  */

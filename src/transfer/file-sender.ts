@@ -87,7 +87,7 @@ export async function sendFolder(writer: ChunkWriter, file: OfferedFile, names: 
       closeSync(fd);
     }
     bytes += entry.size;
-    // Reported per MiB, not per file: a folder of 10,000 small files would pay for each.
+    // Reported per MiB, not per file: a folder of many small files would pay for each.
     if (bytes - reported >= PROGRESS_STEP) {
       reported = bytes;
       hooks.onProgress(bytes);
