@@ -18,6 +18,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'ipmsg.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const FILE_ROUNDS = Number(process.env.BENCH_FILE_ROUNDS ?? 3);
+/** BENCH_ONLY=small-files runs only the 10,000-small-files row (to compare two builds quickly). */
+const ONLY_SMALL_FILES = process.env.BENCH_ONLY === 'small-files';
 const home = mkdtempSync(join(tmpdir(), 'ipmsg-bench-'));
 const env = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_CONFIG_HOME: join(home, 'config') };
 
@@ -247,95 +249,8 @@ async function fileBenches() {
   const outputs = outputRoot();
   const out = [];
   try {
-    // One 1 GiB file of random bytes.
-    const big = join(work, 'big.bin');
-    const fd = openSync(big, 'w');
-    const block = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 1024; i++) writeSync(fd, randomFillSync(block));
-    closeSync(fd);
-    spawnSync('sync');
-    const ncTimes = [];
-    const ourTimes = [];
-    const encryptedTimes = [];
-    const ourCpu = [];
-    const encryptedCpu = [];
-    let rss = '';
-    let encryptedRss = '';
-    for (let round = 0; round < FILE_ROUNDS; round++) {
-      const ncDir = join(outputs, `nc-${round}`);
-      mkdirSync(ncDir);
-      ncTimes.push(await ncCopy((p) => `nc -N 127.0.0.1 ${p} < ${big}`, (p) => `nc -l 127.0.0.1 ${p} > ${join(ncDir, 'big.bin')}`));
-      rmSync(ncDir, { recursive: true });
-      const into = join(outputs, `ipmsg-${round}`);
-      mkdirSync(into);
-      const ours = await ipmsgCopy(big, into);
-      ourTimes.push(ours.ms);
-      ourCpu.push(ours.cpu);
-      rss = ours.rss;
-      rmSync(into, { recursive: true });
-      const encryptedInto = join(outputs, `ipmsg-enc-${round}`);
-      mkdirSync(encryptedInto);
-      const encrypted = await ipmsgCopy(big, encryptedInto, true);
-      encryptedTimes.push(encrypted.ms);
-      encryptedCpu.push(encrypted.cpu);
-      encryptedRss = encrypted.rss;
-      rmSync(encryptedInto, { recursive: true });
-    }
-    out.push({ what: `one 1 GiB file, send --file → recv --save, plain (median of ${FILE_ROUNDS})`, ms: median(ourTimes), base: 'nc → file', baseMs: median(ncTimes), target: 1.2, rss });
-    // Encrypted (§5.6): signed request, AES-256-CTR stream. Throughput ≥ 0.7× plain ⇔ time ≤ 1/0.7 = 1.43× plain.
-    out.push({
-      what: `the same, encrypted (AES-256-CTR; median of ${FILE_ROUNDS})`,
-      ms: median(encryptedTimes),
-      base: 'the same, plain',
-      baseMs: median(ourTimes),
-      target: 1.43,
-      rss: encryptedRss,
-      cpu: { plain: median(ourCpu), encrypted: median(encryptedCpu), cipher: cipherCpuPerGiB() },
-    });
-    const link = gigabitLink();
-    if (link.ends) {
-      const rounds = Math.min(FILE_ROUNDS, 3);
-      const times = { plain: [], encrypted: [] };
-      try {
-        for (let round = 0; round < rounds; round++) {
-          for (const kind of ['plain', 'encrypted']) {
-            const into = join(outputs, `link-${kind}-${round}`);
-            mkdirSync(into);
-            times[kind].push((await ipmsgCopy(big, into, kind === 'encrypted', link.ends)).ms);
-            rmSync(into, { recursive: true });
-          }
-        }
-      } finally {
-        link.remove();
-      }
-      out.push({ what: `the same over a 1 Gbit/s link (two network namespaces), encrypted (median of ${rounds})`, ms: median(times.encrypted), base: 'the same link, plain', baseMs: median(times.plain) });
-    } else {
-      console.error(`bench: no 1 Gbit/s link row (${link.reason})`);
-    }
-    rmSync(big);
-    rmSync(outputs, { recursive: true, force: true });
-    mkdirSync(outputs);
-    // 10,000 files of 4 KiB in 20 folders.
-    const tree = join(work, 'tree');
-    for (let d = 0; d < 20; d++) {
-      mkdirSync(join(tree, `d${d}`), { recursive: true });
-      for (let f = 0; f < 500; f++) writeFileSync(join(tree, `d${d}`, `f${f}.dat`), randomFillSync(Buffer.alloc(4096)));
-    }
-    spawnSync('sync');
-    const tarTimes = [];
-    const treeTimes = [];
-    let treeRss = '';
-    for (let round = 0; round < FILE_ROUNDS; round++) {
-      const tarDir = join(outputs, `tar-${round}`);
-      mkdirSync(tarDir);
-      tarTimes.push(await ncCopy((p) => `tar cf - -C ${work} tree | nc -N 127.0.0.1 ${p}`, (p) => `nc -l 127.0.0.1 ${p} | tar xf - -C ${tarDir}`));
-      const into = join(outputs, `tree-${round}`);
-      mkdirSync(into);
-      const ours = await ipmsgCopy(tree, into);
-      treeTimes.push(ours.ms);
-      treeRss = ours.rss;
-    }
-    out.push({ what: `10,000 × 4 KiB files in 20 folders, plain (median of ${FILE_ROUNDS})`, ms: median(treeTimes), base: 'tar → nc → tar', baseMs: median(tarTimes), target: 2.0, rss: treeRss });
+    if (!ONLY_SMALL_FILES) out.push(...(await bigFileBenches(work, outputs)));
+    out.push(await smallFilesBench(work, outputs));
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(outputs, { recursive: true, force: true });
@@ -343,33 +258,131 @@ async function fileBenches() {
   return out;
 }
 
-const rows = [];
-const node0 = ['-e', '0'];
-
-const [baseVersion, version] = interleaved([node0, [bin, '--version']]);
-rows.push(['ipmsg --version (cold)', version, 'node -e 0', baseVersion, 1.3]);
-
-const port = await freePort();
-const receiver = await startReceiver(port);
-try {
-  const from = await freePort();
-  const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message', '--encrypt', 'never'];
-  const [baseSend, send] = interleaved([node0, sendArgs]);
-  rows.push(['ipmsg send + ack, plain (--encrypt never, cold)', send, 'node -e 0', baseSend, 2.0]);
-  // Encrypted (the default): GETPUBKEY/ANSPUBKEY, RSA-2048 + AES-256 + SHA-256 signature, decrypt
-  // and verify at the receiver. Keys exist already (made once, by the receiver's first run).
-  const encryptedArgs = sendArgs.slice(0, -2);
-  const [plainAgain, encrypted] = interleaved([sendArgs, encryptedArgs]);
-  rows.push(['ipmsg send + ack, encrypted (default, cold)', encrypted, 'the same, plain', plainAgain, 1.3]);
-  // The same without the V8 code cache that the launcher keeps (what a first run costs).
-  const [baseFirst, first] = interleaved([node0, sendArgs], { IPMSG_NO_COMPILE_CACHE: '1' });
-  // No target: what a first run costs, for comparison only.
-  rows.push(['ipmsg send + ack (cold, no compile cache)', first, 'node -e 0', baseFirst, undefined]);
-} finally {
-  receiver.kill('SIGINT');
+async function bigFileBenches(work, outputs) {
+  const out = [];
+  // One 1 GiB file of random bytes.
+  const big = join(work, 'big.bin');
+  const fd = openSync(big, 'w');
+  const block = Buffer.alloc(1 << 20);
+  for (let i = 0; i < 1024; i++) writeSync(fd, randomFillSync(block));
+  closeSync(fd);
+  spawnSync('sync');
+  const ncTimes = [];
+  const ourTimes = [];
+  const encryptedTimes = [];
+  const ourCpu = [];
+  const encryptedCpu = [];
+  let rss = '';
+  let encryptedRss = '';
+  for (let round = 0; round < FILE_ROUNDS; round++) {
+    const ncDir = join(outputs, `nc-${round}`);
+    mkdirSync(ncDir);
+    ncTimes.push(await ncCopy((p) => `nc -N 127.0.0.1 ${p} < ${big}`, (p) => `nc -l 127.0.0.1 ${p} > ${join(ncDir, 'big.bin')}`));
+    rmSync(ncDir, { recursive: true });
+    const into = join(outputs, `ipmsg-${round}`);
+    mkdirSync(into);
+    const ours = await ipmsgCopy(big, into);
+    ourTimes.push(ours.ms);
+    ourCpu.push(ours.cpu);
+    rss = ours.rss;
+    rmSync(into, { recursive: true });
+    const encryptedInto = join(outputs, `ipmsg-enc-${round}`);
+    mkdirSync(encryptedInto);
+    const encrypted = await ipmsgCopy(big, encryptedInto, true);
+    encryptedTimes.push(encrypted.ms);
+    encryptedCpu.push(encrypted.cpu);
+    encryptedRss = encrypted.rss;
+    rmSync(encryptedInto, { recursive: true });
+  }
+  out.push({ what: `one 1 GiB file, send --file → recv --save, plain (median of ${FILE_ROUNDS})`, ms: median(ourTimes), base: 'nc → file', baseMs: median(ncTimes), target: 1.2, rss });
+  // Encrypted (§5.6): signed request, AES-256-CTR stream. Throughput ≥ 0.7× plain ⇔ time ≤ 1/0.7 = 1.43× plain.
+  out.push({
+    what: `the same, encrypted (AES-256-CTR; median of ${FILE_ROUNDS})`,
+    ms: median(encryptedTimes),
+    base: 'the same, plain',
+    baseMs: median(ourTimes),
+    target: 1.43,
+    rss: encryptedRss,
+    cpu: { plain: median(ourCpu), encrypted: median(encryptedCpu), cipher: cipherCpuPerGiB() },
+  });
+  const link = gigabitLink();
+  if (link.ends) {
+    const rounds = Math.min(FILE_ROUNDS, 3);
+    const times = { plain: [], encrypted: [] };
+    try {
+      for (let round = 0; round < rounds; round++) {
+        for (const kind of ['plain', 'encrypted']) {
+          const into = join(outputs, `link-${kind}-${round}`);
+          mkdirSync(into);
+          times[kind].push((await ipmsgCopy(big, into, kind === 'encrypted', link.ends)).ms);
+          rmSync(into, { recursive: true });
+        }
+      }
+    } finally {
+      link.remove();
+    }
+    out.push({ what: `the same over a 1 Gbit/s link (two network namespaces), encrypted (median of ${rounds})`, ms: median(times.encrypted), base: 'the same link, plain', baseMs: median(times.plain) });
+  } else {
+    console.error(`bench: no 1 Gbit/s link row (${link.reason})`);
+  }
+  rmSync(big);
+  rmSync(outputs, { recursive: true, force: true });
+  mkdirSync(outputs);
+  return out;
 }
 
-const burst = await listBurst(1000);
+async function smallFilesBench(work, outputs) {
+  // 10,000 files of 4 KiB in 20 folders.
+  const tree = join(work, 'tree');
+  for (let d = 0; d < 20; d++) {
+    mkdirSync(join(tree, `d${d}`), { recursive: true });
+    for (let f = 0; f < 500; f++) writeFileSync(join(tree, `d${d}`, `f${f}.dat`), randomFillSync(Buffer.alloc(4096)));
+  }
+  spawnSync('sync');
+  const tarTimes = [];
+  const treeTimes = [];
+  let treeRss = '';
+  for (let round = 0; round < FILE_ROUNDS; round++) {
+    const tarDir = join(outputs, `tar-${round}`);
+    mkdirSync(tarDir);
+    tarTimes.push(await ncCopy((p) => `tar cf - -C ${work} tree | nc -N 127.0.0.1 ${p}`, (p) => `nc -l 127.0.0.1 ${p} | tar xf - -C ${tarDir}`));
+    const into = join(outputs, `tree-${round}`);
+    mkdirSync(into);
+    const ours = await ipmsgCopy(tree, into);
+    treeTimes.push(ours.ms);
+    treeRss = ours.rss;
+  }
+  return { what: `10,000 × 4 KiB files in 20 folders, plain (median of ${FILE_ROUNDS})`, ms: median(treeTimes), base: 'tar → nc → tar', baseMs: median(tarTimes), target: 2.0, rss: treeRss };
+}
+
+const rows = [];
+const node0 = ['-e', '0'];
+let burst;
+if (!ONLY_SMALL_FILES) {
+  const [baseVersion, version] = interleaved([node0, [bin, '--version']]);
+  rows.push(['ipmsg --version (cold)', version, 'node -e 0', baseVersion, 1.3]);
+
+  const port = await freePort();
+  const receiver = await startReceiver(port);
+  try {
+    const from = await freePort();
+    const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message', '--encrypt', 'never'];
+    const [baseSend, send] = interleaved([node0, sendArgs]);
+    rows.push(['ipmsg send + ack, plain (--encrypt never, cold)', send, 'node -e 0', baseSend, 2.0]);
+    // Encrypted (the default): GETPUBKEY/ANSPUBKEY, RSA-2048 + AES-256 + SHA-256 signature, decrypt
+    // and verify at the receiver. Keys exist already (made once, by the receiver's first run).
+    const encryptedArgs = sendArgs.slice(0, -2);
+    const [plainAgain, encrypted] = interleaved([sendArgs, encryptedArgs]);
+    rows.push(['ipmsg send + ack, encrypted (default, cold)', encrypted, 'the same, plain', plainAgain, 1.3]);
+    // The same without the V8 code cache that the launcher keeps (what a first run costs).
+    const [baseFirst, first] = interleaved([node0, sendArgs], { IPMSG_NO_COMPILE_CACHE: '1' });
+    // No target: what a first run costs, for comparison only.
+    rows.push(['ipmsg send + ack (cold, no compile cache)', first, 'node -e 0', baseFirst, undefined]);
+  } finally {
+    receiver.kill('SIGINT');
+  }
+  burst = await listBurst(1000);
+}
 const transfers = process.env.BENCH_SKIP_FILES ? [] : await fileBenches();
 
 console.log(`ipmsg bench: medians of ${RUNS} interleaved runs, Node ${process.version}\n`);
@@ -380,7 +393,7 @@ for (const [what, ms, base, baseMs, target] of rows) {
   const verdict = target === undefined ? '' : `≤ ${target}× ${ratio <= target ? '✔' : '✘'}`;
   console.log(`| ${what} | ${ms.toFixed(1)} | ${base} | ${baseMs.toFixed(1)} | ${ratio.toFixed(2)}× | ${verdict} |`);
 }
-console.log(
+if (burst) console.log(
   `\nlist with 1000 simulated peers answering at once: ${burst.listed} of 1000 listed, ${burst.twice} twice, in ${burst.ms.toFixed(0)} ms (exit ${burst.status}) ${burst.listed === 1000 && burst.twice === 0 && burst.status === 0 ? '✔' : '✘'}`,
 );
 if (transfers.length > 0) {

@@ -14,7 +14,7 @@ import type { FileRequestPacket } from '../protocol/packet.js';
 import { type Clock, sleep } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { CipheredRequest } from '../transfer/file-client.js';
-import type { OpenedRequest } from '../transfer/file-server.js';
+import type { OpenedRequest } from '../transfer/offer-registry.js';
 import { encodeEncryptedRequest } from '../transfer/request.js';
 import type { Messenger } from './index.js';
 import type { Peer } from './peers.js';

@@ -23,8 +23,7 @@ declare namespace statePaths {
 
 /** The folders for an environment (the CLI passes process.env). */
 function paths(env: NodeJS.ProcessEnv): statePaths.Paths {
-  // Absolute paths only (a relative XDG variable is ignored, as the XDG spec says): file transfers
-  // change the working directory for moments (transfer/file-client.ts WorkingFolder).
+  // Absolute paths only: a relative XDG variable is ignored, as the XDG spec says.
   const xdg = (name: string): string | undefined => (path.isAbsolute(env[name] ?? '') ? env[name] : undefined);
   const home = path.resolve(env['HOME'] || os.homedir());
   const configHome = xdg('XDG_CONFIG_HOME') ?? path.join(home, '.config');

@@ -1,7 +1,8 @@
 // src/transfer/chunk-writer.ts
-// Writes to a socket through two reused 1 MiB buffers: one fills (headers, small files, chunks of
-// large ones) while the other is on the wire. Constant memory, few syscalls, no copies per file.
-// The first write is short, so that the peer starts early.
+// Writes to a socket through two reused buffers: one fills (headers, small files, chunks of large
+// ones) while the other is on the wire. Few syscalls, no copies per file. The first write is short,
+// so that the peer starts early, and the large buffers are allocated only once the socket took it:
+// a peer that never reads pins one short buffer, one that stops later at most two large ones.
 // With a cipher (§5.6) each buffer is encrypted in place as it goes out, the stream from its first byte.
 
 import type { Cipher } from 'node:crypto';
@@ -10,15 +11,18 @@ import type { Socket } from 'node:net';
 import { cipherInPlace } from '../crypto/file-crypto.js';
 
 export const CHUNK_SIZE = 1024 * 1024;
-/**
- * The first write goes out at this size: the peer starts on it while the next megabyte is read
- * (a folder of small files takes ~10 ms to fill one, during which the receiver would wait).
- */
+/** The first write goes out at this size: the peer starts on it while the next chunk is read. */
 export const FIRST_CHUNK_SIZE = 64 * 1024;
+/**
+ * A chunk goes to the socket in writes of at most this size, so that a slow peer is seen taking
+ * bytes (`onWritten`) well before a whole chunk is through.
+ */
+export const WRITE_SLICE = 256 * 1024;
 
 export class ChunkWriter {
   readonly #socket: Socket;
-  readonly #buffers = [Buffer.allocUnsafe(CHUNK_SIZE), Buffer.allocUnsafe(CHUNK_SIZE)];
+  /** Allocated on first use, at the size of the chunk they hold. */
+  readonly #buffers: (Buffer | undefined)[] = [undefined, undefined];
   /** Settles when the buffer of the same index may be filled again. */
   readonly #free: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   #current = 0;
@@ -27,15 +31,25 @@ export class ChunkWriter {
   #limit = FIRST_CHUNK_SIZE;
   #failure: Error | undefined;
   readonly #cipher: Cipher | undefined;
+  readonly #onWritten: (() => void) | undefined;
 
-  /** `cipher` (AES-256-CTR, §5.6) encrypts every byte written, from the first. */
-  constructor(socket: Socket, cipher?: Cipher) {
+  /**
+   * `cipher` (AES-256-CTR, §5.6) encrypts every byte written, from the first; `onWritten` is called
+   * each time the socket has taken a write.
+   */
+  constructor(socket: Socket, cipher?: Cipher, onWritten?: () => void) {
     this.#socket = socket;
     this.#cipher = cipher;
+    this.#onWritten = onWritten;
   }
 
   get #buffer(): Buffer {
-    return this.#buffers[this.#current] as Buffer;
+    let buffer = this.#buffers[this.#current];
+    if (buffer === undefined || buffer.length < this.#limit) {
+      buffer = Buffer.allocUnsafe(this.#limit);
+      this.#buffers[this.#current] = buffer;
+    }
+    return buffer;
   }
 
   /** Sends what has been collected; the next bytes go to the other buffer once it is free. */
@@ -46,14 +60,21 @@ export class ChunkWriter {
     const bytes = this.#buffer.subarray(0, this.#used);
     if (this.#cipher) cipherInPlace(this.#cipher, bytes);
     this.#free[index] = new Promise<void>((resolve) => {
-      this.#socket.write(bytes, (error) => {
-        if (error) this.#failure ??= error;
-        resolve();
-      });
+      for (let at = 0; at < bytes.length; at += WRITE_SLICE) {
+        const last = at + WRITE_SLICE >= bytes.length;
+        this.#socket.write(bytes.subarray(at, at + WRITE_SLICE), (error) => {
+          if (error) this.#failure ??= error;
+          else this.#onWritten?.();
+          if (last) resolve();
+        });
+      }
     });
+    const first = this.#limit < CHUNK_SIZE;
     this.#current = 1 - index;
     this.#used = 0;
     this.#limit = CHUNK_SIZE;
+    // No large buffer for a peer that has not taken the first bytes.
+    if (first) await this.#free[index];
     await this.#free[this.#current];
     if (this.#failure) throw this.#failure;
   }
@@ -64,8 +85,8 @@ export class ChunkWriter {
   }
 
   /**
-   * Copies `bytes` when they fit in the current buffer, without a promise (a folder of 10,000
-   * small files would otherwise pay for 30,000 awaits); false when the caller must await append().
+   * Copies `bytes` when they fit in the current buffer, without a promise (a folder of small files
+   * would otherwise pay for several awaits per file); false when the caller must await append().
    */
   tryAppend(bytes: Uint8Array): boolean {
     if (this.#failure || bytes.length > this.#limit - this.#used) return false;
@@ -80,8 +101,7 @@ export class ChunkWriter {
    */
   tryWrite(write: (buffer: Buffer, offset: number) => number): boolean {
     if (this.#failure) return false;
-    const target = this.#limit === CHUNK_SIZE ? this.#buffer : this.#buffer.subarray(0, this.#limit);
-    const n = write(target, this.#used);
+    const n = write(this.#buffer, this.#used);
     this.#used += n;
     return n > 0;
   }

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { IpmsgError } from '../errors.js';
 import type { Attachment } from '../protocol/attachment.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR } from '../protocol/file-attr.js';
-import { entryNameProblem } from './dir-stream.js';
+import { entryNameProblem } from './entry-name.js';
 
 export interface FileNode {
   readonly kind: 'file';

@@ -64,7 +64,7 @@ export type OfferedItem = Pick<Attachment, 'fileId' | 'name' | 'attr'> & { reado
 
 /** What fetching needs (node:net, the request crypto): loaded on first use, or early by preloadFetching(). */
 function fetching() {
-  return Promise.all([import('../messenger/file-security.js'), import('../transfer/file-client.js')]);
+  return Promise.all([import('../messenger/file-security.js'), import('../transfer/fetch-file.js'), import('../transfer/fetch-folder.js')]);
 }
 
 /** Loads what fetching needs now, so that the first offer does not wait for it. */
@@ -96,7 +96,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
     throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create the folder ${dir}: ${(error as Error).message}`);
   }
   // Asked before the progress starts: it may take a GETPUBKEY round trip (or an entry exchange).
-  const [{ fileRequester }, { fetchFile, fetchFolder }] = await fetching();
+  const [{ fileRequester }, { fetchFile }, { fetchFolder }] = await fetching();
   const requester = await fileRequester({ messenger, security: messenger.security, clock: options.clock ?? systemClock }, from, {
     encryptBody: options.encryptBody ?? true,
     onNotice: options.onNotice ?? (() => undefined),

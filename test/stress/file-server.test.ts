@@ -1,12 +1,14 @@
 // test/stress/file-server.test.ts
 // The TCP file server of a real `serve-dir` process on 127.0.0.1 against hostile clients —
 // garbage, oversize requests, ids never offered, a non-recipient address, silent connections and
-// 200 idle ones at once — while the genuine recipient still downloads; and a download whose
-// server process is killed mid-transfer, finished with `get-file --resume`.
+// 200 idle ones at once — while the genuine recipient still downloads; a recipient that opens 250
+// requests and never reads them, which must not grow the server's memory past a bound; and a
+// download whose server process is killed mid-transfer, finished with `get-file --resume`.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { linkSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -120,6 +122,86 @@ describe('the file server of serve-dir against hostile clients', () => {
         idleClosedAfterMs: { min: Math.min(...ms), max: Math.max(...ms) },
       },
     });
+  });
+});
+
+/** The peak resident memory of a process (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m?.[1], `no VmHWM for ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** A UDP peer at `address` that acknowledges every SENDMSG (a second recipient beside startAcker's). */
+async function ackerAt(address: string): Promise<{ port: number; close(): void }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+  socket.on('message', (msg, from) => {
+    const fields = msg.toString('latin1').split(':');
+    if ((Number(fields[4]) & 0xff) === 0x20) socket.send(Buffer.from(`1:1:acker2:ackhost:33:${fields[1]}\0`), from.port, from.address);
+  });
+  return { port: socket.address().port, close: () => socket.close() };
+}
+
+/**
+ * Connects and sends `request`, then never reads: `answered` settles when the first bytes are
+ * waiting (served) or the server closed the connection (refused).
+ */
+async function hold(port: number, request: string): Promise<{ socket: Socket; answered: Promise<void> }> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  const answered = new Promise<void>((resolve) => {
+    socket.once('readable', () => resolve());
+    socket.once('close', () => resolve());
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(request);
+  return { socket, answered };
+}
+
+const HELD_REQUESTS = 250;
+const RSS_LIMIT_MIB = 150;
+
+describe('a recipient that opens many requests and never reads them', () => {
+  test(`${HELD_REQUESTS} held requests keep serve-dir under ${RSS_LIMIT_MIB} MB peak RSS; another recipient is served meanwhile`, async (t) => {
+    // One sparse 16 MiB file under many names (short ones: the offer of 251 must fit in one
+    // datagram): each request has far more to send than the kernel buffers of its connection take.
+    const folder = join(root, 'many');
+    mkdirSync(folder);
+    const first = join(folder, '0');
+    writeFileSync(first, '');
+    truncateSync(first, 16 * 1024 * 1024);
+    for (let i = 1; i <= HELD_REQUESTS; i++) linkSync(first, join(folder, String(i)));
+    const acker = await startAcker();
+    t.after(() => acker.close());
+    const other = await ackerAt('127.0.0.2');
+    t.after(() => other.close());
+    const serverPort = await freePort();
+    const serve = startCli(['serve-dir', '--bind', '127.0.0.1', '--port', String(serverPort), folder, '--each', '--to', `127.0.0.1:${acker.port}`, '--to', `127.0.0.2:${other.port}`, '--timeout', '2m', '--json', '-v'], sandbox.env);
+    t.after(() => serve.child.kill('SIGKILL'));
+    await serve.waitFor('"address":"127.0.0.2","port"');
+    await serve.waitFor('"address":"127.0.0.1","port"');
+    assert.equal(jsonLines(serve.stdout()).filter((e) => e['status'] === 'delivered').length, 2, serve.stdout());
+    const offer = acker.offers[0] ?? 0;
+
+    // Each held request asks for its own file and reads nothing past the socket's own buffer.
+    const held = await Promise.all(Array.from({ length: HELD_REQUESTS }, (_, i) => hold(serverPort, `1:${i + 100}:mallory:hoarder:${GETFILEDATA}:${hex(offer)}:${hex(i + 1)}:0:\0`)));
+    t.after(() => {
+      for (const h of held) h.socket.destroy();
+    });
+    await Promise.all(held.map((p) => p.answered));
+
+    // The other recipient gets its file while the requests are held.
+    const got = join(root, 'other.bin');
+    const r = await runCli(['get-file', '--bind', '127.0.0.2', '--port', String(await freePort()), `127.0.0.1:${serverPort}`, String(offer), '0', '-o', got, '--size', String(16 * 1024 * 1024)], sandbox.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(got).size, 16 * 1024 * 1024);
+
+    const peak = peakRssMiB(serve.child.pid ?? 0);
+    const refused = held.filter((h) => h.socket.destroyed).length;
+    assert.ok(refused < HELD_REQUESTS, 'every request was refused');
+    record(import.meta.url, { heldRequests: { requests: HELD_REQUESTS, refused, serverPeakRssMiB: Math.round(peak) } });
+    assert.ok(peak < RSS_LIMIT_MIB, `serve-dir peaked at ${peak.toFixed(0)} MiB with ${HELD_REQUESTS} held requests`);
   });
 });
 

@@ -1,7 +1,8 @@
 // test/transfer/chunk-writer.test.ts
-// ChunkWriter against a recording socket: the first write is FIRST_CHUNK_SIZE, later ones
-// CHUNK_SIZE, headers written in place never pass the flush size, and the bytes on the wire are
-// exactly the bytes given, in order, with and without the stream cipher.
+// ChunkWriter against a recording socket: the first flush is FIRST_CHUNK_SIZE, later ones
+// CHUNK_SIZE, each written in slices of WRITE_SLICE; headers written in place never pass the flush
+// size, and the bytes on the wire are exactly the bytes given, in order, with and without the
+// stream cipher.
 
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createFileStreamCipher } from '../../src/crypto/file-crypto.js';
-import { CHUNK_SIZE, ChunkWriter, FIRST_CHUNK_SIZE } from '../../src/transfer/chunk-writer.js';
+import { CHUNK_SIZE, ChunkWriter, FIRST_CHUNK_SIZE, WRITE_SLICE } from '../../src/transfer/chunk-writer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-chunk-writer-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -26,6 +27,24 @@ function recordingSocket(): { socket: Socket; writes: Buffer[] } {
     },
   } as unknown as Socket;
   return { socket, writes };
+}
+
+/** The socket writes of one flush of `size` bytes. */
+const slices = (size: number): number[] => Array.from({ length: Math.ceil(size / WRITE_SLICE) }, (_, i) => Math.min(WRITE_SLICE, size - i * WRITE_SLICE));
+
+/** The flush sizes behind a list of socket writes (each flush but the last is a whole number of slices, then a shorter one). */
+function flushes(writes: readonly number[]): number[] {
+  const out: number[] = [];
+  let current = 0;
+  for (const size of writes) {
+    current += size;
+    if (size < WRITE_SLICE || current === CHUNK_SIZE) {
+      out.push(current);
+      current = 0;
+    }
+  }
+  if (current > 0) out.push(current);
+  return out;
 }
 
 const pattern = (length: number, seed: number): Buffer => {
@@ -55,7 +74,8 @@ describe('ChunkWriter', () => {
     }
     await writer.drain();
     assert.deepEqual(Buffer.concat(writes), Buffer.concat(expected));
-    const sizes = writes.map((w) => w.length);
+    for (const w of writes) assert.ok(w.length <= WRITE_SLICE, `a socket write of ${w.length}`);
+    const sizes = flushes(writes.map((w) => w.length));
     assert.ok(sizes[0]! <= FIRST_CHUNK_SIZE && sizes[0]! > FIRST_CHUNK_SIZE - 4200, `first write ${sizes[0]}`);
     for (const size of sizes.slice(1, -1)) assert.ok(size <= CHUNK_SIZE && size > CHUNK_SIZE - 4200, `write of ${size}`);
   });
@@ -76,7 +96,7 @@ describe('ChunkWriter', () => {
     }
     assert.deepEqual(
       writes.map((w) => w.length),
-      [FIRST_CHUNK_SIZE, CHUNK_SIZE, CHUNK_SIZE, content.length - FIRST_CHUNK_SIZE - 2 * CHUNK_SIZE],
+      [FIRST_CHUNK_SIZE, CHUNK_SIZE, CHUNK_SIZE, content.length - FIRST_CHUNK_SIZE - 2 * CHUNK_SIZE].flatMap(slices),
     );
     assert.deepEqual(Buffer.concat(writes), createFileStreamCipher(key, 77).update(content));
   });

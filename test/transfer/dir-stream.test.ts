@@ -15,17 +15,9 @@ import {
   IPMSG_FILE_RONLYOPT,
   IPMSG_FILE_SYMLINK,
 } from '../../src/protocol/file-attr.js';
-import {
-  DEFAULT_MAX_DIR_HEADER_BYTES,
-  type DirHeader,
-  type DirStreamEvent,
-  type DirStreamOptions,
-  DirStreamParser,
-  MAX_SENT_DIR_HEADER_BYTES,
-  encodeDirHeader,
-  entryNameProblem,
-  writeDirHeader,
-} from '../../src/transfer/dir-stream.js';
+import { type DirHeader, MAX_SENT_DIR_HEADER_BYTES, encodeDirHeader, writeDirHeader } from '../../src/transfer/dir-header.js';
+import { DEFAULT_MAX_DIR_HEADER_BYTES, type DirStreamEvent, type DirStreamOptions, DirStreamParser } from '../../src/transfer/dir-stream-parser.js';
+import { entryNameProblem } from '../../src/transfer/entry-name.js';
 import { type BytesPart, bytes, escapeBytes, hex } from '../helpers/bytes.js';
 
 const utf8 = new TextEncoder();

@@ -1,9 +1,9 @@
-// src/transfer/dir-stream.ts
-// The GETDIRFILES reply (§5.3): `HHHH:name:size:attr:14=mtime:16=ctime:` headers, each regular
-// file's bytes right after its header, a RETPARENT (`HHHH:.:0:3:`) closing every directory.
+// src/transfer/dir-stream-parser.ts
+// Push parser for a GETDIRFILES reply (§5.3): headers and file bytes in, events out; a header
+// split across chunks is kept until its last byte arrives.
 
 import { IpmsgError } from '../errors.js';
-import { COLON, toHex } from '../encoding/fields.js';
+import { COLON } from '../encoding/fields.js';
 import {
   IPMSG_FILE_BDEV,
   IPMSG_FILE_CDEV,
@@ -18,6 +18,8 @@ import {
   IPMSG_FILE_SYMLINK,
   fileType,
 } from '../protocol/file-attr.js';
+import { entryNameProblem, quoteName } from './entry-name.js';
+import { FieldCursor, hexNumber, timeValue } from './header-cursor.js';
 
 /** Default header limit of DirStreamParser: the official receiver reads headers into 1 KiB. */
 export const DEFAULT_MAX_DIR_HEADER_BYTES = 1024;
@@ -26,200 +28,10 @@ export const DEFAULT_MAX_DIR_HEADER_BYTES = 1024;
  * the announced size, so without it a stream of empty files would never end.
  */
 export const DEFAULT_MAX_DIR_ENTRIES = 1_000_000;
-/** Longest header encodeDirHeader writes: the official receiver refuses 1023 and up (§5.3). */
-export const MAX_SENT_DIR_HEADER_BYTES = 1022;
-
-/** One header of the stream. RETPARENT is `{ name: '.', size: 0, attr: IPMSG_FILE_RETPARENT }`. */
-export interface DirHeader {
-  /** Already encoded (UTF-8 or the peer's code page); written as is, not escaped. */
-  readonly name: Uint8Array;
-  readonly size: number;
-  /** IPMSG_FILE_REGULAR, _DIR or _RETPARENT, with attribute options above the type byte. */
-  readonly attr: number;
-  /** Unix seconds, written as ext attribute 14 (IPMSG_FILE_MTIME). */
-  readonly mtime?: number;
-  /** Unix seconds, written as ext attribute 16 (IPMSG_FILE_CREATETIME). */
-  readonly ctime?: number;
-}
 
 const MAX_ATTR = 0xffffffff;
 const DOT = 0x2e;
-const SLASH = 0x2f;
 const EQUALS = 0x3d;
-
-function entryError(code: 'IPMSG_ERR_INPUT' | 'IPMSG_ERR_INTERNAL', reason: string): IpmsgError {
-  return new IpmsgError(code, `Invalid folder entry: ${reason}`);
-}
-
-/**
- * A time as the official and iptux print it (`%llx` of a signed 64-bit number): a non-negative
- * one is its own hex, a negative one the 16 hex digits of its two's complement.
- */
-function timeDigits(what: string, seconds: number): number | string {
-  if (!Number.isSafeInteger(seconds)) throw entryError('IPMSG_ERR_INTERNAL', `${what} ${seconds} is not a safe integer`);
-  return seconds >= 0 ? seconds : BigInt.asUintN(64, BigInt(seconds)).toString(16);
-}
-
-/** How many hex digits `value` (a non-negative safe integer, or digits already) takes. */
-function hexLength(value: number | string): number {
-  if (typeof value === 'string') return value.length;
-  let digits = 1;
-  for (let rest = value; rest >= 16; rest = Math.floor(rest / 16)) digits++;
-  return digits;
-}
-
-/** Writes `value` in lower-case hex so that it ends just before `end`. */
-function putHex(target: Uint8Array, end: number, value: number | string): void {
-  if (typeof value === 'string') {
-    for (let i = 0; i < value.length; i++) target[end - value.length + i] = value.charCodeAt(i);
-    return;
-  }
-  let at = end;
-  let rest = value;
-  do {
-    const digit = rest % 16;
-    target[--at] = digit < 10 ? 0x30 + digit : 0x57 + digit;
-    rest = Math.floor(rest / 16);
-  } while (rest > 0);
-}
-
-/**
- * Byte-level name checks that hold in every code page we speak: ':' (0x3a), '/', NUL and the
- * other control bytes are never part of a CP932/GBK/GB18030/Big5 multi-byte character. '\' is
- * (CP932 0x95 0x5c): check the text with entryNameProblem() before encoding it.
- */
-function nameBytesProblem(name: Uint8Array, type: number): string | undefined {
-  if (name.length === 0) return 'empty name';
-  const dots = name.length <= 2 && name.every((b) => b === DOT);
-  if (dots && !(type === IPMSG_FILE_RETPARENT && name.length === 1)) return `name '${'.'.repeat(name.length)}'`;
-  for (let i = 0; i < name.length; i++) {
-    const b = name[i] as number;
-    if (b < 0x20 || b === 0x7f) return 'name contains a control character';
-    if (b === COLON) return "name contains ':' (dir stream names are not escaped)";
-    if (b === SLASH) return "name contains '/'";
-  }
-  return undefined;
-}
-
-/** A checked header, its numbers ready to write, and its length in bytes. */
-interface HeaderPlan {
-  readonly entry: DirHeader;
-  readonly mtime: number | string | undefined;
-  readonly ctime: number | string | undefined;
-  readonly length: number;
-}
-
-/**
- * One header: `HHHH:name:size:attr:14=mtime:16=ctime:`, HHHH = `%04x` of the header length
- * counting itself and the final ':' (§5.3); size, attr and times in lower-case hex, times omitted
- * when undefined.
- * @throws IpmsgError IPMSG_ERR_INPUT for a name the stream cannot carry or a header over
- *   MAX_SENT_DIR_HEADER_BYTES; IPMSG_ERR_INTERNAL for bad numbers or an unsupported type
- */
-export function encodeDirHeader(entry: DirHeader): Uint8Array {
-  const plan = planHeader(entry);
-  const out = Buffer.allocUnsafe(plan.length);
-  writeHeader(out, 0, plan);
-  return out;
-}
-
-/**
- * encodeDirHeader() straight into `target` at `offset` (a folder of 10,000 files has 20,000
- * headers: no allocation and copy for each, and no string in between).
- * @returns the bytes written, or 0 when the header does not fit before the end of `target`
- * @throws IpmsgError as encodeDirHeader()
- */
-export function writeDirHeader(target: Uint8Array, offset: number, entry: DirHeader): number {
-  const plan = planHeader(entry);
-  if (offset + plan.length > target.length) return 0;
-  return writeHeader(target, offset, plan);
-}
-
-/** Checks the entry and measures its header. */
-function planHeader(entry: DirHeader): HeaderPlan {
-  const { name, size, attr } = entry;
-  if (!Number.isSafeInteger(size) || size < 0) throw entryError('IPMSG_ERR_INTERNAL', `size ${size} is not a non-negative safe integer`);
-  if (!Number.isInteger(attr) || attr < 0 || attr > MAX_ATTR) throw entryError('IPMSG_ERR_INTERNAL', `attr ${attr} is not a 32-bit value`);
-  const type = fileType(attr);
-  if (type !== IPMSG_FILE_REGULAR && type !== IPMSG_FILE_DIR && type !== IPMSG_FILE_RETPARENT) {
-    throw entryError('IPMSG_ERR_INTERNAL', `unsupported entry type ${type}`);
-  }
-  const problem = nameBytesProblem(name, type);
-  if (problem !== undefined) throw entryError('IPMSG_ERR_INPUT', problem);
-  const mtime = entry.mtime === undefined ? undefined : timeDigits('mtime', entry.mtime);
-  const ctime = entry.ctime === undefined ? undefined : timeDigits('ctime', entry.ctime);
-  // HHHH: name : size : attr : [14= mtime :] [16= ctime :]
-  let length = 5 + name.length + 1 + hexLength(size) + 1 + hexLength(attr) + 1;
-  if (mtime !== undefined) length += MTIME_KEY.length + hexLength(mtime) + 1;
-  if (ctime !== undefined) length += CTIME_KEY.length + hexLength(ctime) + 1;
-  if (length > MAX_SENT_DIR_HEADER_BYTES) {
-    throw entryError('IPMSG_ERR_INPUT', `header of ${length} bytes exceeds the ${MAX_SENT_DIR_HEADER_BYTES} the official client accepts`);
-  }
-  return { entry, mtime, ctime, length };
-}
-
-/** `14=` and `16=`: the ext attribute numbers of the times, in hex. */
-const MTIME_KEY = Buffer.from(`${toHex(IPMSG_FILE_MTIME)}=`, 'latin1');
-const CTIME_KEY = Buffer.from(`${toHex(IPMSG_FILE_CREATETIME)}=`, 'latin1');
-
-/** Byte by byte: a header is ~40 bytes, shorter than a native Buffer.write() call is worth. */
-function writeHeader(target: Uint8Array, offset: number, plan: HeaderPlan): number {
-  const { name, size, attr } = plan.entry;
-  let at = offset + 4;
-  for (let i = offset; i < at; i++) target[i] = 0x30; // %04x: zeros, then the digits over them
-  putHex(target, at, plan.length);
-  target[at++] = COLON;
-  target.set(name, at);
-  at += name.length;
-  target[at++] = COLON;
-  at += hexLength(size);
-  putHex(target, at, size);
-  target[at++] = COLON;
-  at += hexLength(attr);
-  putHex(target, at, attr);
-  target[at++] = COLON;
-  if (plan.mtime !== undefined) at = putTime(target, at, MTIME_KEY, plan.mtime);
-  if (plan.ctime !== undefined) at = putTime(target, at, CTIME_KEY, plan.ctime);
-  return at - offset;
-}
-
-/** `key` (`14=` or `16=`), the time in hex and ':' at `at`; returns where the next byte goes. */
-function putTime(target: Uint8Array, at: number, key: Uint8Array, time: number | string): number {
-  target.set(key, at);
-  const end = at + key.length + hexLength(time);
-  putHex(target, end, time);
-  target[end] = COLON;
-  return end + 1;
-}
-
-/** Everything the checks of entryNameProblem() refuse matches this (a drive prefix has its ':'). */
-const MAYBE_PROBLEM = /^\.{0,2}$|[\u0000-\u001f\u007f-\u009f/\\:]/;
-const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
-const SEPARATOR = /[/\\]/;
-const DRIVE = /^[A-Za-z]:/;
-
-function quote(name: string): string {
-  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
-}
-
-/**
- * Why `name` cannot be one path component of a received folder, or undefined when it can. Refused:
- * empty, '.', '..', a path separator ('/', '\'), ':', a control character (C0, DEL, C1), anything
- * that looks absolute ('/x', '\x', 'C:x'). RETPARENT entries are checked by the parser, not here.
- */
-export function entryNameProblem(name: string): string | undefined {
-  if (!MAYBE_PROBLEM.test(name)) return undefined; // one scan for the usual name; the reason below
-  if (name.length === 0) return 'empty name';
-  if (name === '.' || name === '..') return `name '${name}'`;
-  if (CONTROL_CHAR.test(name)) return 'name contains a control character';
-  if (name.startsWith('/') || name.startsWith('\\') || DRIVE.test(name)) return `absolute name ${quote(name)}`;
-  if (SEPARATOR.test(name)) return `name ${quote(name)} contains a path separator`;
-  if (name.includes(':')) return `name ${quote(name)} contains ':'`;
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parser
 
 export interface DirEvent {
   readonly type: 'dir';
@@ -298,42 +110,11 @@ function invalid(reason: string): IpmsgError {
   return new IpmsgError('IPMSG_ERR_PROTOCOL', `Invalid folder stream: ${reason}`);
 }
 
-/** The index of the first ':' in bytes[from, end), or -1 (a loop: shorter than a native indexOf call). */
-function colonAt(bytes: Uint8Array, from: number, end: number): number {
-  for (let i = from; i < end; i++) if (bytes[i] === COLON) return i;
-  return -1;
-}
-
-/** Value of the hex digits in bytes[start, end), or -1 when empty, not hex or above `max`. */
-function hexNumber(bytes: Uint8Array, start: number, end: number, max: number): number {
-  if (start >= end) return -1;
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i] as number;
-    let digit: number;
-    if (b >= 0x30 && b <= 0x39) digit = b - 0x30;
-    else if (b >= 0x61 && b <= 0x66) digit = b - 0x57;
-    else if (b >= 0x41 && b <= 0x46) digit = b - 0x37;
-    else return -1;
-    value = value * 16 + digit;
-    if (value > max) return -1;
-  }
+/** A time field as a number of seconds. */
+function seconds(cursor: FieldCursor, start: number, what: string): number {
+  const value = timeValue(cursor.bytes, start, cursor.to);
+  if (value === undefined) throw invalid(`${what} is not a hex number of seconds`);
   return value;
-}
-
-/** A `%llx` time: up to 16 hex digits, negative when the 64th bit is set (times before 1970). */
-function timeValue(bytes: Uint8Array, start: number, end: number, what: string): number {
-  const value = hexNumber(bytes, start, end, Number.MAX_SAFE_INTEGER);
-  if (value >= 0) return value;
-  let first = start;
-  while (first < end && bytes[first] === 0x30) first++;
-  if (end - first === 16 && hexNumber(bytes, first, end, Infinity) >= 0) {
-    let text = '';
-    for (let i = first; i < end; i++) text += String.fromCharCode(bytes[i] as number);
-    const signed = Number(BigInt.asIntN(64, BigInt(`0x${text}`)));
-    if (Number.isSafeInteger(signed)) return signed;
-  }
-  throw invalid(`${what} is not a hex number of seconds`);
 }
 
 /** Parser states: reading a header, inside a file's bytes, after the end. */
@@ -370,6 +151,7 @@ export class DirStreamParser {
   #head: Uint8Array | undefined;
   #headLength = 0;
   #headSize = -1;
+  readonly #cursor = new FieldCursor();
 
   constructor(options: DirStreamOptions) {
     this.#decodeName = options.decodeName;
@@ -407,7 +189,7 @@ export class DirStreamParser {
     if (this.#error) throw this.#error;
     if (this.#state === DONE) return;
     if (this.#state === DATA) {
-      this.#error = invalid(`the stream ended ${this.#remaining} bytes before the end of ${quote(this.#fileName)}`);
+      this.#error = invalid(`the stream ended ${this.#remaining} bytes before the end of ${quoteName(this.#fileName)}`);
     } else if (this.#headLength > 0) {
       this.#error = invalid('the stream ended in the middle of a header');
     } else if (this.#entries === 0) {
@@ -493,35 +275,31 @@ export class DirStreamParser {
     return -1;
   }
 
-  /**
-   * One complete header, h[start, end) (exactly its declared bytes): validates it and emits its
-   * events. Offsets, not a view: a header is ~40 bytes, less than a subarray() costs.
-   */
+  /** One complete header, h[start, end) (exactly its declared bytes): validates it and emits its events. */
   #entry(h: Uint8Array, start: number, end: number, events: DirStreamEvent[]): void {
     if (h[end - 1] !== COLON) throw invalid("header does not end with ':' (header size smaller than its content?)");
-    const nameStart = colonAt(h, start, end) + 1;
-    const nameEnd = colonAt(h, nameStart, end);
-    const sizeEnd = nameEnd + 1 < end ? colonAt(h, nameEnd + 1, end) : -1;
-    if (sizeEnd < 0) throw invalid('header has no size field');
-    const attrEnd = sizeEnd + 1 < end ? colonAt(h, sizeEnd + 1, end) : -1;
-    if (attrEnd < 0) throw invalid('header has no attr field');
-    const size = hexNumber(h, nameEnd + 1, sizeEnd, Number.MAX_SAFE_INTEGER);
+    const c = this.#cursor.reset(h, start, end);
+    c.next(); // the header size, read by #headerSize
+    c.next(); // found: the header ends with ':'
+    const nameStart = c.from;
+    const nameEnd = c.to;
+    const isDot = c.is(DOT);
+    if (!c.next()) throw invalid('header has no size field');
+    const size = c.hex(Number.MAX_SAFE_INTEGER);
+    if (!c.next()) throw invalid('header has no attr field');
     if (size < 0) throw invalid('size field is not a hex number (or too large)');
-    const attr = hexNumber(h, sizeEnd + 1, attrEnd, MAX_ATTR);
+    const attr = c.hex(MAX_ATTR);
     if (attr < 0) throw invalid('attr field is not a 32-bit hex number');
 
     let mtime: number | undefined;
-    for (let p = attrEnd + 1; p < end; ) {
-      const fieldEnd = colonAt(h, p, end);
-      let eq = p;
-      while (eq < fieldEnd && h[eq] !== EQUALS) eq++;
-      if (eq === fieldEnd) throw invalid("extended attribute without '='");
-      const key = hexNumber(h, p, eq, MAX_ATTR);
+    while (c.next()) {
+      const eq = c.indexOf(EQUALS);
+      if (eq < 0) throw invalid("extended attribute without '='");
+      const key = hexNumber(h, c.from, eq, MAX_ATTR);
       if (key < 0) throw invalid('extended attribute key is not a hex number');
       // Only the times are read; other values (spec: `val1[,val2…]`) are skipped unread.
-      if (key === IPMSG_FILE_MTIME) mtime = timeValue(h, eq + 1, fieldEnd, 'mtime (14)');
-      else if (key === IPMSG_FILE_CREATETIME) timeValue(h, eq + 1, fieldEnd, 'ctime (16)');
-      p = fieldEnd + 1;
+      if (key === IPMSG_FILE_MTIME) mtime = seconds(c, eq + 1, 'mtime (14)');
+      else if (key === IPMSG_FILE_CREATETIME) seconds(c, eq + 1, 'ctime (16)');
     }
 
     const type = fileType(attr);
@@ -537,7 +315,7 @@ export class DirStreamParser {
     this.#entries++;
 
     if (type === IPMSG_FILE_RETPARENT) {
-      if (!(nameEnd - nameStart === 1 && h[nameStart] === DOT)) this.#name(h, nameStart, nameEnd);
+      if (!isDot) this.#name(h, nameStart, nameEnd);
       this.#depth--;
       events.push(mtime === undefined ? { type: 'up' } : { type: 'up', mtime });
       if (this.#depth === 0) {

@@ -1,7 +1,7 @@
-// test/transfer/file-client.test.ts
+// test/transfer/fetch-folder.test.ts
 // fetchFolder in-process against a one-shot TCP server: files land where the stream says, with
-// their mtimes, also for a relative target folder, and the process working directory is the same
-// afterwards (the client enters folders to create files by bare name), after success and failure.
+// their mtimes, also for a relative target folder; the process working directory is never changed
+// (a library must not: other code in the process resolves relative paths against it).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../../src/protocol/file-attr.js';
-import { encodeDirHeader } from '../../src/transfer/dir-stream.js';
-import { fetchFolder } from '../../src/transfer/file-client.js';
+import { encodeDirHeader } from '../../src/transfer/dir-header.js';
+import { fetchFolder } from '../../src/transfer/fetch-folder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-fetch-folder-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -39,6 +39,21 @@ async function serve(stream: Uint8Array): Promise<number> {
 
 function options(port: number, partDir: string) {
   return { address: '127.0.0.1', port, request: () => Buffer.from('1:1:a:b:0x62:x:0:\0'), stallTimeout: 5000, partDir, decodeName: (b: Uint8Array) => Buffer.from(b).toString('utf8'), maxTotalBytes: undefined };
+}
+
+/** Runs `work` with process.chdir recording its calls instead of changing anything. */
+async function chdirCalls(work: () => Promise<unknown>): Promise<string[]> {
+  const calls: string[] = [];
+  const chdir = process.chdir;
+  process.chdir = (dir: string): void => {
+    calls.push(dir);
+  };
+  try {
+    await work();
+  } finally {
+    process.chdir = chdir;
+  }
+  return calls;
 }
 
 describe('fetchFolder', () => {
@@ -75,5 +90,14 @@ describe('fetchFolder', () => {
     assert.equal(process.cwd(), before);
     assert.equal(readFileSync(join(target, 'sub', 'twice.txt'), 'utf8'), 'first');
     assert.deepEqual(readdirSync(root).sort(), ['bad.part', 'ok.part']);
+  });
+
+  test('never changes the working directory while it creates the files', async () => {
+    const stream = Buffer.concat([dir('top', 1_000_000_000), dir('sub', 1_000_000_000), ...file('x.txt', 'x', 1_000_000_000), up(), ...file('y.txt', 'y', 1_000_000_000), up()]);
+    const target = join(root, 'cwd.part');
+    const port = await serve(stream);
+    const calls = await chdirCalls(() => fetchFolder(options(port, target)));
+    assert.deepEqual(calls, []);
+    assert.equal(readFileSync(join(target, 'sub', 'x.txt'), 'utf8'), 'x');
   });
 });
