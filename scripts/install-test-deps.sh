@@ -7,7 +7,8 @@
 #   Recommends of libgtk-3-0, so --no-install-recommends would leave it out),
 #   iproute2 (ip netns, veth, bridge), nftables (packet-loss tests) and
 #   openssl (the independent side of the crypto cross-checks; Blowfish needs
-#   its legacy provider, which Debian's libssl3 ships).
+#   its legacy provider, which Debian's libssl3 ships), and netcat-openbsd
+#   (`npm run bench` compares copies with `nc`).
 # Idempotent: does nothing when everything is present. Not root: prints a
 # notice and exits 0 (the tests then skip what they cannot run).
 set -euo pipefail
@@ -30,6 +31,7 @@ checks=(
   "nft:nftables"
   "unshare:util-linux"
   "openssl:openssl"
+  "nc:netcat-openbsd"
 )
 
 missing=()
