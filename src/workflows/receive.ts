@@ -7,6 +7,7 @@ import type { MessageHandler, Messenger, ReceivedMessage } from '../messenger/in
 import { attachmentKind } from '../protocol/attachment.js';
 import { IPMSG_FILEATTACHOPT, IPMSG_SECRETOPT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
 import type { SendMsgPacket } from '../protocol/packet.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
 import { type Clock, sleep, systemClock } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { aborted, lifetime } from './lifetime.js';
@@ -25,17 +26,23 @@ export const REFUSE_ALL: MessageHandler = { accepts: () => false, deliver: () =>
 /** Who a message may come from: an address (ADDR or ADDR:PORT), user@host, or a user, host or nick name. */
 export type SenderFilter = (packet: SendMsgPacket, from: RemoteAddress, nick?: string) => boolean;
 
-/** A filter accepting senders that match any of `patterns` (case-insensitive); every sender when empty. */
+/**
+ * A filter accepting senders that match any of `patterns` (case-insensitive); every sender when empty.
+ * A user name with a key fingerprint (`alice-<…>`, §6.6) also answers to its base name.
+ */
 export function senderFilter(patterns: readonly string[]): SenderFilter {
   if (patterns.length === 0) return () => true;
   const wanted = patterns.map((p) => p.toLowerCase());
   return (packet, from, nick) => {
+    const host = packet.host.toLowerCase();
+    const base = parseFingerprintName(packet.user)?.base;
+    const users = [packet.user, ...(base === undefined ? [] : [base])].map((u) => u.toLowerCase());
     const names = [
       from.address,
       `${from.address}:${from.port}`,
-      packet.user.toLowerCase(),
-      packet.host.toLowerCase(),
-      `${packet.user}@${packet.host}`.toLowerCase(),
+      host,
+      ...users,
+      ...users.map((u) => `${u}@${host}`),
       ...(nick ? [nick.toLowerCase()] : []),
     ];
     return wanted.some((w) => names.includes(w));

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { isIpmsgError } from '../../src/errors.js';
 import type { ReceivedMessage, SendOptions } from '../../src/messenger/index.js';
 import { messages } from '../../src/workflows/messages.js';
-import { receive } from '../../src/workflows/receive.js';
+import { receive, senderFilter } from '../../src/workflows/receive.js';
+import type { SendMsgPacket } from '../../src/protocol/packet.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeLan } from '../helpers/fake-lan.js';
 import { type LanNode, openNode } from '../helpers/lan-node.js';
@@ -21,6 +22,27 @@ async function three(): Promise<{ clock: FakeClock; a: LanNode; b: LanNode; c: L
   const [a, b, c] = [await openNode(lan, clock, '10.0.0.1'), await openNode(lan, clock, '10.0.0.2'), await openNode(lan, clock, '10.0.0.3')];
   return { clock, a, b, c };
 }
+
+describe('senderFilter', () => {
+  const from = { address: '10.0.0.7', port: 2425 };
+  const packet = (user: string, host: string): SendMsgPacket => ({ user, host }) as SendMsgPacket;
+
+  it('a user name with a key fingerprint answers to its base name, alone or as user@host (any case)', () => {
+    const fingerprinted = packet('alice-<0123456789abcdef>', 'alice-pc');
+    for (const pattern of ['alice', 'Alice@ALICE-PC', 'alice-<0123456789abcdef>', 'alice-<0123456789abcdef>@alice-pc', 'alice-pc', '10.0.0.7', '10.0.0.7:2425']) {
+      assert.equal(senderFilter([pattern])(fingerprinted, from), true, pattern);
+    }
+    for (const pattern of ['alice@other-pc', 'alic', 'bob', '<0123456789abcdef>']) {
+      assert.equal(senderFilter([pattern])(fingerprinted, from), false, pattern);
+    }
+  });
+
+  it('a name without a fingerprint matches only itself', () => {
+    assert.equal(senderFilter(['alice'])(packet('alice-x', 'pc'), from), false);
+    assert.equal(senderFilter(['alice-x@pc'])(packet('alice-x', 'pc'), from), true);
+    assert.equal(senderFilter(['Nick'])(packet('u', 'pc'), from, 'nick'), true);
+  });
+});
 
 describe('receive()', () => {
   it('the timeout ends the run with IPMSG_ERR_TIMEOUT, counting what arrived, on the fake clock', async () => {
