@@ -14,7 +14,9 @@ import { KnownPeers } from '../../src/state/known-peers.js';
 import { encryptMessage } from '../../src/crypto/message.js';
 import { DECRYPT_FAILED_REPLY } from '../../src/messenger/index.js';
 import {
+  IPMSG_ANSENTRY,
   IPMSG_AUTORETOPT,
+  IPMSG_BR_ENTRY,
   IPMSG_ENCRYPTOPT,
   IPMSG_NOLOGOPT,
   IPMSG_RECVMSG,
@@ -88,6 +90,34 @@ describe('encrypted send ↔ recv', () => {
     const [message] = jsonLines((await recv.done).stdout);
     assert.equal(message?.['encrypted'], false);
     assert.equal(message?.['signature'], 'none');
+  });
+});
+
+describe('send --encrypt never keeps the run\'s identity (§16)', () => {
+  test('its entry answer carries the fingerprinted user name; the plain message goes under the base name', async () => {
+    const keys = await runCli(['keys', '--json'], alice.env);
+    const fingerprint = String(jsonLines(keys.stdout)[0]?.['fingerprint']);
+    // A raw peer: answers the message with a BR_ENTRY (the sender answers ANSENTRY), then acknowledges it.
+    const peer = createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    after(() => peer.close());
+    const seen: { command: number; user: string }[] = [];
+    let answered: (user: string) => void = () => undefined;
+    const entryAnswer = new Promise<string>((resolve) => (answered = resolve));
+    peer.on('message', (datagram, rinfo) => {
+      const [, packetNo = '', user = '', , command = '0'] = datagram.toString('utf8').split(':');
+      seen.push({ command: Number(command) & 0xff, user });
+      if ((Number(command) & 0xff) === IPMSG_ANSENTRY) answered(user);
+      if ((Number(command) & 0xff) !== IPMSG_SENDMSG) return;
+      peer.send(Buffer.from(`1:7001:peer:peerhost:${IPMSG_BR_ENTRY}:peer\0\0`), rinfo.port, rinfo.address);
+      peer.send(Buffer.from(`1:7002:peer:peerhost:${IPMSG_RECVMSG}:${packetNo}\0`), rinfo.port, rinfo.address);
+    });
+    const port = (peer.address() as { port: number }).port;
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'in the clear', '--encrypt', 'never', '--json'], alice.env);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(jsonLines(send.stdout)[0]?.['encrypted'], false);
+    assert.deepEqual(seen.filter((p) => p.command === IPMSG_SENDMSG).map((p) => p.user), ['alice']);
+    assert.equal(await entryAnswer, `alice-<${fingerprint}>`);
   });
 });
 
