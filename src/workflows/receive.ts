@@ -20,6 +20,9 @@ export const DEFAULT_LINGER = 2000;
 /** Offers saved at once, in all and from one address: more are not acknowledged (their senders resend). */
 export const SAVE_LIMITS = { total: 8, perAddress: 2 };
 
+/** Why the offer of a message from a changed key is not fetched. */
+export const KEY_CHANGED_REASON = "not fetched: the sender's key is not the one pinned for it";
+
 /** Installed when a run ends: a message nobody will read is not acknowledged, so its sender learns it was not delivered. */
 export const REFUSE_ALL: MessageHandler = { accepts: () => false, deliver: () => undefined };
 
@@ -66,9 +69,13 @@ export interface ReceiveOptions {
   /** After the last message, keep acknowledging resends for this long (ms). */
   readonly linger?: number;
   readonly clock?: Clock;
-  /** Each message, once decided: with `saved` when `save` was given and it offered something. */
+  /**
+   * Each message, once decided: with `saved` when `save` was given and it offered something. Every
+   * message acknowledged comes here, marked by its `signature` when its sender is not the key
+   * pinned for it ('key-changed': its offer is not fetched) or does not sign ('missing').
+   */
   readonly onMessage: (message: ReceivedMessage, saved: readonly Saved[] | undefined) => void;
-  /** A message that was acknowledged and cannot be delivered (it could not be decrypted, or its sender's key changed). */
+  /** A message that was acknowledged and cannot be delivered: it could not be decrypted (its sender is told so). */
   readonly onDropped?: (packet: SendMsgPacket, from: RemoteAddress, reason: string) => void;
   /** Something the user should know (an item not saved, a resume ignored). */
   readonly onNotice?: (message: string) => void;
@@ -149,7 +156,10 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     deliver: (message) => {
       if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
       const save = options.save;
-      if (!save || (message.packet.attachments ?? []).length === 0) return finish(message);
+      const attachments = message.packet.attachments ?? [];
+      if (!save || attachments.length === 0) return finish(message);
+      // Shown, marked, but nothing is fetched from a sender that is not the key pinned for it.
+      if (message.signature === 'key-changed') return finish(message, attachments.map((a) => notSaved(a, KEY_CHANGED_REASON)));
       const address = message.from.address;
       savingFrom.set(address, savesOf(message.from) + 1);
       const task: Promise<void> = saveOffer(message, save).finally(() => {

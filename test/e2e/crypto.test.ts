@@ -82,14 +82,18 @@ describe('encrypted send ↔ recv', () => {
     assert.deepEqual(bobKnows, ['alice@testhost']);
   });
 
-  test('--encrypt never sends plain text, reported as such', async () => {
+  test('--encrypt never sends plain text, reported as such: from a sender whose key is pinned, marked as not signed by it', async () => {
     const { port, recv } = await startRecv();
     const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'in the clear', '--encrypt', 'never', '--json'], alice.env);
     assert.equal(send.code, 0, send.stderr);
     assert.equal(jsonLines(send.stdout)[0]?.['encrypted'], false);
-    const [message] = jsonLines((await recv.done).stdout);
+    const done = await recv.done;
+    const [message] = jsonLines(done.stdout);
     assert.equal(message?.['encrypted'], false);
-    assert.equal(message?.['signature'], 'none');
+    const pinned = (await KnownPeers.open(keyDir(bob))).get('alice@testhost')?.fingerprint;
+    assert.equal(message?.['signature'], 'missing');
+    assert.deepEqual(message?.['keys'], { known: pinned });
+    assert.match(done.stderr, new RegExp(`from alice@testhost .* is not signed, although alice@testhost has key ${pinned} pinned`));
   });
 });
 
@@ -252,5 +256,28 @@ describe('tampered messages', () => {
     const replies = (await socket.settled()).slice(2).map((datagram) => Number(datagram.split(':')[4]) & 0xff);
     assert.equal(replies[0], IPMSG_RECVMSG);
     assert.equal(replies.includes(IPMSG_SENDMSG), false, 'no automatic reply for a message that decrypted');
+  });
+});
+
+describe('recv and a changed key', () => {
+  test('the message is acknowledged and shown, marked "key-changed" with both fingerprints; the pinned key stays', async () => {
+    const known = await KnownPeers.open(keyDir(bob));
+    const aliceKey = createPublicKey(createPrivateKey(readFileSync(join(keyDir(alice), 'rsa2048.pem'))));
+    await known.trust('alice@testhost', fixtureKey('carol-rsa2048').publicKey);
+    after(() => known.trust('alice@testhost', aliceKey));
+    const pinned = known.get('alice@testhost')?.fingerprint;
+    const { port, recv } = await startRecv();
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'is it me?', '--json'], alice.env);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(jsonLines(send.stdout)[0]?.['status'], 'delivered');
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    const [message] = jsonLines(done.stdout);
+    const seen = String(jsonLines((await runCli(['keys', '--json'], alice.env)).stdout)[0]?.['fingerprint']);
+    assert.equal(message?.['text'], 'is it me?');
+    assert.equal(message?.['signature'], 'key-changed');
+    assert.deepEqual(message?.['keys'], { known: pinned, seen });
+    assert.match(done.stderr, new RegExp(`known ${pinned}, now ${seen}.*ipmsg keys trust alice@testhost`));
+    assert.equal((await KnownPeers.open(keyDir(bob))).get('alice@testhost')?.fingerprint, pinned);
   });
 });
