@@ -131,9 +131,18 @@ export class Receiving {
     }
     const message = this.#checked({ packet, from, peer: link.peers.get(from), receivedAt: now }, false, 'none');
     if (handler) return handler.deliver(message);
-    const sealed = hasOpt(packet.command, IPMSG_SECRETOPT) ? ' (sealed)' : '';
-    options.onNotice(
-      `message from ${describePeer({ ...packet, ...from })}${sealed} arrived while not receiving (use 'ipmsg recv'): ${JSON.stringify(packet.text)}`,
+    this.#unreceived(message);
+  }
+
+  /** A message acknowledged with no handler to take it (it was not refused): shown as a notice, with its mark. */
+  #unreceived(message: ReceivedMessage): void {
+    const p = message.packet;
+    const notes = [hasOpt(p.command, IPMSG_SECRETOPT) ? 'sealed' : '', message.encrypted ? 'encrypted' : ''];
+    if (message.signature === 'key-changed') notes.push(`not from the key pinned for it: known ${message.keys.known}, now ${message.keys.seen}`);
+    if (message.signature === 'missing') notes.push(`not signed, although its user@host has key ${message.keys.known} pinned`);
+    const shown = notes.filter(Boolean);
+    this.#link.options.onNotice(
+      `message from ${describePeer({ ...p, ...message.from })}${shown.length ? ` (${shown.join('; ')})` : ''} arrived while not receiving (use 'ipmsg recv'): ${JSON.stringify(p.text)}`,
     );
   }
 
@@ -195,8 +204,7 @@ export class Receiving {
       ? { ...delivered, encrypted: true, signature: 'key-changed', keys: { known: changed.known, seen: changed.seen } }
       : this.#checked(delivered, true, opened.signature);
     if (handler) return handler.deliver(message);
-    const mark = changed ? `; ${changed.error.message}` : '';
-    options.onNotice(`encrypted message from ${who} arrived while not receiving (use 'ipmsg recv')${mark}`);
+    this.#unreceived(message);
   }
 
   /**

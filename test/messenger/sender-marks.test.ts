@@ -91,6 +91,23 @@ describe('a message from a changed key is acknowledged and delivered, marked', (
   });
 });
 
+describe('a message acknowledged while nobody receives (no handler) is shown as a notice', () => {
+  it('encrypted: its text and its mark, as for a plain one', async () => {
+    const clock = new FakeClock();
+    const fake = new FakeLan(clock);
+    const bobSecurity = await security('bob-rsa2048');
+    await bobSecurity.known.trust(ALICE, fixtureKey('carol-rsa2048').publicKey);
+    const alice = await openNode(fake, clock, '10.0.0.1', { overrides: { security: await security('alice-rsa2048') } });
+    const bob = await openNode(fake, clock, '10.0.0.2', { noHandler: true, overrides: { security: bobSecurity } });
+    const sending = track(alice.messenger.sendMessage([bob.destination], 'read me', { ...SEND, encrypt: 'always' }));
+    await clock.tickUntil(() => sending.settled && bob.notices.length > 0, 10_000, 10);
+    assert.equal(sending.value?.[0]?.status, 'delivered');
+    assert.deepEqual(bob.notices, [
+      `message from user1-<${fp('alice-rsa2048')}>@pc1 (10.0.0.1:2425) (encrypted; not from the key pinned for it: known ${fp('carol-rsa2048')}, now ${fp('alice-rsa2048')}) arrived while not receiving (use 'ipmsg recv'): "read me"`,
+    ]);
+  });
+});
+
 describe('a message not signed by a sender with a pinned key is marked', () => {
   it('plain text claiming a pinned user@host, from its address or another: signature missing, the pinned fingerprint', async () => {
     const l = await lan('alice-rsa2048', false);

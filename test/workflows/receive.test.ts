@@ -3,7 +3,10 @@
 // sleeping, --count stops acknowledging, and the iterator acknowledges only while it is waited on.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { isIpmsgError } from '../../src/errors.js';
 import type { ReceivedMessage, SendOptions } from '../../src/messenger/index.js';
 import { messages } from '../../src/workflows/messages.js';
@@ -11,6 +14,7 @@ import { receive, senderFilter } from '../../src/workflows/receive.js';
 import type { SendMsgPacket } from '../../src/protocol/packet.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeLan } from '../helpers/fake-lan.js';
+import { fixtureSecurity } from '../helpers/keys.js';
 import { type LanNode, openNode } from '../helpers/lan-node.js';
 import { track } from '../helpers/track.js';
 
@@ -105,6 +109,27 @@ describe('messages()', () => {
     const after = track(a.messenger.sendMessage([b.destination], 'after the loop', { ...send, timeout: 2000, retries: 1 }));
     await clock.tickUntil(() => after.settled, 5000);
     assert.equal(after.value?.[0]?.status, 'failed');
+  });
+
+  it('a message acknowledged and still being decrypted when the signal fires is returned all the same', async () => {
+    const clock = new FakeClock();
+    const lan = new FakeLan(clock);
+    const root = mkdtempSync(join(tmpdir(), 'ipmsg-messages-'));
+    after(() => rmSync(root, { recursive: true, force: true }));
+    const a = await openNode(lan, clock, '10.0.0.1', { overrides: { security: await fixtureSecurity('alice-rsa2048', root) } });
+    const b = await openNode(lan, clock, '10.0.0.2', { overrides: { security: await fixtureSecurity('bob-rsa2048', root) } });
+    const stop = new AbortController();
+    const iterator = messages(b.messenger, { signal: stop.signal });
+    const next = track(iterator.next());
+    // Acknowledged at once; delivered once b has asked a for its key, to check the signature.
+    const sent = track(a.messenger.sendMessage([b.destination], 'in flight', { ...send, encrypt: 'always' }));
+    await clock.tickUntil(() => sent.settled, 5000);
+    assert.equal(sent.value?.[0]?.status, 'delivered');
+    assert.equal(next.settled, false, 'still being decrypted');
+    stop.abort(new Error('enough'));
+    await clock.tickUntil(() => next.settled, 5000);
+    assert.equal(next.value?.value?.packet.text, 'in flight');
+    await assert.rejects(iterator.next(), /enough/);
   });
 
   it('a signal ends the loop with its reason', async () => {
