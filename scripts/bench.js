@@ -165,7 +165,7 @@ async function loopback() {
 }
 
 /**
- * `encrypted`: both ends with keys (the default), §5.6; otherwise the sender runs --encrypt never
+ * `encrypted`: both ends with keys (the default), §5.6; otherwise the sender runs --no-crypto
  * (no keys, plain requests). `ends`: where each end runs (`run`: a command prefix) and listens.
  */
 async function ipmsgCopy(path, into, encrypted = false, ends = undefined) {
@@ -178,8 +178,8 @@ async function ipmsgCopy(path, into, encrypted = false, ends = undefined) {
   const recvDone = new Promise((resolve) => receiver.on('close', (code) => resolve({ code, end: process.hrtime.bigint(), ...usage(recvErr) })));
   await ready;
   const start = process.hrtime.bigint();
-  // Plain rows (issue 3) send with --encrypt never: the sender then has no keys and the stream goes in clear.
-  const sendArgs = [bin, 'send', '--bind', from.address, '--port', String(from.port), `${to.address}:${to.port}`, '--file', path, '-q', ...(encrypted ? [] : ['--encrypt', 'never'])];
+  // Plain rows (issue 3) send with --no-crypto: the sender has no keys and the stream goes in clear.
+  const sendArgs = [bin, 'send', '--bind', from.address, '--port', String(from.port), `${to.address}:${to.port}`, '--file', path, '-q', ...(encrypted ? [] : ['--no-crypto'])];
   const sender = await timed(process.execPath, sendArgs, {}, from.run);
   const received = await recvDone;
   if (received.code !== 0) throw new Error(`recv exited ${received.code}: ${recvErr}`);
@@ -366,12 +366,12 @@ if (!ONLY_SMALL_FILES) {
   const receiver = await startReceiver(port);
   try {
     const from = await freePort();
-    const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message', '--encrypt', 'never'];
+    const sendArgs = [bin, 'send', '--bind', '127.0.0.1', '--port', String(from), `127.0.0.1:${port}`, 'bench message', '--no-crypto'];
     const [baseSend, send] = interleaved([node0, sendArgs]);
-    rows.push(['ipmsg send + ack, plain (--encrypt never, cold)', send, 'node -e 0', baseSend, 2.0]);
+    rows.push(['ipmsg send + ack, plain (--no-crypto, cold)', send, 'node -e 0', baseSend, 2.0]);
     // Encrypted (the default): GETPUBKEY/ANSPUBKEY, RSA-2048 + AES-256 + SHA-256 signature, decrypt
     // and verify at the receiver. Keys exist already (made once, by the receiver's first run).
-    const encryptedArgs = sendArgs.slice(0, -2);
+    const encryptedArgs = sendArgs.slice(0, -1);
     const [plainAgain, encrypted] = interleaved([sendArgs, encryptedArgs]);
     rows.push(['ipmsg send + ack, encrypted (default, cold)', encrypted, 'the same, plain', plainAgain, 1.3]);
     // The same without the V8 code cache that the launcher keeps (what a first run costs).

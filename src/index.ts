@@ -22,7 +22,7 @@ export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './
 export type { ProgressSink, ProgressItem } from './workflows/progress.js';
 export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
 export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
-export { Messenger, type MessengerOptions, type ReceivedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
+export { Messenger, type MessengerOptions, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
 export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';
 export { parseTarget, type Destination, type TargetSpec } from './messenger/target.js';

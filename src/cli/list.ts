@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { Peer } from '../messenger/peers.js';
+import { type FeiqVersion, parseFeiqVersion } from '../protocol/entry.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
 import type { Context } from './context.js';
 import { addCommonOptions, addWaitOption, parseCount } from './options.js';
@@ -26,8 +27,20 @@ export function peerJson(peer: Peer, startedAt: number): object {
     capabilities: peer.capabilities,
     client: peer.client ?? null,
     version: peer.version,
+    ...feiqJson(peer.version),
     answeredAfterMs: Math.max(0, peer.seenAt - startedAt),
   };
+}
+
+/** FeiQ's version fields (a MAC address among them) are data for scripts, not a client name. */
+function feiqJson(version: string): { feiq?: FeiqVersion } {
+  const feiq = parseFeiqVersion(version);
+  return feiq ? { feiq } : {};
+}
+
+/** The table row of a peer. */
+export function peerRow(p: Peer): string[] {
+  return [`${p.address}:${p.port}`, `${p.user}@${p.host}`, p.nick, p.group || '-', p.absent ? 'absent' : '-', can(p), p.client ?? '-'];
 }
 
 function can(peer: Peer): string {
@@ -66,15 +79,7 @@ export function makeListCommand(ctx: Context): Command {
         spinner.stop();
       }
       peers.sort(byAddress);
-      const rows = peers.map((p) => [
-        `${p.address}:${p.port}`,
-        `${p.user}@${p.host}`,
-        p.nick,
-        p.group || '-',
-        p.absent ? 'absent' : '-',
-        can(p),
-        p.client ?? '-',
-      ]);
+      const rows = peers.map(peerRow);
       const lines = formatTable([['ADDRESS', 'USER@HOST', 'NICK', 'GROUP', 'STATE', 'CAN', 'CLIENT'], ...rows]);
       peers.forEach((peer, i) => {
         out.result(peerJson(peer, startedAt), i === 0 ? `${lines[0]}\n${lines[1]}` : lines[i + 1]);

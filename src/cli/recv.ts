@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { IpmsgError, isIpmsgError } from '../errors.js';
-import type { ReceivedMessage } from '../messenger/index.js';
+import type { CheckedMessage, ReceivedMessage } from '../messenger/index.js';
 import { splitTargets } from '../messenger/target.js';
 import { attachmentKind } from '../protocol/attachment.js';
 import {
@@ -15,6 +15,7 @@ import {
   IPMSG_SECRETOPT,
   hasOpt,
 } from '../protocol/command.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
 import { DEFAULT_LINGER } from '../workflows/receive.js';
 import { DEFAULT_STALL_TIMEOUT, type Saved, preloadFetching } from '../workflows/save-offer.js';
@@ -43,6 +44,7 @@ export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): objec
     autoReply: hasOpt(p.command, IPMSG_AUTORETOPT),
     encrypted: m.encrypted,
     signature: m.signature,
+    ...('keys' in m ? { keys: m.keys } : {}),
     charset: p.charset,
     attachments: (p.attachments ?? []).map((a) => ({
       fileId: a.fileId,
@@ -63,12 +65,47 @@ function localTime(ms: number): string {
 }
 
 /** How a decrypted message's signature reads in the human output. */
-const SIGNATURE_NOTES: Record<ReceivedMessage['signature'], string> = {
+const SIGNATURE_NOTES: Record<CheckedMessage['signature'], string> = {
   verified: 'encrypted, signature verified',
   none: 'encrypted, not signed',
   'unknown-key': "encrypted, signature NOT checked: the sender's key is unknown",
   bad: 'encrypted, BAD SIGNATURE: not from the key we know, or altered',
 };
+
+/** The sender as keys are pinned: `user@host` without the fingerprint. */
+function pinnedAs(p: { readonly user: string; readonly host: string }): string {
+  return `${parseFingerprintName(p.user)?.base ?? p.user}@${p.host}`;
+}
+
+/** What the human output says of a message's signature after the sender; '' for a plain message from a sender without a pinned key. */
+function signatureNote(m: ReceivedMessage): string {
+  const encrypted = m.encrypted ? 'encrypted, ' : '';
+  switch (m.signature) {
+    case 'key-changed':
+      return `encrypted, KEY CHANGED: ${pinnedAs(m.packet)} has key ${m.keys.known} pinned, this message comes with ${m.keys.seen}`;
+    case 'missing':
+      return `${encrypted}NOT SIGNED, although ${pinnedAs(m.packet)} has key ${m.keys.known} pinned: anybody can send this in its name`;
+    default:
+      return m.encrypted ? SIGNATURE_NOTES[m.signature] : '';
+  }
+}
+
+/**
+ * The stderr notice for a message that is not from the key pinned for its sender; undefined for
+ * any other message.
+ */
+export function messageNotice(m: ReceivedMessage): string | undefined {
+  const p = m.packet;
+  const who = `${p.user}@${p.host} (${m.from.address}:${m.from.port})`;
+  switch (m.signature) {
+    case 'key-changed':
+      return `message ${p.packetNo} from ${who} is shown, but it does not come from the key pinned for ${pinnedAs(p)}: known ${m.keys.known}, now ${m.keys.seen}. Someone may be impersonating this peer, or it made a new key; if you trust the new key, run: ipmsg keys trust ${pinnedAs(p)}`;
+    case 'missing':
+      return `message ${p.packetNo} from ${who} is not signed, although ${pinnedAs(p)} has key ${m.keys.known} pinned: it may not come from that peer`;
+    default:
+      return undefined;
+  }
+}
 
 export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): string {
   const p = m.packet;
@@ -77,7 +114,7 @@ export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): strin
     hasOpt(p.command, IPMSG_BROADCASTOPT) ? 'broadcast' : '',
     hasOpt(p.command, IPMSG_MULTICASTOPT) ? 'multicast' : '',
     hasOpt(p.command, IPMSG_AUTORETOPT) ? 'auto-reply' : '',
-    m.encrypted ? SIGNATURE_NOTES[m.signature] : '',
+    signatureNote(m),
   ].filter(Boolean);
   const nick = m.peer && m.peer.nick !== p.user ? ` "${m.peer.nick}"` : '';
   const lines = [
@@ -159,7 +196,11 @@ export function makeRecvCommand(ctx: Context): Command {
                 },
               }
             : {}),
-          onMessage: (message, saved) => out.result(messageJson(message, saved), messageText(message, saved)),
+          onMessage: (message, saved) => {
+            const notice = messageNotice(message);
+            if (notice !== undefined) out.notice(notice);
+            out.result(messageJson(message, saved), messageText(message, saved));
+          },
           onNotice: out.notice,
         });
       } finally {

@@ -165,7 +165,7 @@ export function makeSendCommand(ctx: Context): Command {
         first.error.code,
         `${failed.length} of ${outcomes.length} targets failed: ${failed.map((o) => o.error?.message).join('; ')}`,
       );
-    }, flags.encrypt === 'never');
+    });
   });
   return command;
 }

@@ -23,10 +23,10 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
 }
 
 /**
- * `noCrypto`: open without keys whatever the flags say (send --encrypt never: a fingerprinted user
- * name sending plain text is dropped by clients that can decrypt, §6.6).
+ * A run has keys unless --no-crypto says otherwise, whatever its messages' encryption: its entries
+ * carry one fingerprinted user name, so the official does not list it as a second user (§16).
  */
-export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>, noCrypto = false): Promise<T> {
+export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>): Promise<T> {
   const { settings, out } = openSettings(ctx, command);
   const client = await openMessenger({
     ...settings.identity,
@@ -37,7 +37,7 @@ export async function withSession<T>(ctx: Context, command: Command, work: (sess
     encoding: settings.charset,
     fallbackEncoding: settings.fallbackCharset,
     lossy: settings.lossy,
-    crypto: settings.crypto && !noCrypto,
+    crypto: settings.crypto,
     legacyCrypto: settings.legacyCrypto,
     keyDir: settings.paths.keyDir,
     stateDir: settings.paths.stateDir,

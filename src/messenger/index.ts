@@ -288,6 +288,13 @@ export { SENDER_KEY_WAIT, type AnsweredKey } from './key-exchange.js';
 export type { MessengerOptions, PlainPeers, RetryOptions, Schedule } from './options.js';
 export type { Identity } from './packets.js';
 export type { Peer } from './peers.js';
-export { DECRYPT_FAILED_REPLY, type MessageHandler, type ReceivedMessage } from './receiving.js';
+export {
+  DECRYPT_FAILED_REPLY,
+  type CheckedMessage,
+  type KeyChangedMessage,
+  type MessageHandler,
+  type ReceivedMessage,
+  type UnsignedMessage,
+} from './receiving.js';
 export { KEY_PROBE, type EncryptMode, type SendOptions, type SendOutcome, type SendStatus } from './sending.js';
 export type { Destination, TargetSpec } from './target.js';

@@ -10,7 +10,7 @@ import type { RemoteAddress } from '../transport/datagram.js';
 import { type Link, isNoAck } from './link.js';
 import type { Schedule } from './options.js';
 import { ansPubKeyPacket, getPubKeyPacket } from './packets.js';
-import type { PeerKey, Security } from './security.js';
+import type { KeyChange, PeerKey, Security } from './security.js';
 
 /** How long a received message waits for its sender's key (for the signature). */
 export const SENDER_KEY_WAIT = { tries: 3, interval: 300 };
@@ -21,7 +21,7 @@ export type AnsweredKey = PeerKey & { readonly user: string; readonly host: stri
 /** A key a peer gave us; `changed` when it is not the one pinned for it. */
 export interface LearnedKey {
   readonly key: KeyObject;
-  readonly changed: IpmsgError | undefined;
+  readonly changed: KeyChange | undefined;
 }
 
 export class KeyExchange {
@@ -96,12 +96,7 @@ export class KeyExchange {
       try {
         const answer = await this.publicKey(from, SENDER_KEY_WAIT, autoReply);
         if (answer.user !== peer.user || answer.host !== peer.host) return undefined;
-        try {
-          await security.pin(answer, answer.key);
-          return { key: answer.key, changed: undefined };
-        } catch (error) {
-          return { key: answer.key, changed: error as IpmsgError };
-        }
+        return { key: answer.key, changed: await security.remember(answer, answer.key) };
       } catch (error) {
         if (!isNoAck(error)) this.#link.options.onWarning(`public key of ${from.address}: ${(error as Error).message}`);
         return undefined;

@@ -1,6 +1,8 @@
 // src/messenger/receiving.ts
 // Messages that reach us: acknowledged once accepted, delivered once however often they are resent,
 // decrypted and their signature checked when encrypted (§6.3), and read notices for sealed ones.
+// A message we acknowledged is delivered, marked when its sender is not who its key says, unless it
+// cannot be decrypted (then its sender is told).
 
 import type { KeyObject } from 'node:crypto';
 import type { SignatureStatus } from '../crypto/message.js';
@@ -23,27 +25,56 @@ import type { KeyExchange } from './key-exchange.js';
 import type { Link } from './link.js';
 import { autoReplyPacket, isBroadcastOrAutoReply, replyPacket } from './packets.js';
 import { type Peer, describePeer } from './peers.js';
-import type { Security } from './security.js';
+import type { KeyChange, Security } from './security.js';
 
 /** What the sender of a message we cannot decrypt is told (in an automatic reply). */
 export const DECRYPT_FAILED_REPLY = 'ipmsg could not decrypt your message; it was not delivered.';
 
-export interface ReceivedMessage {
+interface Delivered {
   readonly packet: SendMsgPacket;
   readonly from: RemoteAddress;
   /** The sender's entry, when it announced itself while we listened. */
   readonly peer: Peer | undefined;
   readonly receivedAt: number;
+}
+
+/** A message whose signature was checked with the sender's key as far as one is known. */
+export interface CheckedMessage extends Delivered {
   /** It came with ENCRYPTOPT and was decrypted; `packet.text` is the plain text. */
   readonly encrypted: boolean;
+  /** 'none': not signed (every plain message) by a sender without a pinned key. */
   readonly signature: SignatureStatus;
 }
+
+/**
+ * Not signed (plain, or encrypted without a signature), although a key is pinned for its sender's
+ * `user@host`: anybody can send such a message in that name.
+ */
+export interface UnsignedMessage extends Delivered {
+  readonly encrypted: boolean;
+  readonly signature: 'missing';
+  /** The fingerprint of the key pinned for the sender. */
+  readonly keys: { readonly known: string };
+}
+
+/**
+ * Encrypted, from a sender that shows another key than the one pinned for it (in its ANSPUBKEY or
+ * in its user name's fingerprint). Acknowledged before that was known, so delivered, marked.
+ */
+export interface KeyChangedMessage extends Delivered {
+  readonly encrypted: true;
+  readonly signature: 'key-changed';
+  /** The pinned key's fingerprint, and the one the sender shows now. */
+  readonly keys: { readonly known: string; readonly seen: string };
+}
+
+export type ReceivedMessage = CheckedMessage | UnsignedMessage | KeyChangedMessage;
 
 export interface MessageHandler {
   /** Whether to accept (acknowledge and deliver) a message from this sender. */
   accepts(packet: SendMsgPacket, from: RemoteAddress): boolean;
   deliver(message: ReceivedMessage): void;
-  /** A message accepts() let in that is not delivered after all (it could not be decrypted, or its sender's key changed). */
+  /** A message accepts() let in that is not delivered after all: it could not be decrypted (its sender is told so). */
   dropped?(packet: SendMsgPacket, from: RemoteAddress, reason: string): void;
 }
 
@@ -98,18 +129,33 @@ export class Receiving {
       options.clock.defer(() => void this.#onEncrypted(packet, from, now, handler));
       return;
     }
-    const message: ReceivedMessage = { packet, from, peer: link.peers.get(from), receivedAt: now, encrypted: false, signature: 'none' };
+    const message = this.#checked({ packet, from, peer: link.peers.get(from), receivedAt: now }, false, 'none');
     if (handler) return handler.deliver(message);
-    const sealed = hasOpt(packet.command, IPMSG_SECRETOPT) ? ' (sealed)' : '';
-    options.onNotice(
-      `message from ${describePeer({ ...packet, ...from })}${sealed} arrived while not receiving (use 'ipmsg recv'): ${JSON.stringify(packet.text)}`,
+    this.#unreceived(message);
+  }
+
+  /** A message acknowledged with no handler to take it (it was not refused): shown as a notice, with its mark. */
+  #unreceived(message: ReceivedMessage): void {
+    const p = message.packet;
+    const notes = [hasOpt(p.command, IPMSG_SECRETOPT) ? 'sealed' : '', message.encrypted ? 'encrypted' : ''];
+    if (message.signature === 'key-changed') notes.push(`not from the key pinned for it: known ${message.keys.known}, now ${message.keys.seen}`);
+    if (message.signature === 'missing') notes.push(`not signed, although its user@host has key ${message.keys.known} pinned`);
+    const shown = notes.filter(Boolean);
+    this.#link.options.onNotice(
+      `message from ${describePeer({ ...p, ...message.from })}${shown.length ? ` (${shown.join('; ')})` : ''} arrived while not receiving (use 'ipmsg recv'): ${JSON.stringify(p.text)}`,
     );
+  }
+
+  /** Marks an unsigned message from a sender with a pinned key ('missing'). */
+  #checked(delivered: Delivered, encrypted: boolean, signature: SignatureStatus): ReceivedMessage {
+    const known = signature === 'none' ? this.#link.options.security?.pinnedFingerprint(delivered.packet) : undefined;
+    return known === undefined ? { ...delivered, encrypted, signature } : { ...delivered, encrypted, signature: 'missing', keys: { known } };
   }
 
   /**
    * Decrypts an ENCRYPTOPT message and checks its signature with the sender's key: the known one,
-   * or, for a new sender, the one it gives us now (pinned). An undecryptable message, or one from a
-   * sender whose key changed, is dropped with a warning, never delivered as if genuine.
+   * or, for a new sender, the one it gives us now (pinned). An undecryptable message is dropped (its
+   * sender told); one from a sender whose key changed is delivered marked, never as if genuine.
    */
   async #onEncrypted(packet: SendMsgPacket, from: RemoteAddress, now: number, handler: MessageHandler | undefined): Promise<void> {
     const link = this.#link;
@@ -128,13 +174,14 @@ export class Receiving {
     const open = (key: KeyObject | undefined) => security.decrypt(packet.text, packet.packetNoText ?? String(packet.packetNo), key, extended, charset);
     let known = security.knownKey(packet);
     let opened;
+    let changed: KeyChange | undefined;
     try {
       opened = open(known);
       if (opened.signature === 'unknown-key' || opened.signature === 'bad') {
         // A new sender: ask for its key. A known one whose signature fails: did its key change?
         const learned = await this.#keys.learnKey(from, packet, true);
-        if (learned?.changed) return drop(learned.changed.message);
-        if (learned && opened.signature === 'unknown-key') {
+        changed = learned?.changed;
+        if (learned && !changed && opened.signature === 'unknown-key') {
           known = learned.key;
           opened = open(known);
         }
@@ -145,18 +192,19 @@ export class Receiving {
       link.reply(autoReplyPacket(link.sender, link.next(), DECRYPT_FAILED_REPLY), from);
       return drop((error as Error).message);
     }
-    if (known && security.fingerprintMatches(packet.user, known) === false) {
-      return drop(`its user name names another key than the one it signs with`);
-    }
+    changed ??= security.namedChange(packet);
     const plain: SendMsgPacket = {
       ...packet,
       charset: textCharset,
       text: opened.text,
       ...(extended && opened.attachments ? { attachments: opened.attachments } : {}),
     };
-    const message: ReceivedMessage = { packet: plain, from, peer: link.peers.get(from), receivedAt: now, encrypted: true, signature: opened.signature };
+    const delivered: Delivered = { packet: plain, from, peer: link.peers.get(from), receivedAt: now };
+    const message: ReceivedMessage = changed
+      ? { ...delivered, encrypted: true, signature: 'key-changed', keys: { known: changed.known, seen: changed.seen } }
+      : this.#checked(delivered, true, opened.signature);
     if (handler) return handler.deliver(message);
-    options.onNotice(`encrypted message from ${who} arrived while not receiving (use 'ipmsg recv')`);
+    this.#unreceived(message);
   }
 
   /**

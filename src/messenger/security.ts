@@ -27,6 +27,14 @@ export interface SecurityOptions {
   readonly known: KnownPeers;
 }
 
+/** A known peer showing another key than the one pinned for it: both fingerprints, and the error that says so. */
+export interface KeyChange {
+  readonly known: string;
+  readonly seen: string;
+  /** IPMSG_ERR_KEY_MISMATCH, with both fingerprints and the command that accepts the new key. */
+  readonly error: IpmsgError;
+}
+
 /** A peer's key as its ANSPUBKEY gave it. */
 export interface PeerKey {
   readonly capa: number;
@@ -96,13 +104,39 @@ export class Security {
    * @throws IpmsgError IPMSG_ERR_KEY_MISMATCH with both fingerprints
    */
   async pin(peer: PeerName, key: KeyObject): Promise<void> {
+    const change = await this.remember(peer, key);
+    if (change) throw change.error;
+  }
+
+  /** Trust on first use, as pin(); a known peer that shows another key is returned, not thrown. */
+  async remember(peer: PeerName, key: KeyObject): Promise<KeyChange | undefined> {
     const result = await this.known.remember(peer, key);
-    if (typeof result === 'object') throw keyChangedError(peerId(peer), result.mismatch);
+    return typeof result === 'object' ? this.#change(peer, result.mismatch) : undefined;
+  }
+
+  /**
+   * The change a fingerprinted user name claims: the key it names is not the one pinned for it.
+   * Undefined when the name carries no fingerprint, nothing is pinned, or they agree.
+   */
+  namedChange(peer: PeerName): KeyChange | undefined {
+    const named = parseFingerprintName(peer.user)?.fingerprint;
+    const pinned = named === undefined ? undefined : this.known.get(peer);
+    if (named === undefined || pinned === undefined || checkNameFingerprint(peer.user, pinned.publicKey) !== 'mismatch') return undefined;
+    return this.#change(peer, { known: pinned.fingerprint, seen: named });
+  }
+
+  #change(peer: PeerName, mismatch: { readonly known: string; readonly seen: string }): KeyChange {
+    return { known: mismatch.known, seen: mismatch.seen, error: keyChangedError(peerId(peer), mismatch) };
   }
 
   /** The key we know for a peer (known peers), if any. */
   knownKey(peer: PeerName): KeyObject | undefined {
     return this.known.get(peer)?.publicKey;
+  }
+
+  /** The fingerprint of the key pinned for a peer, if any. */
+  pinnedFingerprint(peer: PeerName): string | undefined {
+    return this.known.fingerprint(peer);
   }
 
   /** False when a fingerprinted user name names another key than `key`; undefined without a fingerprint. */

@@ -55,22 +55,45 @@ const VERSION_TYPES: Record<number, string> = {
 };
 
 /**
- * A readable client description from the `VS:` value (`%08X:%d:%d:%d`, revision +100 for 'r',
- * +50 for 'b') or, failing that, from a non-standard version field (`1_iptux 0.8.3`, `1_lbt4_…`).
+ * The release name of a `VS:` revision. 4.99r3 and later (§2.4): +100 for 'r' or none, +50 for
+ * 'b', +0 for 'a'. 4.0–4.99r2 (§16) wrote 10000 or 20000 for a release, 1000 more for a beta.
+ */
+function revisionSuffix(rev: number): string {
+  if (rev >= 10000) {
+    const level = rev % 10000;
+    return level >= 1000 ? `b${level - 1000}` : level > 0 ? `r${level}` : '';
+  }
+  return rev > 100 ? `r${rev - 100}` : rev === 100 ? '' : rev >= 50 ? `b${rev - 50}` : rev > 0 ? `a${rev}` : '';
+}
+
+/** FeiQ's version field, `1_lbt4_10#128#<MAC>#0#0#0`: its dialect (`lbt4_10`) and the `#` fields after it. */
+export interface FeiqVersion {
+  readonly dialect: string;
+  readonly fields: readonly string[];
+}
+
+/** The parts of a FeiQ version field (`1_lbt…`); undefined for any other client. */
+export function parseFeiqVersion(version: string): FeiqVersion | undefined {
+  const rest = version.replace(/^\d+_?/, '').trim();
+  if (!rest.startsWith('lbt')) return undefined;
+  const [dialect = rest, ...fields] = rest.split('#');
+  return { dialect, fields };
+}
+
+/**
+ * A readable client description from the `VS:` value (`%08X:%d:%d:%d`, see revisionSuffix) or,
+ * failing that, from a non-standard version field (`1_iptux 0.8.3`; FeiQ's `1_lbt…`, whose fields,
+ * a MAC address among them, are not a name).
  */
 export function describeClient(version: string, vs: string | undefined): string | undefined {
   if (vs !== undefined) {
     const m = /^([0-9A-Fa-f]{8}):(\d+):(\d+):(\d+)$/.exec(vs);
     if (m) {
       const type = VERSION_TYPES[Number.parseInt(m[1] ?? '', 16)] ?? `type ${m[1]}`;
-      const rev = Number(m[4]);
-      const suffix = rev >= 100 ? `r${rev - 100}` : rev >= 50 ? `b${rev - 50}` : rev > 0 ? `a${rev}` : '';
-      return `IP Messenger ${type} ${m[2]}.${m[3]}${suffix}`;
+      return `IP Messenger ${type} ${m[2]}.${m[3]}${revisionSuffix(Number(m[4]))}`;
     }
   }
+  if (parseFeiqVersion(version)) return 'FeiQ';
   const rest = version.replace(/^\d+_?/, '').trim();
-  if (rest.length === 0) return undefined;
-  if (rest.startsWith('iptux')) return rest;
-  if (rest.startsWith('lbt')) return `FeiQ (${rest})`;
-  return rest;
+  return rest.length === 0 ? undefined : rest;
 }

@@ -3,7 +3,8 @@
 // profile in the cache folder (paths.cts), keyed by the Node version and the bundle, so a cache is
 // only ever offered to the code that wrote it. A cache holds the functions its first run compiled,
 // so runs that execute different code keep different caches: each subcommand, plus `-files` when
-// send or recv moves files and `-plain` when a run has no keys (it never compiles the crypto code).
+// send or recv moves files, `-plain` when a run has no keys (it never compiles the crypto code) and
+// `-clear` for a send that has keys but encrypts nothing (it loads the keys, never the ciphers).
 // Anything wrong with a cache only costs compile time.
 
 import fs = require('node:fs');
@@ -14,16 +15,27 @@ import xdg = require('./paths.cjs');
 const FILE_OPTIONS = /^--(?:file|as-file|save)(?:=|$)/;
 const CACHE_NAME = /^compile-[^-]+-[^-]+-\d+-\d+-([A-Za-z-]+)\.cache$/;
 
-/** A run without keys (--no-crypto, IPMSG_NO_CRYPTO, or send --encrypt never). */
+/** A run without keys (--no-crypto, IPMSG_NO_CRYPTO). */
 function runsPlain(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  if (env['IPMSG_NO_CRYPTO'] !== undefined) return true;
-  return argv.some((arg, i) => arg === '--no-crypto' || arg === '--encrypt=never' || (arg === '--encrypt' && argv[i + 1] === 'never'));
+  return env['IPMSG_NO_CRYPTO'] !== undefined || argv.includes('--no-crypto');
+}
+
+/** A send that encrypts nothing (--encrypt never, or IPMSG_ENCRYPT=never without --encrypt): the last --encrypt wins. */
+function sendsClear(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (argv[0] !== 'send') return false;
+  let mode = env['IPMSG_ENCRYPT'];
+  argv.forEach((arg, i) => {
+    if (arg.startsWith('--encrypt=')) mode = arg.slice('--encrypt='.length);
+    else if (arg === '--encrypt') mode = argv[i + 1];
+  });
+  return mode === 'never';
 }
 
 /** The cache profile of a command line (arguments after the script name). */
 function cacheProfile(argv: readonly string[], env: NodeJS.ProcessEnv): string {
   const command = (argv[0] ?? '').replace(/^-+/, '');
-  return `${command}${argv.some((arg) => FILE_OPTIONS.test(arg)) ? '-files' : ''}${runsPlain(argv, env) ? '-plain' : ''}`;
+  const keys = runsPlain(argv, env) ? '-plain' : sendsClear(argv, env) ? '-clear' : '';
+  return `${command}${argv.some((arg) => FILE_OPTIONS.test(arg)) ? '-files' : ''}${keys}`;
 }
 
 /** The cache file for `bundle` run as `profile`; undefined when caching is off (IPMSG_NO_COMPILE_CACHE) or the profile is not a name. */

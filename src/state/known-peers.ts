@@ -58,6 +58,11 @@ export class KnownPeers {
     return { mismatch: { known: known.fingerprint, seen: keyFingerprint(key) } };
   }
 
+  /** The fingerprint of the key pinned for a peer (without reading the key itself). */
+  fingerprint(peer: PeerName | string): string | undefined {
+    return this.#entries.get(typeof peer === 'string' ? peer : peerId(peer))?.fingerprint;
+  }
+
   get(peer: PeerName | string): KnownPeer | undefined {
     const id = typeof peer === 'string' ? peer : peerId(peer);
     const entry = this.#entries.get(id);

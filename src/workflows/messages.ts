@@ -17,7 +17,8 @@ export interface MessagesOptions {
 /**
  * The messages that arrive, one per `next()`. A message is acknowledged only while the loop is
  * waiting for one, so that none is acknowledged and then lost when the loop stops early; those
- * arriving while the loop body runs are taken on a resend (senders resend for seconds).
+ * arriving while the loop body runs are taken on a resend (senders resend for seconds). A message
+ * acknowledged and still being decrypted when the signal fires is still returned by that next().
  */
 export function messages(messenger: Messenger, options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage> {
   const accept = senderFilter(options.from ?? []);
@@ -31,11 +32,17 @@ export function messages(messenger: Messenger, options: MessagesOptions = {}): A
     messenger.handler = REFUSE_ALL;
     options.signal?.removeEventListener('abort', onAbort);
   };
-  const onAbort = (): void => {
+  /** Ends the waiting next(): with the signal's reason when it fired, else done. */
+  const release = (): void => {
     const w = waiting;
     waiting = undefined;
+    if (options.signal?.aborted) w?.reject(options.signal.reason);
+    else w?.resolve({ value: undefined, done: true });
+  };
+  const onAbort = (): void => {
     end();
-    w?.reject(options.signal?.reason);
+    // A message accepted for the waiting next() has been acknowledged: that next() still gets it.
+    if (!pending) release();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) end();
@@ -47,6 +54,7 @@ export function messages(messenger: Messenger, options: MessagesOptions = {}): A
     },
     dropped: () => {
       pending = false;
+      if (ended) release();
     },
     deliver: (message) => {
       pending = false;
@@ -63,6 +71,7 @@ export function messages(messenger: Messenger, options: MessagesOptions = {}): A
     },
     return() {
       end();
+      if (!pending) release();
       return Promise.resolve({ value: undefined, done: true });
     },
     [Symbol.asyncIterator]() {

@@ -7,6 +7,7 @@ import type { MessageHandler, Messenger, ReceivedMessage } from '../messenger/in
 import { attachmentKind } from '../protocol/attachment.js';
 import { IPMSG_FILEATTACHOPT, IPMSG_SECRETOPT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
 import type { SendMsgPacket } from '../protocol/packet.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
 import { type Clock, sleep, systemClock } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { aborted, lifetime } from './lifetime.js';
@@ -19,23 +20,32 @@ export const DEFAULT_LINGER = 2000;
 /** Offers saved at once, in all and from one address: more are not acknowledged (their senders resend). */
 export const SAVE_LIMITS = { total: 8, perAddress: 2 };
 
+/** Why the offer of a message from a changed key is not fetched. */
+export const KEY_CHANGED_REASON = "not fetched: the sender's key is not the one pinned for it";
+
 /** Installed when a run ends: a message nobody will read is not acknowledged, so its sender learns it was not delivered. */
 export const REFUSE_ALL: MessageHandler = { accepts: () => false, deliver: () => undefined };
 
 /** Who a message may come from: an address (ADDR or ADDR:PORT), user@host, or a user, host or nick name. */
 export type SenderFilter = (packet: SendMsgPacket, from: RemoteAddress, nick?: string) => boolean;
 
-/** A filter accepting senders that match any of `patterns` (case-insensitive); every sender when empty. */
+/**
+ * A filter accepting senders that match any of `patterns` (case-insensitive); every sender when empty.
+ * A user name with a key fingerprint (`alice-<…>`, §6.6) also answers to its base name.
+ */
 export function senderFilter(patterns: readonly string[]): SenderFilter {
   if (patterns.length === 0) return () => true;
   const wanted = patterns.map((p) => p.toLowerCase());
   return (packet, from, nick) => {
+    const host = packet.host.toLowerCase();
+    const base = parseFingerprintName(packet.user)?.base;
+    const users = [packet.user, ...(base === undefined ? [] : [base])].map((u) => u.toLowerCase());
     const names = [
       from.address,
       `${from.address}:${from.port}`,
-      packet.user.toLowerCase(),
-      packet.host.toLowerCase(),
-      `${packet.user}@${packet.host}`.toLowerCase(),
+      host,
+      ...users,
+      ...users.map((u) => `${u}@${host}`),
       ...(nick ? [nick.toLowerCase()] : []),
     ];
     return wanted.some((w) => names.includes(w));
@@ -59,9 +69,13 @@ export interface ReceiveOptions {
   /** After the last message, keep acknowledging resends for this long (ms). */
   readonly linger?: number;
   readonly clock?: Clock;
-  /** Each message, once decided: with `saved` when `save` was given and it offered something. */
+  /**
+   * Each message, once decided: with `saved` when `save` was given and it offered something. Every
+   * message acknowledged comes here, marked by its `signature` when its sender is not the key
+   * pinned for it ('key-changed': its offer is not fetched) or does not sign ('missing').
+   */
   readonly onMessage: (message: ReceivedMessage, saved: readonly Saved[] | undefined) => void;
-  /** A message that was acknowledged and cannot be delivered (it could not be decrypted, or its sender's key changed). */
+  /** A message that was acknowledged and cannot be delivered: it could not be decrypted (its sender is told so). */
   readonly onDropped?: (packet: SendMsgPacket, from: RemoteAddress, reason: string) => void;
   /** Something the user should know (an item not saved, a resume ignored). */
   readonly onNotice?: (message: string) => void;
@@ -142,7 +156,10 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     deliver: (message) => {
       if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
       const save = options.save;
-      if (!save || (message.packet.attachments ?? []).length === 0) return finish(message);
+      const attachments = message.packet.attachments ?? [];
+      if (!save || attachments.length === 0) return finish(message);
+      // Shown, marked, but nothing is fetched from a sender that is not the key pinned for it.
+      if (message.signature === 'key-changed') return finish(message, attachments.map((a) => notSaved(a, KEY_CHANGED_REASON)));
       const address = message.from.address;
       savingFrom.set(address, savesOf(message.from) + 1);
       const task: Promise<void> = saveOffer(message, save).finally(() => {

@@ -14,7 +14,9 @@ import { KnownPeers } from '../../src/state/known-peers.js';
 import { encryptMessage } from '../../src/crypto/message.js';
 import { DECRYPT_FAILED_REPLY } from '../../src/messenger/index.js';
 import {
+  IPMSG_ANSENTRY,
   IPMSG_AUTORETOPT,
+  IPMSG_BR_ENTRY,
   IPMSG_ENCRYPTOPT,
   IPMSG_NOLOGOPT,
   IPMSG_RECVMSG,
@@ -80,14 +82,46 @@ describe('encrypted send ↔ recv', () => {
     assert.deepEqual(bobKnows, ['alice@testhost']);
   });
 
-  test('--encrypt never sends plain text, reported as such', async () => {
+  test('--encrypt never sends plain text, reported as such: from a sender whose key is pinned, marked as not signed by it', async () => {
     const { port, recv } = await startRecv();
     const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'in the clear', '--encrypt', 'never', '--json'], alice.env);
     assert.equal(send.code, 0, send.stderr);
     assert.equal(jsonLines(send.stdout)[0]?.['encrypted'], false);
-    const [message] = jsonLines((await recv.done).stdout);
+    const done = await recv.done;
+    const [message] = jsonLines(done.stdout);
     assert.equal(message?.['encrypted'], false);
-    assert.equal(message?.['signature'], 'none');
+    const pinned = (await KnownPeers.open(keyDir(bob))).get('alice@testhost')?.fingerprint;
+    assert.equal(message?.['signature'], 'missing');
+    assert.deepEqual(message?.['keys'], { known: pinned });
+    assert.match(done.stderr, new RegExp(`from alice@testhost .* is not signed, although alice@testhost has key ${pinned} pinned`));
+  });
+});
+
+describe('send --encrypt never keeps the run\'s identity (§16)', () => {
+  test('its entry answer carries the fingerprinted user name; the plain message goes under the base name', async () => {
+    const keys = await runCli(['keys', '--json'], alice.env);
+    const fingerprint = String(jsonLines(keys.stdout)[0]?.['fingerprint']);
+    // A raw peer: answers the message with a BR_ENTRY (the sender answers ANSENTRY), then acknowledges it.
+    const peer = createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    after(() => peer.close());
+    const seen: { command: number; user: string }[] = [];
+    let answered: (user: string) => void = () => undefined;
+    const entryAnswer = new Promise<string>((resolve) => (answered = resolve));
+    peer.on('message', (datagram, rinfo) => {
+      const [, packetNo = '', user = '', , command = '0'] = datagram.toString('utf8').split(':');
+      seen.push({ command: Number(command) & 0xff, user });
+      if ((Number(command) & 0xff) === IPMSG_ANSENTRY) answered(user);
+      if ((Number(command) & 0xff) !== IPMSG_SENDMSG) return;
+      peer.send(Buffer.from(`1:7001:peer:peerhost:${IPMSG_BR_ENTRY}:peer\0\0`), rinfo.port, rinfo.address);
+      peer.send(Buffer.from(`1:7002:peer:peerhost:${IPMSG_RECVMSG}:${packetNo}\0`), rinfo.port, rinfo.address);
+    });
+    const port = (peer.address() as { port: number }).port;
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'in the clear', '--encrypt', 'never', '--json'], alice.env);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(jsonLines(send.stdout)[0]?.['encrypted'], false);
+    assert.deepEqual(seen.filter((p) => p.command === IPMSG_SENDMSG).map((p) => p.user), ['alice']);
+    assert.equal(await entryAnswer, `alice-<${fingerprint}>`);
   });
 });
 
@@ -222,5 +256,28 @@ describe('tampered messages', () => {
     const replies = (await socket.settled()).slice(2).map((datagram) => Number(datagram.split(':')[4]) & 0xff);
     assert.equal(replies[0], IPMSG_RECVMSG);
     assert.equal(replies.includes(IPMSG_SENDMSG), false, 'no automatic reply for a message that decrypted');
+  });
+});
+
+describe('recv and a changed key', () => {
+  test('the message is acknowledged and shown, marked "key-changed" with both fingerprints; the pinned key stays', async () => {
+    const known = await KnownPeers.open(keyDir(bob));
+    const aliceKey = createPublicKey(createPrivateKey(readFileSync(join(keyDir(alice), 'rsa2048.pem'))));
+    await known.trust('alice@testhost', fixtureKey('carol-rsa2048').publicKey);
+    after(() => known.trust('alice@testhost', aliceKey));
+    const pinned = known.get('alice@testhost')?.fingerprint;
+    const { port, recv } = await startRecv();
+    const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'is it me?', '--json'], alice.env);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(jsonLines(send.stdout)[0]?.['status'], 'delivered');
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    const [message] = jsonLines(done.stdout);
+    const seen = String(jsonLines((await runCli(['keys', '--json'], alice.env)).stdout)[0]?.['fingerprint']);
+    assert.equal(message?.['text'], 'is it me?');
+    assert.equal(message?.['signature'], 'key-changed');
+    assert.deepEqual(message?.['keys'], { known: pinned, seen });
+    assert.match(done.stderr, new RegExp(`known ${pinned}, now ${seen}.*ipmsg keys trust alice@testhost`));
+    assert.equal((await KnownPeers.open(keyDir(bob))).get('alice@testhost')?.fingerprint, pinned);
   });
 });

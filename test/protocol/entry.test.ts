@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type EntryExtension, describeClient, encodeExtension, parseExtension } from '../../src/protocol/entry.js';
+import { type EntryExtension, describeClient, encodeExtension, parseExtension, parseFeiqVersion } from '../../src/protocol/entry.js';
 
 describe('parseExtension', () => {
   test("the official's BR_ENTRY lines (a '\\n' before each line)", () => {
@@ -66,12 +66,19 @@ describe('describeClient', () => {
   test('VS 00010002:4:99:103 → IP Messenger Win64 4.99r3', () => {
     assert.equal(describeClient('1', '00010002:4:99:103'), 'IP Messenger Win64 4.99r3');
   });
-  test('the other version types and suffixes (r = rev - 100, b = rev - 50, a = rev)', () => {
+  test('the other version types and suffixes (r = rev - 100, b = rev - 50, a = rev; 100 is the plain release)', () => {
     assert.equal(describeClient('1', '00010001:3:42:0'), 'IP Messenger Win32 3.42');
     assert.equal(describeClient('1', '00020000:5:1:51'), 'IP Messenger Mac 5.1b1');
     assert.equal(describeClient('1', '00030000:1:2:7'), 'IP Messenger iOS 1.2a7');
-    assert.equal(describeClient('1', '00040000:2:0:100'), 'IP Messenger Android 2.0r0');
+    assert.equal(describeClient('1', '00040000:2:0:100'), 'IP Messenger Android 2.0');
+    assert.equal(describeClient('1', '00010002:4:99:101'), 'IP Messenger Win64 4.99r1');
     assert.equal(describeClient('1', '0001000a:4:99:103'), 'IP Messenger type 0001000a 4.99r3');
+  });
+  test('4.0–4.99r2 revisions (10000 or 20000 a release, +1000 a beta): the official 4.11 is "4.11" (§16)', () => {
+    assert.equal(describeClient('1', '00010001:4:11:10000'), 'IP Messenger Win32 4.11');
+    assert.equal(describeClient('1', '00010002:4:11:20000'), 'IP Messenger Win64 4.11');
+    assert.equal(describeClient('1', '00010001:4:10:11002'), 'IP Messenger Win32 4.10b2');
+    assert.equal(describeClient('1', '00010001:4:99:10002'), 'IP Messenger Win32 4.99r2');
   });
   test('VS wins over the version field', () => {
     assert.equal(describeClient('1_iptux 0.8.3', '00010002:4:99:103'), 'IP Messenger Win64 4.99r3');
@@ -80,9 +87,13 @@ describe('describeClient', () => {
     assert.equal(describeClient('1_iptux 0.8.3', undefined), 'iptux 0.8.3');
     assert.equal(describeClient('1_iptux 0.10.0', undefined), 'iptux 0.10.0');
   });
-  test('FeiQ: 1_lbt…', () => {
-    assert.equal(describeClient('1_lbt4_10#32899#002481627512#0#0#0', undefined), 'FeiQ (lbt4_10#32899#002481627512#0#0#0)');
-    assert.equal(describeClient('1_lbt6_0#128#000C29D1A1B2#0#0#0#4001#9', undefined), 'FeiQ (lbt6_0#128#000C29D1A1B2#0#0#0#4001#9)');
+  test('FeiQ: 1_lbt… is "FeiQ", never its fields (one is a MAC address)', () => {
+    assert.equal(describeClient('1_lbt4_10#128#002481627512#0#0#0', undefined), 'FeiQ');
+    assert.equal(describeClient('1_lbt6_0#128#000C29D1A1B2#0#0#0#4001#9', undefined), 'FeiQ');
+    assert.deepEqual(parseFeiqVersion('1_lbt4_10#128#002481627512#0#0#0'), { dialect: 'lbt4_10', fields: ['128', '002481627512', '0', '0', '0'] });
+    assert.deepEqual(parseFeiqVersion('1_lbt4'), { dialect: 'lbt4', fields: [] });
+    assert.equal(parseFeiqVersion('1_iptux 0.8.3'), undefined);
+    assert.equal(parseFeiqVersion('1'), undefined);
   });
   test('a malformed VS falls back to the version field', () => {
     assert.equal(describeClient('1_iptux 0.8.3', 'garbage'), 'iptux 0.8.3');

@@ -17,12 +17,17 @@ const bundle = join(root, 'ipmsg.cjs');
 writeFileSync(bundle, '// a bundle');
 
 describe('code-cache rules', () => {
-  test('the profile: the subcommand, -files when it moves files, -plain without keys', () => {
+  test('the profile: the subcommand, -files when it moves files, -plain without keys, -clear for a send with keys that encrypts nothing', () => {
     const profile = (argv: string[], env: NodeJS.ProcessEnv = {}): string => codeCache.cacheProfile(argv, env);
     assert.equal(profile(['send', 'bob', 'hi']), 'send');
     assert.equal(profile(['send', 'bob', '--file', 'a.txt']), 'send-files');
     assert.equal(profile(['recv', '--save=/tmp']), 'recv-files');
-    assert.equal(profile(['send', 'bob', 'hi', '--encrypt', 'never']), 'send-plain');
+    assert.equal(profile(['send', 'bob', 'hi', '--encrypt', 'never']), 'send-clear');
+    assert.equal(profile(['send', 'bob', '--file', 'a', '--encrypt=never']), 'send-files-clear');
+    assert.equal(profile(['send', 'bob', 'hi'], { IPMSG_ENCRYPT: 'never' }), 'send-clear');
+    assert.equal(profile(['send', 'bob', 'hi', '--encrypt', 'auto'], { IPMSG_ENCRYPT: 'never' }), 'send');
+    assert.equal(profile(['recv'], { IPMSG_ENCRYPT: 'never' }), 'recv');
+    assert.equal(profile(['send', 'bob', 'hi', '--encrypt', 'never', '--no-crypto']), 'send-plain');
     assert.equal(profile(['recv', '--save', '.', '--no-crypto']), 'recv-files-plain');
     assert.equal(profile(['list'], { IPMSG_NO_CRYPTO: '1' }), 'list-plain');
     assert.equal(profile(['--help']), 'help');
