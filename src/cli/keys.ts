@@ -28,7 +28,6 @@ async function security(ctx: Context, cmd: Command) {
 }
 
 export function makeKeysCommand(ctx: Context): Command {
-  // Options after `list`, `trust` or `forget` are theirs (keys list --json), not taken by `keys`.
   const keys = new Command('keys').description('our key fingerprint, and the peer keys we know (list, trust, forget)').enablePositionalOptions();
   addCommonOptions(keys);
   keys.action(async (_flags: unknown, cmd: Command) => {

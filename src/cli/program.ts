@@ -33,6 +33,8 @@ export function makeProgram(ctx: Context, only?: string): Command {
     .description('Scriptable IP Messenger (IPMsg, 飞鸽传书) client for the command line')
     .version(ctx.version, '-V, --version')
     .showSuggestionAfterError()
+    // What follows a subcommand's name is its own: keys list --json is list's --json, not keys'.
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `

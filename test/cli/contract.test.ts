@@ -3,7 +3,8 @@
 // end record on stdout; --help lists every exit status; the man page documents every option.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
@@ -99,9 +100,17 @@ describe('--json ends with one end record', () => {
   });
 
   test('keys list --json prints JSON, not text', async () => {
+    const keyDir = join(String(sandbox.env['XDG_CONFIG_HOME']), 'ipmsg');
+    mkdirSync(keyDir, { recursive: true });
+    const spki = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' });
+    const peer = { fingerprint: 'ab'.repeat(32), publicKey: spki.toString('base64'), firstSeen: '2026-12-01T00:00:00.000Z' };
+    writeFileSync(join(keyDir, 'known-peers.json'), JSON.stringify({ version: 1, peers: { 'alice@PC1': peer } }));
     const result = await runIn(['keys', 'list', '--json']);
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(jsonLines(result.stdout), [{ event: 'end', ok: true, exit: 0 }]);
+    assert.deepEqual(jsonLines(result.stdout), [
+      { peer: 'alice@PC1', fingerprint: peer.fingerprint, firstSeen: peer.firstSeen },
+      { event: 'end', ok: true, exit: 0 },
+    ]);
   });
 
   test('without --json there is no end record', async () => {
