@@ -113,6 +113,19 @@ describe('--json ends with one end record', () => {
     ]);
   });
 
+  test('a config file: an unknown key is warned about on stderr, a bad value is 64', async () => {
+    const file = join(sandbox.dir, 'contract-config.json');
+    const env = { ...sandbox.env, IPMSG_CONFIG: file };
+    writeFileSync(file, JSON.stringify({ prot: 2425 }));
+    const warned = await runIn(['keys', '--json'], env);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.match(warned.stderr, /unknown key "prot" ignored \(did you mean "port"\?\)/);
+    writeFileSync(file, JSON.stringify({ broadcast: ['10.0.0.255', 'everyone'] }));
+    const bad = await runIn(['keys', '--json'], env);
+    assert.equal(bad.status, 64);
+    assert.match(String(endOf(bad)['error']), /bad value for "broadcast"/);
+  });
+
   test('without --json there is no end record', async () => {
     const result = await runIn(['send', '--no-such-option']);
     assert.equal(result.stdout, '');
