@@ -24,7 +24,7 @@ import { type DiscoverOptions, Discovery } from './discovery.js';
 import { type AnsweredKey, KeyExchange } from './key-exchange.js';
 import { Link } from './link.js';
 import type { MessengerOptions, RetryOptions, Schedule } from './options.js';
-import { type Sender, entryPacket, fileRequestPacket, infoPacket } from './packets.js';
+import { type Sender, entryPacket, fileRequestPacket, infoPacket, replyPacket } from './packets.js';
 import { type Peer, PeerTable, peerFromEntry } from './peers.js';
 import { type MessageHandler, type ReceivedMessage, Receiving, dropsUnencrypted } from './receiving.js';
 import type { PeerKey, Security } from './security.js';
@@ -121,6 +121,12 @@ export class Messenger {
   serveFiles(onRelease: (packetNo: PacketNo, from: RemoteAddress) => void): void {
     this.#link.advertiseFiles();
     this.#onRelease = onRelease;
+  }
+
+  /** RELEASEFILES (§5.5): we will not fetch what `message` offers, so its sender may stop serving it. */
+  releaseFiles(message: ReceivedMessage): void {
+    const link = this.#link;
+    link.reply(replyPacket(link.sender, link.next(), 'RELEASEFILES', message.packet.packetNo), message.from);
   }
 
   /** The TCP request for one offered file or folder, with a fresh packet number (§5.2, §5.3). */

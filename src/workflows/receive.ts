@@ -56,6 +56,8 @@ export interface ReceiveOptions {
   readonly timeout?: number;
   /** Fetch what messages offer into `save.dir`. */
   readonly save?: SaveOffers;
+  /** Without `save`: tell the sender of each offer that it will not be fetched (RELEASEFILES, §5.5), so it stops serving it. */
+  readonly declineFiles?: boolean;
   /** After the last message, keep acknowledging resends for this long (ms). */
   readonly linger?: number;
   readonly clock?: Clock;
@@ -142,7 +144,9 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     deliver: (message) => {
       if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
       const save = options.save;
-      if (!save || (message.packet.attachments ?? []).length === 0) return finish(message);
+      const offers = (message.packet.attachments ?? []).length > 0;
+      if (!save && offers && options.declineFiles) messenger.releaseFiles(message);
+      if (!save || !offers) return finish(message);
       const address = message.from.address;
       savingFrom.set(address, savesOf(message.from) + 1);
       const task: Promise<void> = saveOffer(message, save).finally(() => {

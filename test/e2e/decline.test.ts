@@ -1,0 +1,47 @@
+// test/e2e/decline.test.ts
+// recv --decline-files releases what it will not fetch (RELEASEFILES, §5.5): the sender stops
+// serving at once and exits 77, with the end record saying so.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+
+const sandbox = makeSandbox();
+const root = mkdtempSync(join(tmpdir(), 'ipmsg-decline-'));
+after(() => {
+  sandbox.cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function local(port: number): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port)];
+}
+
+test('send --file to recv --decline-files: send exits 77 at once, recv prints the offer and exits 0', async () => {
+  const file = join(root, 'unwanted.txt');
+  writeFileSync(file, 'not for you\n');
+  const port = await freePort();
+  const recv = startCli(['recv', ...local(port), '-v', '--json', '--decline-files', '--timeout', '20s'], sandbox.env);
+  await recv.waitFor('listening on UDP port');
+  // The serve timeout is far beyond the test's: only the release can end the send in time.
+  const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'take it', '--file', file, '--serve-timeout', '10m', '--json'], sandbox.env);
+  assert.equal(send.code, 77, send.stderr);
+  const sent = jsonLines(send.stdout);
+  assert.equal(sent[0]?.['status'], 'delivered');
+  assert.deepEqual({ ...sent.at(-1), error: undefined }, { event: 'end', ok: false, exit: 77, code: 'IPMSG_ERR_DECLINED', error: undefined });
+  assert.match(send.stderr, /127\.0\.0\.1 declined the files/);
+  const done = await recv.done;
+  assert.equal(done.code, 0, done.stderr);
+  const [message, end] = jsonLines(done.stdout);
+  assert.equal(message?.['text'], 'take it');
+  assert.equal((message?.['attachments'] as unknown[]).length, 1);
+  assert.deepEqual(end, { event: 'end', ok: true, exit: 0 });
+});
+
+test('--decline-files and --save conflict (64)', async () => {
+  const result = await runCli(['recv', '--decline-files', '--save', root, '--json'], sandbox.env);
+  assert.equal(result.code, 64);
+});
