@@ -126,6 +126,19 @@ describe('--json ends with one end record', () => {
     assert.match(String(endOf(bad)['error']), /bad value for "broadcast"/);
   });
 
+  test('send --all lists only the broadcasts that went out; a refused one is failed, and said without -v', async () => {
+    // Bound to loopback, the kernel refuses (EINVAL) to send to 192.0.2.1 (TEST-NET-1): nothing leaves.
+    const result = await runIn(['send', '--all', ...(await local()), '--broadcast', '127.0.0.1,192.0.2.1', 'hello', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const [sent] = jsonLines(result.stdout);
+    assert.ok(Array.isArray(sent?.['broadcast']));
+    assert.ok((sent['broadcast'] as string[]).includes('127.0.0.1'));
+    assert.ok(!(sent['broadcast'] as string[]).includes('192.0.2.1'), result.stdout);
+    assert.deepEqual((sent['failed'] as { address: string }[]).map((f) => f.address), ['192.0.2.1']);
+    assert.match(result.stderr, /broadcast to 192\.0\.2\.1 failed/);
+    assert.deepEqual(endOf(result), { event: 'end', ok: true, exit: 0 });
+  });
+
   test('without --json there is no end record', async () => {
     const result = await runIn(['send', '--no-such-option']);
     assert.equal(result.stdout, '');
