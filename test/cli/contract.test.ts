@@ -13,7 +13,7 @@ import { makeProgram, run } from '../../src/cli/program.js';
 import type { Context } from '../../src/cli/context.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { systemClock } from '../../src/transport/clock.js';
-import { freePort, jsonLines, makeSandbox, repoRoot } from '../helpers/cli.js';
+import { freePort, ndjson, makeSandbox, repoRoot } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 after(() => sandbox.cleanup());
@@ -51,7 +51,7 @@ async function local(): Promise<string[]> {
 
 /** Every stdout line is JSON, and the last one is the end record. */
 function endOf(result: Captured): Record<string, unknown> {
-  const lines = jsonLines(result.stdout);
+  const lines = ndjson(result.stdout);
   const last = lines.at(-1);
   assert.ok(last, `no JSON on stdout; stderr=${result.stderr}`);
   assert.equal(last['event'], 'end', result.stdout);
@@ -107,7 +107,7 @@ describe('--json ends with one end record', () => {
     writeFileSync(join(keyDir, 'known-peers.json'), JSON.stringify({ version: 1, peers: { 'alice@PC1': peer } }));
     const result = await runIn(['keys', 'list', '--json']);
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(jsonLines(result.stdout), [
+    assert.deepEqual(ndjson(result.stdout), [
       { peer: 'alice@PC1', fingerprint: peer.fingerprint, firstSeen: peer.firstSeen },
       { event: 'end', ok: true, exit: 0 },
     ]);
@@ -130,7 +130,7 @@ describe('--json ends with one end record', () => {
     // Bound to loopback, the kernel refuses (EINVAL) to send to 192.0.2.1 (TEST-NET-1): nothing leaves.
     const result = await runIn(['send', '--all', ...(await local()), '--broadcast', '127.0.0.1,192.0.2.1', 'hello', '--json']);
     assert.equal(result.status, 0, result.stderr);
-    const [sent] = jsonLines(result.stdout);
+    const [sent] = ndjson(result.stdout);
     assert.ok(Array.isArray(sent?.['broadcast']));
     assert.ok((sent['broadcast'] as string[]).includes('127.0.0.1'));
     assert.ok(!(sent['broadcast'] as string[]).includes('192.0.2.1'), result.stdout);

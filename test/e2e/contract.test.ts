@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, ndjson, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-contract-'));
@@ -24,7 +24,7 @@ function local(port: number): string[] {
 
 /** The JSON lines of stderr (the others are diagnostics). */
 function events(stderr: string): Record<string, unknown>[] {
-  return jsonLines(stderr.split('\n').filter((l) => l.startsWith('{')).join('\n'));
+  return ndjson(stderr.split('\n').filter((l) => l.startsWith('{')).join('\n'));
 }
 
 test('progress of an empty file: its name, the peer apart, total 0 on both sides', async () => {
@@ -43,7 +43,7 @@ test('progress of an empty file: its name, the peer apart, total 0 on both sides
   const fetched = events(done.stderr).find((e) => e['event'] === 'done');
   assert.deepEqual({ ...served, elapsedMs: 0 }, { event: 'done', name: 'empty.txt', to: '127.0.0.1', bytes: 0, total: 0, elapsedMs: 0 });
   assert.deepEqual({ ...fetched, elapsedMs: 0 }, { event: 'done', name: 'empty.txt', from: '127.0.0.1', bytes: 0, total: 0, elapsedMs: 0 });
-  assert.deepEqual(jsonLines(send.stdout).at(-1), { event: 'end', ok: true, exit: 0 });
+  assert.deepEqual(ndjson(send.stdout).at(-1), { event: 'end', ok: true, exit: 0 });
 });
 
 test('send --file to recv --decline-files: send exits 77 at once, recv prints the offer and exits 0', async () => {
@@ -55,13 +55,13 @@ test('send --file to recv --decline-files: send exits 77 at once, recv prints th
   // The serve timeout is far beyond the test's: only the release can end the send in time.
   const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'take it', '--file', file, '--serve-timeout', '10m', '--json'], sandbox.env);
   assert.equal(send.code, 77, send.stderr);
-  const sent = jsonLines(send.stdout);
+  const sent = ndjson(send.stdout);
   assert.equal(sent[0]?.['status'], 'delivered');
   assert.deepEqual({ ...sent.at(-1), error: undefined }, { event: 'end', ok: false, exit: 77, code: 'IPMSG_ERR_DECLINED', error: undefined });
   assert.match(send.stderr, /127\.0\.0\.1 declined the files/);
   const done = await recv.done;
   assert.equal(done.code, 0, done.stderr);
-  const [message, end] = jsonLines(done.stdout);
+  const [message, end] = ndjson(done.stdout);
   assert.equal(message?.['text'], 'take it');
   assert.equal((message?.['attachments'] as unknown[]).length, 1);
   assert.deepEqual(end, { event: 'end', ok: true, exit: 0 });
