@@ -55,7 +55,7 @@ ${exitStatusHelp()}`,
   return program;
 }
 
-/** The help's list of every exit status, wrapped to the width of a terminal. */
+/** The help's list of every exit status, wrapped into short lines. */
 function exitStatusHelp(): string {
   const items = Object.entries(EXIT_STATUSES).map(([status, meaning]) => `${status} ${meaning}`);
   const lines = ['Exit status:'];

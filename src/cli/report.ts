@@ -8,8 +8,8 @@ import { oneLine } from './output.js';
 
 export const EXIT_OK = 0;
 
-/** What every exit status means, for --help and the documentation (README, man). */
-export const EXIT_STATUSES: Readonly<Record<number, string>> = {
+/** What every exit status means, in --help; the type makes it list every status ERROR_CODES uses. */
+export const EXIT_STATUSES = {
   0: 'ok',
   64: 'usage',
   65: 'bad input',
@@ -26,7 +26,7 @@ export const EXIT_STATUSES: Readonly<Record<number, string>> = {
   78: 'bad key file',
   79: 'cannot encrypt',
   130: 'interrupted',
-};
+} as const satisfies Record<typeof EXIT_OK | (typeof ERROR_CODES)[ErrorCode], string>;
 
 /**
  * The last NDJSON line of every --json run: `ok`, the exit status, and for a failure its code and
