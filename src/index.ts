@@ -19,7 +19,7 @@ export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type Sa
 export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';
 export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';
 export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './workflows/send-text.js';
-export type { ProgressSink, ProgressItem } from './workflows/progress.js';
+export type { ProgressSink, ProgressItem, ProgressPeer } from './workflows/progress.js';
 export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
 export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
 export { Messenger, type MessengerOptions, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';

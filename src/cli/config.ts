@@ -9,6 +9,7 @@ import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
 import { makeIdentity } from '../workflows/identity.js';
+import { parseEncodingOption, parseIpv4 } from './options.js';
 
 /** What the config file may hold (README "Configuration"). */
 export interface FileConfig {
@@ -23,13 +24,15 @@ export interface FileConfig {
   broadcast?: string[];
 }
 
-const STRING_KEYS = ['user', 'host', 'nick', 'group', 'encoding', 'decodeEncoding', 'bind'] as const;
+const STRING_KEYS = ['user', 'host', 'nick', 'group'] as const;
+const KNOWN_KEYS = [...STRING_KEYS, 'encoding', 'decodeEncoding', 'port', 'bind', 'broadcast'] as const satisfies readonly (keyof FileConfig)[];
 
 /**
- * Reads the JSON config file; a missing file is an empty config.
- * @throws IpmsgError IPMSG_ERR_USAGE for a file that is not valid
+ * Reads the JSON config file; a missing file is an empty config. An unknown key is a warning that
+ * names the nearest known one; every value is checked as its flag's would be.
+ * @throws IpmsgError IPMSG_ERR_USAGE for a file that is not valid or a value that is not
  */
-export function loadConfig(file: string): FileConfig {
+export function loadConfig(file: string, onWarning: (message: string) => void = () => undefined): FileConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -47,25 +50,66 @@ export function loadConfig(file: string): FileConfig {
     throw new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file} must hold a JSON object`);
   }
   const record = data as Record<string, unknown>;
-  const config: FileConfig = {};
-  const bad = (key: string): IpmsgError => new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file}: bad value for "${key}"`);
-  for (const key of STRING_KEYS) {
-    const value = record[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') throw bad(key);
-    config[key] = value;
+  for (const key of Object.keys(record)) {
+    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+      onWarning(`config file ${file}: unknown key ${JSON.stringify(key)} ignored (did you mean ${JSON.stringify(nearest(key, KNOWN_KEYS))}?)`);
+    }
   }
+  const config: FileConfig = {};
+  const bad = (key: string, why: string): IpmsgError =>
+    new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file}: bad value for "${key}": ${why}, got ${JSON.stringify(record[key])}`);
+  const checked = <T>(key: string, parse: (value: unknown) => T): T => {
+    try {
+      return parse(record[key]);
+    } catch (error) {
+      throw bad(key, (error as Error).message.replace(/, got .*$/, ''));
+    }
+  };
+  const string = (value: unknown): string => {
+    if (typeof value !== 'string') throw new Error('expected a string');
+    return value;
+  };
+  for (const key of STRING_KEYS) if (record[key] !== undefined) config[key] = checked(key, string);
+  for (const key of ['encoding', 'decodeEncoding'] as const) {
+    if (record[key] !== undefined) config[key] = checked(key, (v) => parseEncodingOption(string(v)));
+  }
+  if (record['bind'] !== undefined) config.bind = checked('bind', (v) => parseIpv4(string(v)));
   if (record['port'] !== undefined) {
-    const port = record['port'];
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad('port');
-    config.port = port;
+    config.port = checked('port', (v) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new Error('expected a port number 1-65535');
+      return v;
+    });
   }
   if (record['broadcast'] !== undefined) {
-    const list = record['broadcast'];
-    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw bad('broadcast');
-    config.broadcast = list as string[];
+    config.broadcast = checked('broadcast', (v) => {
+      if (!Array.isArray(v)) throw new Error('expected an array of IPv4 addresses');
+      return v.map((address) => parseIpv4(string(address)));
+    });
   }
   return config;
+}
+
+/** The candidate closest to `word` by edit distance (Levenshtein), ignoring case. */
+export function nearest(word: string, candidates: readonly string[]): string {
+  let best = candidates[0] ?? '';
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
 }
 
 export interface Settings {
@@ -89,10 +133,10 @@ export interface Settings {
 }
 
 /** Resolves the common options of a parsed subcommand against the config file and defaults. */
-export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Settings {
+export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarning?: (message: string) => void): Settings {
   const opts = command.opts<Record<string, unknown>>();
   const where = statePaths.paths(env);
-  const file = loadConfig(where.configFile);
+  const file = loadConfig(where.configFile, onWarning);
   const pick = <T>(key: string, fromFile: T | undefined): T | undefined => (opts[key] as T | undefined) ?? fromFile;
   const charsetFrom = (value: string | undefined, key: string): Charset | undefined => {
     if (value === undefined) return undefined;

@@ -28,7 +28,7 @@ async function security(ctx: Context, cmd: Command) {
 }
 
 export function makeKeysCommand(ctx: Context): Command {
-  const keys = new Command('keys').description('our key fingerprint, and the peer keys we know (list, trust, forget)');
+  const keys = new Command('keys').description('our key fingerprint, and the peer keys we know (list, trust, forget)').enablePositionalOptions();
   addCommonOptions(keys);
   keys.action(async (_flags: unknown, cmd: Command) => {
     const { security: s, settings, out, KEY_FILE_NAMES, KNOWN_PEERS_FILE } = await security(ctx, cmd);

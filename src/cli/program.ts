@@ -1,7 +1,7 @@
 // src/cli/program.ts
 // The ipmsg program: subcommands, one catch, one exit status.
 
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
 import { makeGetFileCommand } from './get-file.js';
@@ -10,7 +10,7 @@ import { makeListCommand } from './list.js';
 import { makeServeDirCommand } from './serve-dir.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
 import { makeRecvCommand } from './recv.js';
-import { report } from './report.js';
+import { EXIT_OK, EXIT_STATUSES, endRecord, report } from './report.js';
 import { makeSendCommand } from './send.js';
 
 const SUBCOMMANDS = {
@@ -33,6 +33,8 @@ export function makeProgram(ctx: Context, only?: string): Command {
     .description('Scriptable IP Messenger (IPMsg, 飞鸽传书) client for the command line')
     .version(ctx.version, '-V, --version')
     .showSuggestionAfterError()
+    // What follows a subcommand's name is its own: keys list --json is list's --json, not keys'.
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `
@@ -42,8 +44,7 @@ Examples:
   make test 2>&1 | tail -20 | ipmsg send bob
   ipmsg recv --count 1 --timeout 60s --json
 
-Exit status: 0 ok, 64 usage, 65 bad input, 68 unknown target, 69 unavailable,
-75 no acknowledgement or timeout, 76 protocol error, 130 interrupted (see man ipmsg).`,
+${exitStatusHelp()}`,
     );
   const single = only !== undefined && Object.hasOwn(SUBCOMMANDS, only) ? [SUBCOMMANDS[only as keyof typeof SUBCOMMANDS]] : undefined;
   for (const make of single ?? Object.values(SUBCOMMANDS)) program.addCommand(make(ctx));
@@ -54,15 +55,43 @@ Exit status: 0 ok, 64 usage, 65 bad input, 68 unknown target, 69 unavailable,
   return program;
 }
 
-/** Runs the CLI with `argv` (user arguments only) and returns the exit status. */
+/** The help's list of every exit status, wrapped into short lines. */
+function exitStatusHelp(): string {
+  const items = Object.entries(EXIT_STATUSES).map(([status, meaning]) => `${status} ${meaning}`);
+  const lines = ['Exit status:'];
+  for (const item of [...items.slice(0, -1).map((i) => `${i},`), `${items.at(-1) ?? ''} (see man ipmsg).`]) {
+    const last = lines.length - 1;
+    if ((lines[last] ?? '').length + 1 + item.length > 96) lines.push(`  ${item}`);
+    else lines[last] += ` ${item}`;
+  }
+  return lines.join('\n');
+}
+
+/** Whether the subcommand being run parsed --json (commander sets only the options it reached). */
+function wantsJson(command: Command): boolean {
+  return command.opts()['json'] === true || command.commands.some(wantsJson);
+}
+
+const SHOWN_TEXT = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/**
+ * Runs the CLI with `argv` (user arguments only) and returns the exit status. With --json, the
+ * last line on stdout is the run's end record, whatever happened (not after --help or --version,
+ * whose text is not JSON).
+ */
 export async function run(argv: readonly string[], ctx: Context): Promise<number> {
   const program = makeProgram(ctx, argv[0]);
+  let status = EXIT_OK;
+  let failure: unknown;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
   } catch (error) {
-    return report(error, ctx.stderr, argv.includes('--debug'));
+    status = report(error, ctx.stderr, argv.includes('--debug'));
+    if (error instanceof CommanderError && SHOWN_TEXT.has(error.code)) return status;
+    failure = error;
   }
+  if (wantsJson(program)) ctx.stdout.write(`${JSON.stringify(endRecord(status, failure))}\n`);
+  return status;
 }
 
 /** Runs the CLI as this process: signals, EPIPE on stdout, and the exit status. */

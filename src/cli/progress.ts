@@ -6,17 +6,17 @@ import { createRequire } from 'node:module';
 import type { Settings } from './config.js';
 import { type Context, isInteractive } from './context.js';
 import { oneLine } from './output.js';
+import type { ProgressPeer, ProgressSink } from '../workflows/progress.js';
 
 const PLAIN_EVERY_MS = 2000;
 
-export interface ProgressItem {
-  update(bytes: number): void;
-  finish(): void;
+export interface Progress extends ProgressSink {
+  stop(): void;
 }
 
-export interface Progress {
-  start(name: string, total: number | undefined, initial?: number): ProgressItem;
-  stop(): void;
+/** The human label: the recipient we serve is shown after an arrow. */
+function label(name: string, peer: ProgressPeer | undefined): string {
+  return peer && 'to' in peer ? `${name} → ${peer.to}` : name;
 }
 
 interface BarApi {
@@ -35,17 +35,17 @@ export function makeProgress(ctx: Context, settings: Pick<Settings, 'json' | 'qu
   if (settings.quiet) return { start: () => ({ update: () => undefined, finish: () => undefined }), stop: () => undefined };
   if (settings.json || !isInteractive(ctx)) {
     return {
-      start(name, total, initial = 0) {
+      start(name, total, initial = 0, peer) {
         const started = ctx.clock.now();
         let last = started;
         let bytes = initial;
         const line = (event: string): void => {
           const ms = ctx.clock.now() - started;
           if (settings.json) {
-            ctx.stderr.write(`${JSON.stringify({ event, name, bytes, total: total ?? null, elapsedMs: ms })}\n`);
+            ctx.stderr.write(`${JSON.stringify({ event, name, ...peer, bytes, total: total ?? null, elapsedMs: ms })}\n`);
           } else {
             const share = total ? ` ${Math.floor((bytes / total) * 100)}%` : '';
-            ctx.stderr.write(`ipmsg: ${oneLine(name)}: ${bytes} bytes${share} ${rate(bytes - initial, ms)}${event === 'done' ? ', done' : ''}\n`);
+            ctx.stderr.write(`ipmsg: ${oneLine(label(name, peer))}: ${bytes} bytes${share} ${rate(bytes - initial, ms)}${event === 'done' ? ', done' : ''}\n`);
           }
         };
         return {
@@ -75,9 +75,9 @@ export function makeProgress(ctx: Context, settings: Pick<Settings, 'json' | 'qu
     bars.Presets.shades_classic,
   );
   return {
-    start(name, total, initial = 0) {
+    start(name, total, initial = 0, peer) {
       const started = ctx.clock.now();
-      const bar = multi.create(total ?? 0, initial, { name, speed: '' });
+      const bar = multi.create(total ?? 0, initial, { name: label(name, peer), speed: '' });
       return {
         update: (value) => bar.update(value, { speed: rate(value - initial, ctx.clock.now() - started) }),
         finish: () => bar.stop(),

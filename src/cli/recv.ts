@@ -139,6 +139,7 @@ interface RecvFlags {
   linger?: number;
   from?: string[];
   announce: boolean;
+  declineFiles?: boolean;
 }
 
 export function makeRecvCommand(ctx: Context): Command {
@@ -158,6 +159,12 @@ export function makeRecvCommand(ctx: Context): Command {
     )
     .addOption(new Option('--no-announce', 'do not broadcast BR_ENTRY (peers must know our address)'))
     .addOption(new Option('--save <dir>', 'fetch the files and folders a message offers into this folder'))
+    .addOption(
+      new Option(
+        '--decline-files',
+        'without --save: release every offer at once (RELEASEFILES), so its sender stops serving and exits 77; by default offers stay open for get-file until the sender gives up',
+      ).conflicts('save'),
+    )
     .addOption(new Option('--max-size <bytes>', 'with --save: skip anything larger').argParser(parseCount))
     .addOption(new Option('--on-conflict <policy>', 'with --save: when a name exists').choices(CONFLICT_POLICIES).default('rename'))
     .addOption(new Option('--stall-timeout <duration>', `with --save: give up when nothing arrives for this long (default ${DEFAULT_STALL_TIMEOUT / 1000}s)`).argParser(parseDuration))
@@ -184,6 +191,7 @@ export function makeRecvCommand(ctx: Context): Command {
           signal: ctx.signal,
           ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
           linger: flags.linger ?? DEFAULT_LINGER,
+          declineFiles: flags.declineFiles === true,
           ...(flags.save !== undefined
             ? {
                 save: {

@@ -2,11 +2,52 @@
 // The single exit path: an error becomes one stderr line and an exit status.
 
 import { CommanderError } from 'commander';
-import { ERROR_CODES, IpmsgError } from '../errors.js';
+import { ERROR_CODES, type ErrorCode, IpmsgError } from '../errors.js';
 import type { OutputStream } from './context.js';
 import { oneLine } from './output.js';
 
 export const EXIT_OK = 0;
+
+/** What every exit status means, in --help; the type makes it list every status ERROR_CODES uses. */
+export const EXIT_STATUSES = {
+  0: 'ok',
+  64: 'usage',
+  65: 'bad input',
+  66: 'no file to offer',
+  67: 'changed peer key',
+  68: 'unknown or ambiguous target',
+  69: 'unavailable',
+  70: 'internal error',
+  73: 'cannot create',
+  74: 'I/O error',
+  75: 'no acknowledgement or timeout',
+  76: 'protocol error',
+  77: 'files declined',
+  78: 'bad key file',
+  79: 'cannot encrypt',
+  130: 'interrupted',
+} as const satisfies Record<typeof EXIT_OK | (typeof ERROR_CODES)[ErrorCode], string>;
+
+/**
+ * The last NDJSON line of every --json run: `ok`, the exit status, and for a failure its code and
+ * one-line message (README "JSON output").
+ */
+export interface EndRecord {
+  readonly event: 'end';
+  readonly ok: boolean;
+  readonly exit: number;
+  readonly code?: ErrorCode;
+  readonly error?: string;
+}
+
+/** The final record of a run that ended with `status` (and `error` when it failed). */
+export function endRecord(status: number, error?: unknown): EndRecord {
+  if (status === EXIT_OK) return { event: 'end', ok: true, exit: status };
+  const code: ErrorCode =
+    error instanceof IpmsgError ? error.code : error instanceof CommanderError ? 'IPMSG_ERR_USAGE' : 'IPMSG_ERR_INTERNAL';
+  const message = error instanceof Error ? error.message.replace(/^error: /, '') : String(error);
+  return { event: 'end', ok: false, exit: status, code, error: oneLine(message) };
+}
 
 /** Prints `error` (stack and cause only with --debug) and returns the exit status. */
 export function report(error: unknown, stderr: OutputStream, debug: boolean): number {

@@ -96,8 +96,11 @@ export function makeSendCommand(ctx: Context): Command {
     await withSession(ctx, cmd, async (session) => {
       const { messenger, settings, out } = session;
       if (flags.all) {
-        await messenger.broadcastMessage(message);
-        out.result({ target: 'all', broadcast: messenger.broadcastTargets(), status: 'sent' }, 'broadcast sent (unconfirmed)');
+        const results = await messenger.broadcastMessage(message);
+        const failed = results.flatMap(({ address, error }) => (error ? [{ address, error: error.message }] : []));
+        for (const f of failed) out.notice(`broadcast to ${f.address} failed: ${f.error}`);
+        const sent = results.filter((r) => !r.error).map((r) => r.address);
+        out.result({ target: 'all', broadcast: sent, failed, status: 'sent' }, `broadcast sent to ${sent.join(', ')} (unconfirmed)`);
         return;
       }
       const encrypt = settings.crypto ? flags.encrypt : ('never' as const);

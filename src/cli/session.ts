@@ -7,7 +7,7 @@ import type { Messenger } from '../messenger/index.js';
 import { type Client, clientVersion, openMessenger } from '../workflows/client.js';
 import { type Settings, resolveSettings } from './config.js';
 import type { Context } from './context.js';
-import { type Output, makeOutput } from './output.js';
+import { type Output, makeOutput, oneLine } from './output.js';
 
 export interface Session {
   readonly settings: Settings;
@@ -18,7 +18,7 @@ export interface Session {
 }
 
 export function openSettings(ctx: Context, command: Command): { settings: Settings; out: Output } {
-  const settings = resolveSettings(command, ctx.env);
+  const settings = resolveSettings(command, ctx.env, (message) => void ctx.stderr.write(`ipmsg: ${oneLine(message)}\n`));
   return { settings, out: makeOutput(ctx, settings) };
 }
 

@@ -41,7 +41,8 @@ export class Discovery {
   /** BR_ENTRY to the LAN; goodbye() will say BR_EXIT. */
   async announce(): Promise<void> {
     this.#announced = true;
-    await this.#link.broadcast(entryPacket(this.#link.sender, this.#link.next(), 'BR_ENTRY'));
+    const results = await this.#link.broadcast(entryPacket(this.#link.sender, this.#link.next(), 'BR_ENTRY'));
+    for (const { address, error } of results) if (error) this.#link.options.onWarning(`broadcast to ${address}: ${error.message}`);
   }
 
   /**

@@ -22,9 +22,9 @@ import { type BoundSocket, type RemoteAddress, bindUdp } from '../transport/data
 import { Endpoint } from '../transport/endpoint.js';
 import { type DiscoverOptions, Discovery } from './discovery.js';
 import { type AnsweredKey, KeyExchange } from './key-exchange.js';
-import { Link } from './link.js';
+import { type BroadcastResult, Link } from './link.js';
 import type { MessengerOptions, RetryOptions, Schedule } from './options.js';
-import { type Sender, entryPacket, fileRequestPacket, infoPacket } from './packets.js';
+import { type Sender, entryPacket, fileRequestPacket, infoPacket, replyPacket } from './packets.js';
 import { type Peer, PeerTable, peerFromEntry } from './peers.js';
 import { type MessageHandler, type ReceivedMessage, Receiving, dropsUnencrypted } from './receiving.js';
 import type { PeerKey, Security } from './security.js';
@@ -123,6 +123,12 @@ export class Messenger {
     this.#onRelease = onRelease;
   }
 
+  /** RELEASEFILES (§5.5): we will not fetch what `message` offers, so its sender may stop serving it. */
+  releaseFiles(message: ReceivedMessage): void {
+    const link = this.#link;
+    link.reply(replyPacket(link.sender, link.next(), 'RELEASEFILES', message.packet.packetNo), message.from);
+  }
+
   /** The TCP request for one offered file or folder, with a fresh packet number (§5.2, §5.3). */
   fileRequest(kind: 'file' | 'dir', body: string, utf8: boolean): Uint8Array {
     return encodePacket(fileRequestPacket(this.#link.sender, this.#link.next(), kind, body, utf8));
@@ -177,8 +183,11 @@ export class Messenger {
     return this.#sending.sendMessage(destinations, text, options);
   }
 
-  /** An unconfirmed BROADCASTOPT message to every broadcast target. */
-  broadcastMessage(text: string): Promise<void> {
+  /**
+   * An unconfirmed BROADCASTOPT message to every broadcast target; how each target went.
+   * @throws IpmsgError IPMSG_ERR_UNAVAILABLE when no target could be reached
+   */
+  broadcastMessage(text: string): Promise<BroadcastResult[]> {
     return this.#sending.broadcastMessage(text);
   }
 
@@ -284,6 +293,7 @@ export class Messenger {
 }
 
 export type { DiscoverOptions } from './discovery.js';
+export type { BroadcastResult } from './link.js';
 export { SENDER_KEY_WAIT, type AnsweredKey } from './key-exchange.js';
 export type { MessengerOptions, PlainPeers, RetryOptions, Schedule } from './options.js';
 export type { Identity } from './packets.js';

@@ -14,6 +14,12 @@ import type { MessengerOptions } from './options.js';
 import type { Sender } from './packets.js';
 import { PeerTable } from './peers.js';
 
+/** How one broadcast target went: `error` when the network refused to send to it. */
+export interface BroadcastResult {
+  readonly address: string;
+  readonly error?: Error;
+}
+
 export class Link {
   readonly options: MessengerOptions;
   readonly endpoint: Endpoint;
@@ -61,24 +67,25 @@ export class Link {
   }
 
   /**
-   * Sends one packet to every broadcast target; fails only when no target could be reached.
+   * Sends one packet to every broadcast target and returns how each went (in target order);
+   * fails only when no target could be reached.
    * @throws IpmsgError IPMSG_ERR_UNAVAILABLE
    */
-  async broadcast(packet: Packet): Promise<void> {
+  async broadcast(packet: Packet): Promise<BroadcastResult[]> {
     const bytes = encodePacket(packet, { lossy: this.options.lossy });
-    const targets = this.broadcastTargets();
-    const failures: string[] = [];
-    await Promise.all(
-      targets.map((address) =>
-        this.endpoint.sendBytes(bytes, { address, port: this.options.port }).catch((error: unknown) => {
-          failures.push(`${address}: ${(error as Error).message}`);
-        }),
+    const results = await Promise.all(
+      this.broadcastTargets().map((address) =>
+        this.endpoint.sendBytes(bytes, { address, port: this.options.port }).then(
+          (): BroadcastResult => ({ address }),
+          (error: unknown): BroadcastResult => ({ address, error: error as Error }),
+        ),
       ),
     );
-    for (const failure of failures) this.options.onWarning(`broadcast to ${failure}`);
-    if (failures.length === targets.length) {
+    const failures = results.flatMap((r) => (r.error ? [`${r.address}: ${r.error.message}`] : []));
+    if (failures.length === results.length) {
       throw new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot broadcast: ${failures.join('; ')}`);
     }
+    return results;
   }
 
   /** Added to "no answer" errors when we could not take the wanted port. */

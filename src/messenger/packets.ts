@@ -7,6 +7,7 @@ import {
   IPMSG_ANSPUBKEY,
   IPMSG_GETPUBKEY,
   IPMSG_ANSREADMSG,
+  IPMSG_RELEASEFILES,
   IPMSG_AUTORETOPT,
   IPMSG_BROADCASTOPT,
   IPMSG_BR_ENTRY,
@@ -131,15 +132,15 @@ export function autoReplyPacket(sender: Sender, packetNo: PacketNo, text: string
   return { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
 }
 
-/** RECVMSG, READMSG, ANSREADMSG: a body that is just a packet number. */
+/** RECVMSG, READMSG, ANSREADMSG, RELEASEFILES: a body that is just a packet number. */
 export function replyPacket(
   sender: Sender,
   packetNo: PacketNo,
-  kind: 'RECVMSG' | 'READMSG' | 'ANSREADMSG',
+  kind: 'RECVMSG' | 'READMSG' | 'ANSREADMSG' | 'RELEASEFILES',
   ref: PacketNo,
   readCheck = false,
 ): ReplyPacket {
-  const mode = kind === 'RECVMSG' ? IPMSG_RECVMSG : kind === 'READMSG' ? IPMSG_READMSG : IPMSG_ANSREADMSG;
+  const mode = { RECVMSG: IPMSG_RECVMSG, READMSG: IPMSG_READMSG, ANSREADMSG: IPMSG_ANSREADMSG, RELEASEFILES: IPMSG_RELEASEFILES }[kind];
   const command = makeCommand(mode, readCheck ? IPMSG_READCHECKOPT : 0);
   return { ...header(sender, packetNo, command, 'utf-8'), kind, ref };
 }

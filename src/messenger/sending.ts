@@ -12,7 +12,7 @@ import { type SendMsgPacket, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
 import type { KeyExchange, AnsweredKey } from './key-exchange.js';
-import type { Link } from './link.js';
+import type { BroadcastResult, Link } from './link.js';
 import { type RetryOptions, schedule } from './options.js';
 import { type Sender, sendMsgPacket } from './packets.js';
 import { peerKey } from './peers.js';
@@ -206,8 +206,8 @@ export class Sending {
     }
   }
 
-  /** An unconfirmed BROADCASTOPT message to every broadcast target. */
-  async broadcastMessage(text: string): Promise<void> {
+  /** An unconfirmed BROADCASTOPT message to every broadcast target; how each target went. */
+  async broadcastMessage(text: string): Promise<BroadcastResult[]> {
     const packet = sendMsgPacket(this.#plainSender(), this.#link.next(), text, {
       check: false,
       seal: false,
@@ -215,7 +215,7 @@ export class Sending {
       broadcast: true,
     });
     this.#checkedBytes(packet);
-    await this.#link.broadcast(packet);
+    return this.#link.broadcast(packet);
   }
 
   /**

@@ -66,6 +66,8 @@ export interface ReceiveOptions {
   readonly timeout?: number;
   /** Fetch what messages offer into `save.dir`. */
   readonly save?: SaveOffers;
+  /** Without `save`: tell the sender of each offer that it will not be fetched (RELEASEFILES, §5.5), so it stops serving it. */
+  readonly declineFiles?: boolean;
   /** After the last message, keep acknowledging resends for this long (ms). */
   readonly linger?: number;
   readonly clock?: Clock;
@@ -157,6 +159,7 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
       if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
       const save = options.save;
       const attachments = message.packet.attachments ?? [];
+      if (!save && attachments.length > 0 && options.declineFiles) messenger.releaseFiles(message);
       if (!save || attachments.length === 0) return finish(message);
       // Shown, marked, but nothing is fetched from a sender that is not the key pinned for it.
       if (message.signature === 'key-changed') return finish(message, attachments.map((a) => notSaved(a, KEY_CHANGED_REASON)));

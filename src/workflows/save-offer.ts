@@ -104,7 +104,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
     ...(options.offeredBy === undefined ? {} : { user: options.offeredBy }),
   });
   const security = requester?.security ?? 'plain';
-  const item = (options.progress ?? noProgress).start(name, attachment.size || undefined);
+  const item = (options.progress ?? noProgress).start(name, kind === 'file' ? attachment.size : undefined, 0, { from: from.address });
   const common = {
     address: from.address,
     port: from.port,

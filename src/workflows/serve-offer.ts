@@ -77,7 +77,7 @@ export async function serveOffer(messenger: Messenger, destinations: readonly De
     fallbackCharset: options.fallbackCharset ?? DEFAULT_FALLBACK_CHARSET,
     downloadsPerRecipient: options.downloadsPerRecipient ?? 1,
     onWarning: options.onWarning ?? (() => undefined),
-    onStart: (e) => bars.set(`${e.address}/${e.fileId}`, progress.start(`${nameOf(e.fileId)} → ${e.address}`, e.total, e.offset)),
+    onStart: (e) => bars.set(`${e.address}/${e.fileId}`, progress.start(nameOf(e.fileId), e.total, e.offset, { to: e.address })),
     onProgress: (e) => bars.get(`${e.address}/${e.fileId}`)?.update(e.bytes),
     onDone: (e) => {
       bars.get(`${e.address}/${e.fileId}`)?.finish();

@@ -114,10 +114,15 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, input?: 
   return startCli(args, env, input).done;
 }
 
-/** The NDJSON lines of a --json run. */
-export function jsonLines(text: string): Record<string, unknown>[] {
+/** Every NDJSON line of a --json run, its end record last. */
+export function ndjson(text: string): Record<string, unknown>[] {
   return text
     .split('\n')
     .filter((l) => l.trim().length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The results of a --json run: its NDJSON lines without the end record. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return ndjson(text).filter((l) => l['event'] !== 'end');
 }

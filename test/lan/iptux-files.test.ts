@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { binPath, makeSandbox } from '../helpers/cli.js';
+import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
 import { type IptuxPeer, iptuxUnavailableReason, startIptux } from '../helpers/iptux.js';
 import { type Lan, createLan } from '../helpers/netns.js';
 
@@ -138,9 +138,9 @@ describe('iptux shared files', { skip: skip ?? false }, () => {
     const code = await exited;
     const debug = code === 0 ? '' : `\n--- iptux log tail ---\n${(await iptux.readDebugLog()).slice(-6000)}`;
     assert.equal(code, 0, `recv failed: ${stderr}\nstdout: ${stdout}${debug}`);
-    const lines = stdout.trim().split('\n');
+    const lines = jsonLines(stdout);
     assert.equal(lines.length, 1, stdout);
-    const message = JSON.parse(lines[0] ?? '') as {
+    const message = lines[0] as unknown as {
       from: { address: string; port: number; user: string; host: string };
       text: string;
       attachments: unknown[];

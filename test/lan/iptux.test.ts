@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { binPath, makeSandbox } from '../helpers/cli.js';
+import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
 import { type IptuxPeer, iptuxUnavailableReason, startIptux } from '../helpers/iptux.js';
 import { type Lan, createLan } from '../helpers/netns.js';
 
@@ -34,7 +34,7 @@ describe('iptux interop', { skip: skip ?? false }, () => {
   test('list finds iptux, with its nick, group and version, and not as absent', async () => {
     const list = await ipmsg(['list', '--wait', '1s', '--json']);
     assert.equal(list.code, 0, list.stderr);
-    const peers = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const peers = jsonLines(list.stdout);
     const peer = peers.find((p) => p['address'] === iptux.address);
     assert.ok(peer, list.stdout);
     assert.equal(peer['port'], 2425);
@@ -72,7 +72,7 @@ describe('iptux interop', { skip: skip ?? false }, () => {
   test('a target named by iptux nick is found by discovery', async () => {
     const r = await ipmsg(['send', 'iptux-peer', 'found you by name', '--no-dns', '--wait', '3s', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout.trim()) as Record<string, unknown>)['address'], iptux.address);
+    assert.equal(jsonLines(r.stdout)[0]?.['address'], iptux.address);
     await iptux.waitForLog('[STRING]found you by name\n', 5000);
   });
 

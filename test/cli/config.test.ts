@@ -1,0 +1,70 @@
+// test/cli/config.test.ts
+// The config file: unknown keys are warned about with the nearest known key; every bad value is 64.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { loadConfig, nearest } from '../../src/cli/config.js';
+import { isIpmsgError } from '../../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ipmsg-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(data: unknown): { config: ReturnType<typeof loadConfig>; warnings: string[] } {
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(data));
+  const warnings: string[] = [];
+  return { config: loadConfig(file, (m) => warnings.push(m)), warnings };
+}
+
+describe('config file', () => {
+  test('an unknown key is a warning naming it and the nearest known key', () => {
+    const { config, warnings } = load({ prot: 2425, nick: 'bot', Broadcasts: [], decodeEncodng: 'gbk' });
+    assert.deepEqual(config, { nick: 'bot' });
+    assert.equal(warnings.length, 3);
+    assert.match(warnings[0] ?? '', /unknown key "prot" ignored \(did you mean "port"\?\)/);
+    assert.match(warnings[1] ?? '', /"Broadcasts".*"broadcast"/);
+    assert.match(warnings[2] ?? '', /"decodeEncodng".*"decodeEncoding"/);
+  });
+
+  test('nearest is by edit distance', () => {
+    assert.equal(nearest('hots', ['host', 'user', 'port']), 'host');
+    assert.equal(nearest('gruop', ['group', 'port']), 'group');
+    assert.equal(nearest('bnid', ['bind', 'nick']), 'bind');
+  });
+
+  test('good values of every key are taken', () => {
+    const all = { user: 'u', host: 'h', nick: 'n', group: 'g', encoding: 'GBK', decodeEncoding: 'cp932', port: 2426, bind: '10.0.0.2', broadcast: ['10.0.0.255', '10.1.0.255'] };
+    const { config, warnings } = load(all);
+    assert.deepEqual(warnings, []);
+    assert.equal(config.port, 2426);
+    assert.deepEqual(config.broadcast, all.broadcast);
+    assert.equal(config.bind, '10.0.0.2');
+  });
+
+  for (const [key, value] of [
+    ['user', 42],
+    ['nick', null],
+    ['group', ['a']],
+    ['encoding', 'klingon'],
+    ['decodeEncoding', 7],
+    ['port', '2425'],
+    ['port', 0],
+    ['port', 65536],
+    ['port', 24.5],
+    ['bind', 'localhost'],
+    ['bind', '10.0.0.256'],
+    ['broadcast', '10.0.0.255'],
+    ['broadcast', [10]],
+    ['broadcast', ['10.0.0.255', 'everyone']],
+  ] as const) {
+    test(`${key}: ${JSON.stringify(value)} is a usage error (64) naming the key`, () => {
+      assert.throws(
+        () => load({ [key]: value }),
+        (error: unknown) => isIpmsgError(error, 'IPMSG_ERR_USAGE') && error.exitStatus === 64 && error.message.includes(`"${key}"`),
+      );
+    });
+  }
+});
