@@ -22,13 +22,15 @@ import {
   IPMSG_SENDMSG,
   IPMSG_UTF8OPT,
 } from '../../src/protocol/command.js';
-import type { Packet } from '../../src/protocol/packet.js';
+import { sendMsgPacket } from '../../src/messenger/packets.js';
+import { type Packet, encodePacket } from '../../src/protocol/packet.js';
 import type { PeerReads } from '../../src/protocol/peer-charset.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { type FakeLan, FakeLan as Lan, type FakeSocket, decode } from '../helpers/fake-lan.js';
 import { fixtureSecurity } from '../helpers/keys.js';
 import { type NodeOptions, PORT, openNode } from '../helpers/lan-node.js';
 import { track } from '../helpers/track.js';
+import { messageToFeiq } from '../vectors/packets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-charsets-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -107,6 +109,13 @@ async function feiqEntry(feiq: RawPeer, clock: FakeClock): Promise<void> {
 }
 
 describe('the charset each peer is sent', () => {
+  it('a message for FeiQ in GB18030 is the vector: no UTF8OPT or CAPUTF8OPT', () => {
+    const sender = { identity: { user: 'tester', host: 'testhost', nick: 't', group: '' }, charset: 'utf-8' as const, status: 0 };
+    const flags = { check: true, seal: false, multicast: false, broadcast: false };
+    const packet = sendMsgPacket(sender, messageToFeiq.packet.packetNo, '中文', flags, 'gb18030');
+    assert.deepEqual(Buffer.from(encodePacket(packet)), Buffer.from(messageToFeiq.bytes));
+  });
+
   it('FeiQ gets GB18030 without UTF8OPT and a UTF-8 peer UTF-8, under one packet number', async () => {
     const { clock, lan, us } = await lanWith();
     const other = await openNode(lan, clock, OTHER);

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { IPMSG_ANSENTRY, IPMSG_BR_ENTRY, IPMSG_CAPUTF8OPT, IPMSG_ENCRYPTOPT } from '../../src/protocol/command.js';
 import { type PeerReads, asPeerReads, chooseCharset, dialectCharset, peerReads } from '../../src/protocol/peer-charset.js';
+import { feiqBrEntry } from '../vectors/packets.js';
+import { decodePacket } from '../../src/protocol/packet.js';
 
 const plain = { nick: 'n', group: 'g' };
 
@@ -36,6 +38,14 @@ describe('peerReads', () => {
     assert.deepEqual(peerReads(IPMSG_ANSENTRY, '1_iptux 0.8.3', entry('utf-8')), { kind: 'iptux', charset: 'utf-8' });
     assert.deepEqual(peerReads(IPMSG_ANSENTRY, '1_iptux 0.8.3', entry('GB2312')), { kind: 'iptux', charset: 'gbk' });
     assert.deepEqual(peerReads(IPMSG_ANSENTRY, '1_iptux 0.8.3', entry('utf-16')), { kind: 'iptux', charset: 'utf-8' });
+  });
+});
+
+describe('the FeiQ entry vector', () => {
+  test('says its sender reads GB18030', () => {
+    const entry = decodePacket(feiqBrEntry.bytes, { fallbackCharset: feiqBrEntry.fallbackCharset });
+    assert.ok(entry.kind === 'BR_ENTRY');
+    assert.deepEqual(peerReads(entry.command, entry.version, entry.entry), { kind: 'dialect', charset: 'gb18030' });
   });
 });
 
