@@ -273,7 +273,7 @@ export class Sending {
 
   /**
    * @throws IpmsgError IPMSG_ERR_TOO_LONG for a datagram receivers would drop, IPMSG_ERR_ENCODING
-   * (naming `destination` when its charset is not UTF-8)
+   * (naming `destination` as the reader of the code page, unless --encoding forced it)
    */
   #checkedBytes(packet: SendMsgPacket, destination?: Destination): Uint8Array {
     let bytes: Uint8Array;
