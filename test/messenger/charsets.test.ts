@@ -156,6 +156,20 @@ describe('the charset each peer is sent', () => {
     assert.ok(Buffer.from(answer).includes(Buffer.concat([Buffer.from(`:${packet.command}:`), gbk('小明'), Buffer.from([0])])), 'nick in GBK');
   });
 
+  it('a BR_ENTRY told to FeiQ alone has its legacy names in GBK and the UTF-8 lines as always', async () => {
+    const { clock, lan, us } = await lanWith();
+    const feiq = rawPeer(lan, FEIQ, FEIQ_VERSION);
+    await feiqEntry(feiq, clock);
+    await us.messenger.announceTo({ address: FEIQ, port: PORT });
+    await clock.tick(0);
+    const entry = feiq.received.find((b) => decode(b).kind === 'BR_ENTRY');
+    assert.ok(entry, 'BR_ENTRY');
+    assert.equal(decode(entry).command & IPMSG_UTF8OPT, 0);
+    const bytes = Buffer.from(entry);
+    assert.ok(bytes.includes(Buffer.concat([Buffer.from(':'), gbk('小明'), Buffer.from([0])])), 'nick in GBK');
+    assert.ok(bytes.includes(Buffer.from('\nNN:小明', 'utf8')), 'NN: line in UTF-8');
+  });
+
   it('the names of offered files travel in the peer\'s code page too', async () => {
     const { clock, lan, us } = await lanWith();
     const feiq = rawPeer(lan, FEIQ, FEIQ_VERSION);
