@@ -3,8 +3,9 @@
 // earlier one through the injected PeerCharsets store.
 
 import type { Charset } from '../encoding/charset.js';
-import type { EntryPacket } from '../protocol/packet.js';
-import { type CharsetChoice, type PeerReads, chooseCharset, peerReads } from '../protocol/peer-charset.js';
+import { IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
+import type { EntryPacket, SendMsgPacket } from '../protocol/packet.js';
+import { type CharsetChoice, type PeerReads, chooseCharset, dialectCharset, peerReads } from '../protocol/peer-charset.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { MessengerOptions } from './options.js';
 import { peerKey } from './peers.js';
@@ -26,6 +27,25 @@ export class Charsets {
   learn(packet: EntryPacket, from: RemoteAddress): void {
     const reads = peerReads(packet.command, packet.version, packet.entry);
     const key = peerKey(from);
+    this.#heard.set(key, reads);
+    this.#memory?.set(key, reads);
+  }
+
+  /**
+   * What a message says of a peer whose entry we have not heard in this run: UTF8OPT means it
+   * reads UTF-8; unflagged text that is not UTF-8 means a legacy-only client (the official sends
+   * UTF-8 to us, since we announce CAPUTF8OPT). Unflagged UTF-8 or ASCII says nothing.
+   */
+  learnFromMessage(packet: SendMsgPacket, from: RemoteAddress): void {
+    const key = peerKey(from);
+    // iptux answers in the code page we last wrote to it in (§15): only its entry says what it reads.
+    if (this.#heard.has(key) || packet.version.includes('iptux')) return;
+    let reads: PeerReads;
+    if (hasOpt(packet.command, IPMSG_UTF8OPT)) reads = { kind: 'utf8' };
+    else if (packet.charset !== 'utf-8') {
+      const dialect = dialectCharset(packet.version);
+      reads = dialect ? { kind: 'dialect', charset: dialect } : { kind: 'legacy' };
+    } else return;
     this.#heard.set(key, reads);
     this.#memory?.set(key, reads);
   }

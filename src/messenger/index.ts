@@ -236,6 +236,7 @@ export class Messenger {
         link.peers.remove(from);
         return;
       case 'SENDMSG':
+        link.charsets.learnFromMessage(packet, from);
         this.#receiving.onMessage(packet, from, now);
         return;
       case 'READMSG':

@@ -238,6 +238,27 @@ describe('the charset each peer is sent', () => {
     assert.deepEqual(second.value?.map((o) => [o.charset, o.charsetReason]), [['utf-8', 'forced']]);
   });
 
+  it("without its entry, a peer's messages tell: GBK unflagged from FeiQ, UTF8OPT from another; iptux's do not", async () => {
+    const { clock, lan, us } = await lanWith();
+    const feiq = rawPeer(lan, FEIQ, FEIQ_VERSION);
+    const other = rawPeer(lan, OTHER, '1');
+    await feiq.socket.send(Buffer.concat([Buffer.from(`${FEIQ_VERSION}:5:feiq:FEIQ-PC:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:`), gbk('中文'), Buffer.from([0])]), { address: US, port: PORT });
+    await other.socket.send(Buffer.from(`1:5:bob:BOB-PC:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT | IPMSG_UTF8OPT}:hi\0`), { address: US, port: PORT });
+    // iptux writes in the code page we last wrote to it in: its messages tell nothing (§15).
+    const iptux = rawPeer(lan, '10.0.0.3', '1_iptux 0.8.3');
+    await iptux.socket.send(Buffer.concat([Buffer.from(`1_iptux 0.8.3:5:root:iptux:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:`), gbk('中文'), Buffer.from([0])]), { address: US, port: PORT });
+    await clock.tick(0);
+    assert.deepEqual(us.inbox.map((m) => m.packet.text), ['中文', 'hi', '中文']);
+    const to = [FEIQ, OTHER, '10.0.0.3'].map((address) => ({ text: address, address, port: PORT }));
+    const sending = track(us.messenger.sendMessage(to, '中文', { ...OPTIONS, check: false }));
+    await clock.tickUntil(() => sending.settled, 10_000, 50);
+    assert.deepEqual(sending.value?.map((o) => [o.charset, o.charsetReason]), [
+      ['gb18030', 'peer-dialect'],
+      ['utf-8', 'peer-utf8'],
+      ['utf-8', 'peer-unknown'],
+    ]);
+  });
+
   it('what a peer announced is remembered for the next run: no entry needed then', async () => {
     const memory = new MapPeerCharsets();
     const first = await lanWith({ overrides: { peerCharsets: memory } });
