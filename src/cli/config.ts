@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
-import { type Charset, DEFAULT_FALLBACK_CHARSET, parseCharset } from '../encoding/charset.js';
+import { type Charset, legacyCharset, parseCharset } from '../encoding/charset.js';
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
@@ -118,7 +118,9 @@ export interface Settings {
   readonly bind: string | undefined;
   readonly broadcast: readonly string[];
   readonly portFallback: boolean;
-  readonly charset: Charset;
+  /** --encoding: one code page for every peer; undefined: each peer its own. */
+  readonly charset: Charset | undefined;
+  /** The legacy code page (decodeEncoding, a forced legacy encoding, the locale, GB18030). */
   readonly fallbackCharset: Charset;
   readonly lossy: boolean;
   readonly json: boolean;
@@ -145,7 +147,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
     return charset;
   };
   const given = { user: pick<string>('user', file.user), host: pick<string>('host', file.host), nick: pick<string>('nick', file.nick), group: pick<string>('group', file.group) };
-  const charset = charsetFrom(pick<string>('encoding', file.encoding), 'encoding') ?? 'utf-8';
+  const charset = charsetFrom(pick<string>('encoding', file.encoding), 'encoding');
   const decode = charsetFrom(env['IPMSG_DECODE_ENCODING'] ?? file.decodeEncoding, 'decodeEncoding');
   return {
     identity: makeIdentity(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))),
@@ -155,7 +157,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
     portFallback: opts['strictPort'] !== true,
     charset,
     // A forced legacy code page is also the best guess for unflagged, non-UTF-8 text.
-    fallbackCharset: decode ?? (charset === 'utf-8' ? DEFAULT_FALLBACK_CHARSET : charset),
+    fallbackCharset: decode ?? legacyCharset(charset, env),
     lossy: opts['lossy'] === true,
     json: opts['json'] === true,
     quiet: opts['quiet'] === true,

@@ -20,7 +20,7 @@ export function serveOutput(session: Session): { onEvent(event: ServeEvent): voi
         case 'offered': {
           const o = event.outcome;
           out.result(
-            { target: o.destination.text, address: o.destination.address, port: o.destination.port, packetNo: o.packetNo, status: o.status, encrypted: o.encrypted, attempts: o.attempts, ...(o.error ? { error: o.error.message, code: o.error.code } : {}) },
+            { target: o.destination.text, address: o.destination.address, port: o.destination.port, packetNo: o.packetNo, status: o.status, encrypted: o.encrypted, charset: o.charset, charsetReason: o.charsetReason, attempts: o.attempts, ...(o.error ? { error: o.error.message, code: o.error.code } : {}) },
             o.error ? undefined : `offered ${event.items} ${event.items === 1 ? 'item' : 'items'} to ${o.destination.address}:${o.destination.port}${o.encrypted ? ' (encrypted)' : ''}`,
           );
           return;

@@ -63,7 +63,7 @@ export function addCommonOptions(command: Command): Command {
     .addOption(new Option('--nick <name>', 'nickname to announce').env('IPMSG_NICK'))
     .addOption(new Option('--group <name>', 'group name to announce').env('IPMSG_GROUP'))
     .addOption(
-      new Option('--encoding <charset>', `send in this code page instead of UTF-8 (${CHARSETS.join(', ')})`)
+      new Option('--encoding <charset>', `send in this code page to every peer (${CHARSETS.join(', ')}); default: the one each peer reads`)
         .env('IPMSG_ENCODING')
         .argParser(parseEncodingOption),
     )

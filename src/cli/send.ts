@@ -154,6 +154,8 @@ export function makeSendCommand(ctx: Context): Command {
             packetNo: o.packetNo,
             status: o.status,
             encrypted: o.encrypted,
+            charset: o.charset,
+            charsetReason: o.charsetReason,
             attempts: o.attempts,
             ...(o.error ? { error: o.error.message, code: o.error.code } : {}),
           },

@@ -98,6 +98,33 @@ export function detectCharset(bytes: readonly Uint8Array[], flaggedUtf8: boolean
   return 'utf-8';
 }
 
+/**
+ * The legacy code page a locale implies (`LC_ALL`, else `LC_CTYPE`, else `LANG`): its codeset when
+ * that is one we support (`zh_CN.GBK`, `ja_JP.SJIS`), else the Windows ANSI code page of its
+ * language (`ja` → CP932, `zh_TW`/`zh_HK`/`zh_MO` → Big5, other `zh` → GB18030); undefined for the rest.
+ */
+export function localeCharset(env: { readonly LC_ALL?: string | undefined; readonly LC_CTYPE?: string | undefined; readonly LANG?: string | undefined }): Charset | undefined {
+  const locale = [env.LC_ALL, env.LC_CTYPE, env.LANG].find((v) => v !== undefined && v.length > 0);
+  const m = locale === undefined ? null : /^([a-zA-Z]{2,3})(?:_([a-zA-Z]{2}))?(?:\.([^@]+))?/.exec(locale);
+  if (!m) return undefined;
+  const codeset = m[3] === undefined ? undefined : parseCharset(m[3]);
+  if (codeset !== undefined && codeset !== 'utf-8') return codeset;
+  const language = (m[1] ?? '').toLowerCase();
+  const territory = (m[2] ?? '').toUpperCase();
+  if (language === 'ja') return 'cp932';
+  if (language === 'zh') return ['TW', 'HK', 'MO'].includes(territory) ? 'big5' : 'gb18030';
+  return undefined;
+}
+
+/**
+ * The legacy code page when none is configured: a forced legacy code page (--encoding), else the
+ * locale's, else GB18030.
+ */
+export function legacyCharset(forced: Charset | undefined, env: Parameters<typeof localeCharset>[0]): Charset {
+  if (forced !== undefined && forced !== 'utf-8') return forced;
+  return localeCharset(env) ?? DEFAULT_FALLBACK_CHARSET;
+}
+
 export function isAscii(text: string): boolean {
   return /^[\x00-\x7f]*$/.test(text);
 }

@@ -35,7 +35,8 @@ export class Discovery {
   /** BR_ENTRY to one peer: iptux serves files only to peers it has heard an entry from (§15). */
   async announceTo(to: RemoteAddress): Promise<void> {
     this.#toldPeers.push(to);
-    await this.#link.endpoint.send(entryPacket(this.#link.sender, this.#link.next(), 'BR_ENTRY'), to, { lossy: true });
+    const link = this.#link;
+    await link.endpoint.send(entryPacket(link.sender, link.next(), 'BR_ENTRY', false, link.charsets.choose(to).charset), to, { lossy: true });
   }
 
   /** BR_ENTRY to the LAN; goodbye() will say BR_EXIT. */
@@ -104,8 +105,10 @@ export class Discovery {
     // No packet number is taken when there is nobody to say BR_EXIT to.
     if (this.#announced) await link.broadcast(entryPacket(link.sender, link.next(), 'BR_EXIT')).catch(() => undefined);
     else if (this.#toldPeers.length > 0) {
-      const exit = entryPacket(link.sender, link.next(), 'BR_EXIT');
-      await Promise.all(this.#toldPeers.map((to) => link.endpoint.send(exit, to, { lossy: true }).catch(() => undefined)));
+      const packetNo = link.next();
+      await Promise.all(
+        this.#toldPeers.map((to) => link.endpoint.send(entryPacket(link.sender, packetNo, 'BR_EXIT', false, link.charsets.choose(to).charset), to, { lossy: true }).catch(() => undefined)),
+      );
     }
   }
 }

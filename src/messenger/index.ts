@@ -50,7 +50,7 @@ export class Messenger {
     const sender: Sender = {
       // Without keys, never a name of the fingerprinted shape: the official drops such a peer's plain packets (§6.6).
       identity: { ...options.identity, user: security ? security.userName(options.identity.user) : (parseFingerprintName(options.identity.user)?.base ?? options.identity.user) },
-      charset: options.charset,
+      charset: options.charset ?? 'utf-8',
       // With keys we also take and make encrypted, signed file requests (CAPFILEENCOPT, §5.6).
       status: IPMSG_CAPUTF8OPT | (security ? IPMSG_ENCRYPTOPT | IPMSG_ENCEXTMSGOPT | IPMSG_CAPFILEENCOPT : 0),
     };
@@ -233,26 +233,29 @@ export class Messenger {
     switch (packet.kind) {
       case 'BR_ENTRY':
         link.peers.update(peerFromEntry(packet, from, now));
-        link.reply(entryPacket(link.sender, link.next(), 'ANSENTRY', hasOpt(packet.command, IPMSG_CAPUTF8OPT)), from);
+        link.charsets.learn(packet, from);
+        link.reply(entryPacket(link.sender, link.next(), 'ANSENTRY', hasOpt(packet.command, IPMSG_CAPUTF8OPT), link.charsets.choose(from).charset), from);
         return;
       case 'ANSENTRY':
       case 'BR_ABSENCE':
         link.peers.update(peerFromEntry(packet, from, now));
+        link.charsets.learn(packet, from);
         return;
       case 'BR_EXIT':
         link.peers.remove(from);
         return;
       case 'SENDMSG':
+        link.charsets.learnFromMessage(packet, from);
         this.#receiving.onMessage(packet, from, now);
         return;
       case 'READMSG':
         this.#receiving.onReadNotice(packet, from);
         return;
       case 'GETINFO':
-        link.reply(infoPacket(link.sender, link.next(), 'SENDINFO', options.clientVersion), from);
+        link.reply(infoPacket(link.sender, link.next(), 'SENDINFO', options.clientVersion, link.charsets.choose(from).charset), from);
         return;
       case 'GETABSENCEINFO':
-        link.reply(infoPacket(link.sender, link.next(), 'SENDABSENCEINFO', NOT_ABSENT_TEXT), from);
+        link.reply(infoPacket(link.sender, link.next(), 'SENDABSENCEINFO', NOT_ABSENT_TEXT, link.charsets.choose(from).charset), from);
         return;
       case 'GETPUBKEY':
         this.#keys.onGetPubKey(packet, from);
@@ -286,6 +289,7 @@ export class Messenger {
       await this.#discovery.goodbye();
     } finally {
       this.#closed = true;
+      this.#link.charsets.flush();
       this.#link.exchanges.cancelAll(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'Closed'));
       await this.#link.endpoint.close();
     }
@@ -295,7 +299,7 @@ export class Messenger {
 export type { DiscoverOptions } from './discovery.js';
 export type { BroadcastResult } from './link.js';
 export { SENDER_KEY_WAIT, type AnsweredKey } from './key-exchange.js';
-export type { MessengerOptions, PlainPeers, RetryOptions, Schedule } from './options.js';
+export type { MessengerOptions, PeerCharsets, PlainPeers, RetryOptions, Schedule } from './options.js';
 export type { Identity } from './packets.js';
 export type { Peer } from './peers.js';
 export {

@@ -1,6 +1,6 @@
 // src/messenger/link.ts
 // What the conversations of a Messenger share: the bound endpoint, the retry engine, the peer
-// table, our identity as we announce it, and the packet numbers.
+// table, the charset each peer reads, our identity as we announce it, and the packet numbers.
 
 import { IpmsgError } from '../errors.js';
 import { IPMSG_FILEATTACHOPT } from '../protocol/command.js';
@@ -10,6 +10,7 @@ import { broadcastTargets } from '../transport/broadcast.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { Exchanges } from '../transport/reliable.js';
+import { Charsets } from './charsets.js';
 import type { MessengerOptions } from './options.js';
 import type { Sender } from './packets.js';
 import { PeerTable } from './peers.js';
@@ -25,6 +26,8 @@ export class Link {
   readonly endpoint: Endpoint;
   readonly exchanges: Exchanges;
   readonly peers = new PeerTable();
+  /** The charset each peer is sent. */
+  readonly charsets: Charsets;
   /** Set when the wanted port was taken: answers sent to that port (iptux) never reach us. */
   readonly #fellBackFrom: number | undefined;
   #sender: Sender;
@@ -33,6 +36,7 @@ export class Link {
     this.options = options;
     this.endpoint = endpoint;
     this.exchanges = new Exchanges(options.clock);
+    this.charsets = new Charsets(options);
     this.#sender = sender;
     this.#fellBackFrom = fellBackFrom;
   }

@@ -2,6 +2,7 @@
 // What a Messenger is opened with, and the retry schedule every request/answer exchange shares.
 
 import type { Charset } from '../encoding/charset.js';
+import type { PeerReads } from '../protocol/peer-charset.js';
 import type { DecodeLimits } from '../protocol/limits.js';
 import type { InterfaceTable } from '../transport/broadcast.js';
 import type { Clock } from '../transport/clock.js';
@@ -19,7 +20,12 @@ export interface MessengerOptions {
   readonly portFallback: boolean;
   /** Broadcast addresses added to the interfaces' own. */
   readonly broadcast: readonly string[];
-  readonly charset: Charset;
+  /** One code page for every peer (--encoding); undefined: each peer its own (§7, charsets.ts). */
+  readonly charset: Charset | undefined;
+  /**
+   * The legacy code page: how text neither flagged nor valid UTF-8 is read, and what a peer known
+   * to lack UTF-8 is sent when its client implies no other.
+   */
   readonly fallbackCharset: Charset;
   readonly lossy: boolean;
   /** Our answer to GETINFO. */
@@ -36,6 +42,16 @@ export interface MessengerOptions {
   readonly security?: Security;
   /** Peers known not to answer GETPUBKEY (iptux): `--encrypt auto` sends them plain text at once. */
   readonly plainPeers?: PlainPeers;
+  /** What peers' entries said they read, remembered across runs: no round trip before a send. */
+  readonly peerCharsets?: PeerCharsets;
+}
+
+/** Remembers, across runs, what each peer (`address:port`) announced it reads. */
+export interface PeerCharsets {
+  get(peer: string): PeerReads | undefined;
+  set(peer: string, reads: PeerReads): void;
+  /** Saves what was set (called when the messenger closes). */
+  flush(): void;
 }
 
 /** Remembers, across runs, which peers (`address:port`) did not answer GETPUBKEY. */

@@ -57,7 +57,10 @@ export interface Identity {
 
 export interface Sender {
   readonly identity: Identity;
-  /** Code page for text; UTF-8 packets also carry UTF8OPT where the protocol allows it. */
+  /**
+   * Code page for packets to nobody in particular (broadcasts); packets to one peer take that
+   * peer's (charsets.ts). UTF-8 packets also carry UTF8OPT where the protocol allows it.
+   */
   readonly charset: Charset;
   /** Our host status bits (CAPUTF8OPT, and FILEATTACHOPT/ENCRYPTOPT only once we can do them). */
   readonly status: number;
@@ -68,9 +71,9 @@ function header(sender: Sender, packetNo: PacketNo, command: number, charset: Ch
   return { version: '1', packetNo, user, host, command, charset };
 }
 
-/** Whether packets to a peer may carry UTF8OPT: our text is UTF-8. */
-function utf8(sender: Sender): number {
-  return sender.charset === 'utf-8' ? IPMSG_UTF8OPT : 0;
+/** UTF8OPT when the packet's text is UTF-8. */
+function utf8(charset: Charset): number {
+  return charset === 'utf-8' ? IPMSG_UTF8OPT : 0;
 }
 
 const ENTRY_MODES: Record<'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY', number> = {
@@ -81,19 +84,22 @@ const ENTRY_MODES: Record<'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY', number> = {
 
 /**
  * BR_ENTRY / BR_EXIT never carry UTF8OPT (the official never sets it on broadcasts); they carry the
- * UTF-8 names in the extension lines instead. An ANSENTRY to a CAPUTF8OPT peer is flagged UTF-8 (§2.4).
+ * UTF-8 names in the extension lines instead. An ANSENTRY to a CAPUTF8OPT peer is flagged UTF-8;
+ * to any other peer its names are in that peer's code page, as the official writes them in its
+ * own (§2.4, §16). `charset` is the one peer's, for a packet to one peer.
  */
 export function entryPacket(
   sender: Sender,
   packetNo: PacketNo,
   kind: 'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY',
   peerCanUtf8 = false,
+  charset: Charset = sender.charset,
 ): EntryPacket {
   const { user, host, nick, group } = sender.identity;
-  const flagged = kind === 'ANSENTRY' && peerCanUtf8 ? utf8(sender) : 0;
+  const flagged = kind === 'ANSENTRY' && peerCanUtf8 ? utf8(charset) : 0;
   const command = makeCommand(ENTRY_MODES[kind], sender.status, flagged);
   const entry = kind === 'ANSENTRY' ? { nick, group } : { nick, group, ext: { UN: user, HN: host, NN: nick, GN: group } };
-  return { ...header(sender, packetNo, command, flagged ? 'utf-8' : sender.charset), kind: kind as EntryKind, entry };
+  return { ...header(sender, packetNo, command, charset), kind: kind as EntryKind, entry };
 }
 
 export interface MessageFlags {
@@ -108,7 +114,8 @@ export interface MessageFlags {
   readonly attachments?: readonly Attachment[];
 }
 
-export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, flags: MessageFlags): SendMsgPacket {
+/** A message in `charset` (the destination's, charsets.ts); UTF8OPT|CAPUTF8OPT only when that is UTF-8. */
+export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, flags: MessageFlags, charset: Charset = sender.charset): SendMsgPacket {
   const command = makeCommand(
     IPMSG_SENDMSG,
     IPMSG_NOADDLISTOPT,
@@ -116,10 +123,10 @@ export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, 
     flags.seal ? IPMSG_SECRETOPT | IPMSG_READCHECKOPT : 0,
     flags.multicast ? IPMSG_MULTICASTOPT : 0,
     flags.broadcast ? IPMSG_BROADCASTOPT : 0,
-    sender.charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0,
+    charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0,
     flags.attachments?.length ? IPMSG_FILEATTACHOPT : 0,
   );
-  const packet: SendMsgPacket = { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
+  const packet: SendMsgPacket = { ...header(sender, packetNo, command, charset), kind: 'SENDMSG', text };
   return flags.attachments?.length ? { ...packet, attachments: flags.attachments } : packet;
 }
 
@@ -150,9 +157,9 @@ export function queryPacket(sender: Sender, packetNo: PacketNo, kind: 'GETINFO' 
   return { ...header(sender, packetNo, command, sender.charset), kind };
 }
 
-export function infoPacket(sender: Sender, packetNo: PacketNo, kind: 'SENDINFO' | 'SENDABSENCEINFO', text: string): InfoPacket {
-  const command = makeCommand(kind === 'SENDINFO' ? IPMSG_SENDINFO : IPMSG_SENDABSENCEINFO, utf8(sender));
-  return { ...header(sender, packetNo, command, sender.charset), kind, text };
+export function infoPacket(sender: Sender, packetNo: PacketNo, kind: 'SENDINFO' | 'SENDABSENCEINFO', text: string, charset: Charset = sender.charset): InfoPacket {
+  const command = makeCommand(kind === 'SENDINFO' ? IPMSG_SENDINFO : IPMSG_SENDABSENCEINFO, utf8(charset));
+  return { ...header(sender, packetNo, command, charset), kind, text };
 }
 
 /**

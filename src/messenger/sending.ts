@@ -3,13 +3,14 @@
 // key (§6), confirmed by RECVMSG with retries, and the unconfirmed broadcast message.
 
 import type { PreparedMessage } from '../crypto/message.js';
-import { decodeText, encodeText } from '../encoding/charset.js';
+import { type Charset, decodeText, encodeText } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
 import type { Attachment } from '../protocol/attachment.js';
 import { IPMSG_ENCEXTMSGOPT, IPMSG_ENCRYPTOPT } from '../protocol/command.js';
 import { MAX_SAFE_DATAGRAM, UNFRAGMENTED_DATAGRAM } from '../protocol/limits.js';
 import { type SendMsgPacket, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
+import type { CharsetChoice, CharsetReason } from '../protocol/peer-charset.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
 import type { KeyExchange, AnsweredKey } from './key-exchange.js';
 import type { BroadcastResult, Link } from './link.js';
@@ -33,6 +34,9 @@ export interface SendOutcome {
   readonly attempts: number;
   /** Sent encrypted (ENCRYPTOPT). */
   readonly encrypted: boolean;
+  /** The code page its text (and attachment names) went out in; the plaintext's when encrypted. */
+  readonly charset: Charset;
+  readonly charsetReason: CharsetReason;
   readonly error?: IpmsgError;
 }
 
@@ -51,8 +55,15 @@ export interface SendOptions extends RetryOptions {
   readonly onEncrypted?: (destination: Destination, peer: { readonly user: string; readonly host: string }) => void;
 }
 
-/** One destination's outcome before we know whether it went encrypted. */
-type Delivery = Omit<SendOutcome, 'encrypted'> & { readonly ackedByKeyHolder?: boolean };
+/** One destination's outcome before we know whether it went encrypted, and in which charset. */
+type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedByKeyHolder?: boolean };
+
+/** One destination's plain packet in its charset, and that packet's bytes. */
+interface Prepared {
+  readonly choice: CharsetChoice;
+  readonly packet: SendMsgPacket;
+  readonly bytes: Uint8Array;
+}
 
 function asIpmsgError(error: unknown): IpmsgError {
   return error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
@@ -76,32 +87,46 @@ export class Sending {
     const { security, plainPeers } = this.#link.options;
     const seal = options.seal || options.waitRead;
     const packetNo = this.#link.next();
-    const packet = sendMsgPacket(this.#plainSender(), packetNo, text, {
+    const flags = {
       check: options.check,
       seal,
       multicast: destinations.length > 1,
       broadcast: false,
       ...(options.attachments ? { attachments: options.attachments } : {}),
+    };
+    // Each destination in the charset it reads (§7), one packet per charset; all are encoded (and
+    // text a code page cannot hold refused) before anything is sent.
+    const byCharset = new Map<Charset, Omit<Prepared, 'choice'>>();
+    const prepared = destinations.map((d): Prepared => {
+      const choice = this.#link.charsets.choose(d);
+      let plain = byCharset.get(choice.charset);
+      if (!plain) {
+        const packet = sendMsgPacket(this.#plainSender(), packetNo, text, flags, choice.charset);
+        plain = { packet, bytes: this.#checkedBytes(packet, d) };
+        byCharset.set(choice.charset, plain);
+      }
+      return { choice, ...plain };
     });
-    const bytes = this.#checkedBytes(packet);
     const mode = options.encrypt ?? (security ? 'auto' : 'never');
     if (mode === 'always' && !security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot encrypt: no keys loaded');
     options.beforeSend?.(packetNo);
     return Promise.all(
-      destinations.map(async (d): Promise<SendOutcome> => {
+      destinations.map(async (d, i): Promise<SendOutcome> => {
+        const { choice, packet, bytes } = prepared[i] as Prepared;
+        const charset = { charset: choice.charset, charsetReason: choice.reason };
         let own: Uint8Array;
         try {
           own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
         } catch (error) {
           if (options.signal?.aborted) throw error;
-          return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, error: asIpmsgError(error) };
+          return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
         }
         const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal });
         // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
         // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
         // name (it has keys; only its key was lost on the way, a lossy LAN).
         if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
-        return { ...sent, encrypted: own !== bytes };
+        return { ...sent, encrypted: own !== bytes, ...charset };
       }),
     );
   }
@@ -120,8 +145,9 @@ export class Sending {
     if (mode === 'auto' && (entry ? !entry.capabilities.encrypt : plainPeers?.has(peerKey(to)))) return plain;
     // The attachment list goes inside the ciphertext only for peers that said they read it there (§6.4).
     const extended = (packet.attachments?.length ?? 0) > 0 && entry !== undefined && entry.capabilities.encryptExt;
-    // --lossy: encrypt the text as the plain packet would have carried it ('?' for what the code page lacks).
-    const charset = link.sender.charset;
+    // The plaintext is in the destination's charset, as the plain packet; --lossy: as that packet
+    // would have carried it ('?' for what the code page lacks).
+    const charset = packet.charset;
     const text = link.options.lossy && charset !== 'utf-8' ? decodeText(encodeText(packet.text, charset, true), charset) : packet.text;
     const parts = { text, ...(extended ? { attachments: packet.attachments } : {}) };
     let prepared: PreparedMessage | undefined;
@@ -153,7 +179,7 @@ export class Sending {
       text: body,
       ...(attachments && !extended ? { attachments } : {}),
     };
-    const bytes = this.#checkedBytes(encrypted);
+    const bytes = this.#checkedBytes(encrypted, destination);
     options.onEncrypted?.(destination, answer);
     return bytes;
   }
@@ -245,9 +271,20 @@ export class Sending {
     return header + 8 + 3 + 344 + cipher + 344 <= MAX_SAFE_DATAGRAM;
   }
 
-  /** @throws IpmsgError IPMSG_ERR_TOO_LONG for a datagram receivers would drop */
-  #checkedBytes(packet: SendMsgPacket): Uint8Array {
-    const bytes = encodePacket(packet, { lossy: this.#link.options.lossy });
+  /**
+   * @throws IpmsgError IPMSG_ERR_TOO_LONG for a datagram receivers would drop, IPMSG_ERR_ENCODING
+   * (naming `destination` as the reader of the code page, unless --encoding forced it)
+   */
+  #checkedBytes(packet: SendMsgPacket, destination?: Destination): Uint8Array {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePacket(packet, { lossy: this.#link.options.lossy });
+    } catch (error) {
+      if (!(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_ENCODING' || destination === undefined) throw error;
+      if (this.#link.charsets.choose(destination).reason === 'forced') throw error;
+      const named = error.message.replace(` in ${packet.charset};`, ` in ${packet.charset}, the code page ${destination.text} reads;`);
+      throw new IpmsgError('IPMSG_ERR_ENCODING', named, { cause: error });
+    }
     if (bytes.length > MAX_SAFE_DATAGRAM) {
       throw new IpmsgError(
         'IPMSG_ERR_TOO_LONG',

@@ -1,6 +1,6 @@
 // src/state/index.ts
 // Persistent state, in one place: where it lives (paths), our keys, the pinned peer keys, the
-// packet counter, plain-peer marks and the launcher's code caches. Every file is written through
+// packet counter, plain-peer marks, peer charsets and the launcher's code caches. Every file is written through
 // one atomic-write helper (temporary file, then rename), except the packet counter, which writes
 // in place under its lock (packet-counter.ts says why). Parsing and making keys is crypto/'s; only
 // the files are here.
@@ -11,6 +11,7 @@
 // KnownPeers.open(dir, { now? }) → check / remember / trust / forget / get / list
 // FilePacketCounter(path, clock, warn) / MemoryPacketCounter(clock): PacketNumberSource
 // FilePlainPeers(stateDir, now?) → has / add / delete
+// FilePeerCharsets(stateDir, now?) → get / set / flush
 
 import atomicWrite from './atomic-write.cjs';
 import statePaths from './paths.cjs';
@@ -23,3 +24,4 @@ export * from './own-keys.js';
 export * from './known-peers.js';
 export * from './packet-counter.js';
 export * from './plain-peers.js';
+export * from './peer-charsets.js';

@@ -3,7 +3,7 @@
 // it returns sends, receives, offers and saves, each bounded by an AbortSignal.
 
 import { join } from 'node:path';
-import { type Charset, DEFAULT_FALLBACK_CHARSET } from '../encoding/charset.js';
+import { type Charset, legacyCharset } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
 import { type EncryptMode, Messenger, type ReceivedMessage, type SendOutcome } from '../messenger/index.js';
 import type { Identity } from '../messenger/packets.js';
@@ -14,6 +14,7 @@ import { IPMSG_DEFAULT_PORT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.j
 import statePaths from '../state/paths.cjs';
 import { type Clock, systemClock } from '../transport/clock.js';
 import { FilePacketCounter, PACKET_COUNTER_FILE, type PacketNumberSource } from '../state/packet-counter.js';
+import { FilePeerCharsets } from '../state/peer-charsets.js';
 import { FilePlainPeers } from '../state/plain-peers.js';
 import { prepareOffer } from '../transfer/local-files.js';
 import { makeIdentity } from './identity.js';
@@ -32,9 +33,16 @@ export interface OpenOptions extends Partial<Identity> {
   readonly bind?: string;
   /** Broadcast addresses added to the interfaces' own. */
   readonly broadcast?: readonly string[];
-  /** The code page text is sent in (default UTF-8). */
+  /**
+   * One code page for every peer. Default: each peer its own — UTF-8 where it announced CAPUTF8OPT
+   * or nothing is known of it, iptux's announced encoding, else the legacy code page.
+   */
   readonly encoding?: Charset;
-  /** How text that is neither flagged nor valid UTF-8 is read (default GB18030). */
+  /**
+   * The legacy code page: how text neither flagged nor valid UTF-8 is read, and what peers known to
+   * lack UTF-8 are sent (unless their client implies one, FeiQ: GB18030). Default: a forced legacy
+   * `encoding`, else the locale's (`env` LC_ALL/LC_CTYPE/LANG), else GB18030.
+   */
   readonly fallbackEncoding?: Charset;
   /** Characters the code page lacks become '?' instead of an error. */
   readonly lossy?: boolean;
@@ -44,7 +52,7 @@ export interface OpenOptions extends Partial<Identity> {
   readonly legacyCrypto?: boolean;
   /** Our keys and the known peers (default `$XDG_CONFIG_HOME/ipmsg`). */
   readonly keyDir?: string;
-  /** The packet counter and plain-peer marks (default `$XDG_STATE_HOME/ipmsg`). */
+  /** The packet counter, plain-peer marks and peer charsets (default `$XDG_STATE_HOME/ipmsg`). */
   readonly stateDir?: string;
   /** Our answer to GETINFO. */
   readonly clientVersion?: string;
@@ -113,15 +121,16 @@ export async function openSecurity(keyDir: string, legacy: boolean, onKeyCreated
  * @throws IpmsgError IPMSG_ERR_UNAVAILABLE (the port), IPMSG_ERR_KEY_FILE (a damaged key file)
  */
 export async function openMessenger(options: OpenOptions = {}): Promise<Client> {
-  const where = statePaths.paths(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const where = statePaths.paths(env);
   const keyDir = options.keyDir ?? where.keyDir;
   const stateDir = options.stateDir ?? where.stateDir;
   const clock = options.clock ?? systemClock;
   const onNotice = options.onNotice ?? (() => undefined);
   const crypto = options.crypto ?? true;
   const security = crypto ? await openSecurity(keyDir, options.legacyCrypto === true, options.onKeyCreated ?? (() => undefined)) : undefined;
-  const charset = options.encoding ?? 'utf-8';
-  const fallbackCharset = options.fallbackEncoding ?? (charset === 'utf-8' ? DEFAULT_FALLBACK_CHARSET : charset);
+  const charset = options.encoding;
+  const fallbackCharset = options.fallbackEncoding ?? legacyCharset(charset, env);
   const port = options.port ?? IPMSG_DEFAULT_PORT;
   const messenger = await Messenger.open({
     identity: makeIdentity(options),
@@ -137,6 +146,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     packetNumbers: options.packetNumbers ?? new FilePacketCounter(join(stateDir, PACKET_COUNTER_FILE), clock, onNotice),
     onWarning: options.onWarning ?? (() => undefined),
     onNotice,
+    peerCharsets: new FilePeerCharsets(stateDir),
     ...(security ? { security, plainPeers: new FilePlainPeers(stateDir) } : {}),
   });
   return new Client(messenger, { port, clock, charset, fallbackCharset, ...(options.bind ? { bind: options.bind } : {}) });
@@ -145,7 +155,8 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
 interface ClientSettings {
   readonly port: number;
   readonly clock: Clock;
-  readonly charset: Charset;
+  /** The forced code page, or undefined. */
+  readonly charset: Charset | undefined;
   readonly fallbackCharset: Charset;
   readonly bind?: string;
 }

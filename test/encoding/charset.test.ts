@@ -12,6 +12,8 @@ import {
   detectCharset,
   encodeText,
   isAscii,
+  legacyCharset,
+  localeCharset,
   parseCharset,
 } from '../../src/encoding/charset.js';
 import { IpmsgError } from '../../src/errors.js';
@@ -160,4 +162,40 @@ test('isAscii', () => {
   assert.equal(isAscii('alice:PC1\x00\x7f'), true);
   assert.equal(isAscii('é'), false);
   assert.equal(isAscii('\u0080'), false);
+});
+
+describe('the legacy code page a locale implies', () => {
+  const cases: [string | undefined, Charset | undefined][] = [
+    ['zh_CN.GBK', 'gbk'],
+    ['zh_CN.GB18030', 'gb18030'],
+    ['zh_CN.UTF-8', 'gb18030'],
+    ['zh_SG', 'gb18030'],
+    ['zh_TW.UTF-8', 'big5'],
+    ['zh_HK.Big5', 'big5'],
+    ['ja_JP.SJIS', 'cp932'],
+    ['ja_JP.UTF-8', 'cp932'],
+    ['ja_JP.eucJP', 'cp932'],
+    ['en_US.UTF-8', undefined],
+    ['de_DE@euro', undefined],
+    ['C.UTF-8', undefined],
+    ['POSIX', undefined],
+    ['', undefined],
+    [undefined, undefined],
+  ];
+  for (const [lang, expected] of cases) {
+    test(`LANG=${String(lang)} → ${String(expected)}`, () => assert.equal(localeCharset({ LANG: lang }), expected));
+  }
+
+  test('LC_ALL wins over LC_CTYPE, which wins over LANG; empty ones are skipped', () => {
+    assert.equal(localeCharset({ LC_ALL: 'ja_JP.UTF-8', LC_CTYPE: 'zh_CN.GBK', LANG: 'zh_TW.Big5' }), 'cp932');
+    assert.equal(localeCharset({ LC_ALL: '', LC_CTYPE: 'zh_CN.GBK', LANG: 'zh_TW.Big5' }), 'gbk');
+    assert.equal(localeCharset({ LANG: 'zh_TW.Big5' }), 'big5');
+  });
+
+  test('legacyCharset: a forced legacy code page, else the locale, else GB18030', () => {
+    assert.equal(legacyCharset('cp932', { LANG: 'zh_CN.GBK' }), 'cp932');
+    assert.equal(legacyCharset('utf-8', { LANG: 'ja_JP.UTF-8' }), 'cp932');
+    assert.equal(legacyCharset(undefined, { LANG: 'en_US.UTF-8' }), DEFAULT_FALLBACK_CHARSET);
+    assert.equal(DEFAULT_FALLBACK_CHARSET, 'gb18030');
+  });
 });

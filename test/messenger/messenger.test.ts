@@ -399,7 +399,7 @@ describe('Messenger sending', () => {
     assert.deepEqual(msg.to, { address: A2, port: PORT });
     assert.equal(text(msg.bytes), `1:${msg.packet.packetNo}:user1:pc1:${flags}:héllo 你好\0`);
     assert.deepEqual(sending.value, [
-      { destination: m2.destination, packetNo: msg.packet.packetNo, status: 'delivered', attempts: 1, encrypted: false },
+      { destination: m2.destination, packetNo: msg.packet.packetNo, status: 'delivered', attempts: 1, encrypted: false, charset: 'utf-8', charsetReason: 'peer-unknown' },
     ]);
     assert.deepEqual(m2.inbox.map((m) => m.packet.text), ['héllo 你好']);
     const ack = only(sentFrom(lan, A2, 'RECVMSG'), 'RECVMSG');

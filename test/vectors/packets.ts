@@ -34,6 +34,8 @@ const CP932_KAIHATSUBU = hex('8a 4a 94 ad 95 94'); // 開発部
 const GBK_ZHANGSAN = hex('d5 c5 c8 fd'); // 张三
 const GBK_YANFABU = hex('d1 d0 b7 a2 b2 bf'); // 研发部
 const GBK_NIHAO = hex('c4 e3 ba c3'); // 你好
+const GBK_ZHONGWEN = hex('d6 d0 ce c4'); // 中文
+const GBK_FEIQ_USER = hex('b7 c9 c7 ef d3 c3 bb a7'); // 飞秋用户
 const GB18030_TEXT = hex('d6 d0 ce c4 b7 c9 b8 eb b4 ab ca e9 94 39 fc 36'); // 中文飞鸽传书😀 (😀 = 4-byte GB18030)
 
 // ---------------------------------------------------------------------------------------------
@@ -694,6 +696,58 @@ const feiqMessage: PacketVector = {
   },
 };
 
+export const feiqBrEntry: PacketVector = {
+  name: "FeiQ's entry: GBK nickname, no CAPUTF8OPT, no UTF-8 lines",
+  source: 'PROTOCOL.md §2.1 (FeiQ version field), §7 (a GBK-only client); issue 15',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1_lbt4_10#128#0024816275AB#0#0#0:', // version: FeiQ's, leading 1
+    '1700000601:', // packet number
+    'feiq:', // user
+    'FEIQ-PC:', // host
+    '1:', // BR_ENTRY, no CAPUTF8OPT
+    GBK_FEIQ_USER, // nickname 飞秋用户 in GBK
+    '\0', // end of nickname
+    '\0', // empty group
+  ),
+  packet: {
+    version: '1_lbt4_10#128#0024816275AB#0#0#0',
+    packetNo: pn(1700000601),
+    user: 'feiq',
+    host: 'FEIQ-PC',
+    command: 0x1,
+    charset: 'gb18030',
+    kind: 'BR_ENTRY',
+    entry: { nick: '飞秋用户', group: '' },
+  },
+};
+
+/** What we send FeiQ once its entry is known: GB18030 text, no UTF8OPT or CAPUTF8OPT. */
+export const messageToFeiq: PacketVector = {
+  name: 'our message to FeiQ: GB18030, no UTF8OPT',
+  source: 'PROTOCOL.md §7 (UTF-8 only to peers that announced CAPUTF8OPT); issue 15',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1:', // version
+    '1700000602:', // packet number
+    'tester:', // user
+    'testhost:', // host
+    '524576:', // SENDMSG|SENDCHECKOPT|NOADDLISTOPT = 0x00080120
+    GBK_ZHONGWEN, // 中文 in GBK bytes (GB18030 agrees with GBK here)
+    '\0', // end of text
+  ),
+  packet: {
+    version: '1',
+    packetNo: pn(1700000602),
+    user: 'tester',
+    host: 'testhost',
+    command: 0x80120,
+    charset: 'gb18030',
+    kind: 'SENDMSG',
+    text: '中文',
+  },
+};
+
 export const TWO_WAY_VECTORS: readonly PacketVector[] = [
   ourBrEntry,
   plainAnsEntry,
@@ -718,6 +772,8 @@ export const TWO_WAY_VECTORS: readonly PacketVector[] = [
   gb18030Text,
   utf8Flagged,
   feiqMessage,
+  feiqBrEntry,
+  messageToFeiq,
 ];
 
 // ---------------------------------------------------------------------------------------------
