@@ -2,7 +2,7 @@
 // ipmsg recv: announce, wait for messages, acknowledge them, send read notices for sealed ones,
 // print each, leave.
 
-import { existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { CheckedMessage, ReceivedMessage } from '../messenger/index.js';
@@ -171,7 +171,14 @@ export function makeRecvCommand(ctx: Context): Command {
     .addOption(new Option('--no-encrypt-body', 'with --save, from a peer that takes encrypted requests: sign the requests, but let the data come unencrypted (faster)'));
   addCommonOptions(command);
   command.action(async (flags: RecvFlags, cmd: Command) => {
-    if (flags.save !== undefined && !existsSync(flags.save)) throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `--save folder ${flags.save} does not exist`);
+    if (flags.save !== undefined) {
+      // Made with its parents, as curl --create-dirs and wget -P do; before listening, so that a folder that cannot be made fails at once.
+      try {
+        mkdirSync(flags.save, { recursive: true });
+      } catch (error) {
+        throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create the --save folder ${flags.save}: ${(error as Error).message}`);
+      }
+    }
     if (flags.save !== undefined) await preloadFetching();
     await withSession(ctx, cmd, async ({ client, messenger, settings, out }) => {
       // The announcement is a courtesy: with every broadcast refused (no broadcast route, a firewall)

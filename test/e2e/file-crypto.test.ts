@@ -62,7 +62,11 @@ utimesSync(join(src, 'big.bin'), OLD, OLD);
 describe('send --file → recv --save, both with keys', () => {
   test('a file and a folder arrive byte-identical with their mtimes over an encrypted stream', async () => {
     const dst = join(root, 'dst1');
-    const { fetched, saved } = await sendToRecv([join(src, 'big.bin'), join(src, 'tree')], dst);
+    const { fetched, saved, send } = await sendToRecv([join(src, 'big.bin'), join(src, 'tree')], dst);
+    // The offer itself went encrypted, and the result says so.
+    const [offered] = jsonLines(send.stdout);
+    assert.equal(offered?.['status'], 'delivered');
+    assert.equal(offered?.['encrypted'], true);
     assert.deepEqual(fetched.map((e) => [e['file'], e['security']]), [['big.bin', 'encrypted'], ['tree', 'encrypted']]);
     assert.deepEqual(saved.map((s) => [s.name, s.status, s.security]), [['big.bin', 'saved', 'encrypted'], ['tree', 'saved', 'encrypted']]);
     assert.ok(readFileSync(join(dst, 'big.bin')).equals(big));

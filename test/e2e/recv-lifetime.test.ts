@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,5 +135,30 @@ describe('recv --save: one lifetime', () => {
       stuck.close();
       good.close();
     }
+  });
+});
+
+describe('recv --save: its folder', () => {
+  test('a folder that does not exist is created with its parents, as curl --create-dirs does', async () => {
+    const dir = join(root, 'not', 'yet', 'there');
+    const peer = await offerer(serve('made'));
+    try {
+      const recvPort = await freePort();
+      const recv = startCli(['recv', '--bind', '127.0.0.1', '--port', String(recvPort), '--save', dir, '--timeout', '15s', '--json'], sandbox.env);
+      await peer.offer(recvPort, 'file.txt', 4, 'maker');
+      const result = await recv.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(readFileSync(join(dir, 'file.txt'), 'utf8'), 'made');
+    } finally {
+      peer.close();
+    }
+  });
+
+  test('a folder that cannot be created is 73 at once', async () => {
+    const blocker = join(root, 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const result = await startCli(['recv', '--bind', '127.0.0.1', '--port', String(await freePort()), '--save', join(blocker, 'sub'), '--timeout', '15s'], sandbox.env).done;
+    assert.equal(result.code, 73, result.stderr);
+    assert.match(result.stderr, /Cannot create the --save folder/);
   });
 });
