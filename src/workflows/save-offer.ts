@@ -75,7 +75,8 @@ export async function preloadFetching(): Promise<void> {
 /**
  * Fetches one offered file or folder from `from` (its TCP port is the offer's UDP port: §5.2)
  * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
- * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE,
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE, IPMSG_ERR_IO (a
+ *   local write failed: the `.part` stays, nothing is under the final name),
  *   IPMSG_ERR_KEY_MISMATCH, or the signal's reason
  */
 export async function saveAttachment(messenger: Messenger, from: RemoteAddress, packetNo: number, attachment: OfferedItem, options: SaveOptions): Promise<Saved> {
@@ -134,7 +135,13 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
       size: attachment.size,
     });
     if (result.restarted) options.onNotice?.(`${from.address} ignored the resume offset and sent ${name} from the start`);
-    if (attachment.mtime) utimesSync(part, attachment.mtime, attachment.mtime);
+    if (attachment.mtime) {
+      try {
+        utimesSync(part, attachment.mtime, attachment.mtime);
+      } catch (error) {
+        throw new IpmsgError('IPMSG_ERR_IO', `Cannot set the time of ${part}: ${(error as Error).message}`, { cause: error });
+      }
+    }
     return place(part, result.bytes);
   }
   const partDir = join(dir, partName(dir, name, false));
