@@ -141,6 +141,9 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     },
     deliver: (message) => {
       if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
+      for (const a of message.packet.attachments ?? []) {
+        if (a.unreadMtime !== undefined) notice(`${a.name} from ${message.from.address}: its time ${JSON.stringify(a.unreadMtime.slice(0, 32))} cannot be read; it is not used`);
+      }
       const save = options.save;
       if (!save || (message.packet.attachments ?? []).length === 0) return finish(message);
       const address = message.from.address;
