@@ -17,6 +17,9 @@ export function serveOutput(session: Session): { onEvent(event: ServeEvent): voi
     progress,
     onEvent(event) {
       switch (event.kind) {
+        case 'skipped':
+          out.notice(`not offering ${event.path}: ${event.reason}`);
+          return;
         case 'offered': {
           const o = event.outcome;
           out.result(
