@@ -2,7 +2,7 @@
 // Receiving messages: accepting, acknowledging and delivering them, sending read notices for
 // sealed ones, and (with `save`) fetching what they offer, each offer beside the others.
 
-import { IpmsgError } from '../errors.js';
+import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { MessageHandler, Messenger, ReceivedMessage } from '../messenger/index.js';
 import { attachmentKind } from '../protocol/attachment.js';
 import { IPMSG_FILEATTACHOPT, IPMSG_SECRETOPT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
@@ -116,8 +116,10 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
         );
       } catch (error) {
         const reason = run.signal.aborted ? `the run ended during the transfer (${run.timedOut ? 'timeout' : 'stopped'}); the .part stays` : (error as Error).message;
-        if (!run.signal.aborted) failure ??= error;
-        notice(`${attachment.name} from ${message.from.address}: ${reason}`);
+        const line = `${attachment.name} from ${message.from.address}: ${reason}`;
+        // The first failure ends the run and is shown once, as its error; later ones are notices.
+        if (!run.signal.aborted && failure === undefined) failure = isIpmsgError(error) ? new IpmsgError(error.code, line, { cause: error }) : error;
+        else notice(line);
         saved.push(notSaved(attachment, reason));
       }
     }

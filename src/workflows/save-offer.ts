@@ -75,7 +75,8 @@ export async function preloadFetching(): Promise<void> {
 /**
  * Fetches one offered file or folder from `from` (its TCP port is the offer's UDP port: §5.2)
  * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
- * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE, IPMSG_ERR_IO (a
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL (a bad stream, or an offered name that
+ *   cannot be used here), IPMSG_ERR_USAGE (`options.name` cannot be used), IPMSG_ERR_CANT_CREATE, IPMSG_ERR_IO (a
  *   local write failed: the `.part` stays, nothing is under the final name),
  *   IPMSG_ERR_KEY_MISMATCH, or the signal's reason
  */
@@ -87,7 +88,9 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   const policy = options.policy ?? 'rename';
   const skip = (reason: string): Saved => ({ fileId: attachment.fileId, name, kind, path: null, bytes: 0, status: 'skipped', reason });
   const bad = unsafeName(name);
-  if (bad) return skip(`the name ${JSON.stringify(name)} is not usable: ${bad}`);
+  // An offered name we cannot use is the peer's fault, as an unusable name inside a folder stream is.
+  if (bad && options.name === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', `Invalid offer: the name ${JSON.stringify(name)} cannot be used here: ${bad}`);
+  if (bad) throw new IpmsgError('IPMSG_ERR_USAGE', `The name ${JSON.stringify(name)} cannot be used: ${bad}`);
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than the size limit (${attachment.size} bytes)`);
   options.signal?.throwIfAborted();

@@ -1,18 +1,20 @@
 // test/e2e/save-edges.test.ts
 // The edges of saving, through the real binary on 127.0.0.1: a local write that fails (a file size
 // limit here, a full disk alike) is exit 74 with one line naming the file and the cause; get-file's
-// names and old `.part` files; an offer whose time cannot be read.
+// names and old `.part` files; offers whose time or name cannot be used; what a folder offer skips;
+// a conflict that ends the run is said once.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createSocket } from 'node:dgram';
-import { binPath, freePort, jsonLines, makeSandbox, startCli, watchChild } from '../helpers/cli.js';
+import { startAcker } from '../helpers/acker.js';
+import { binPath, freePort, jsonLines, makeSandbox, runCli, startCli, watchChild } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const env = sandbox.env;
@@ -56,21 +58,77 @@ describe('a local write that fails', () => {
   });
 });
 
+/** Starts `recv` (with `extra`) and sends it one raw offer listing `attachments` (§5.1). */
+async function offerRaw(attachments: string, extra: readonly string[] = []) {
+  const port = await freePort();
+  const recv = startCli(['recv', '-v', '--no-crypto', '--bind', '127.0.0.1', '--port', String(port), '--json', '--timeout', '10s', ...extra], env);
+  await recv.waitFor('listening on UDP port');
+  const socket = createSocket('udp4');
+  // SENDMSG | FILEATTACHOPT; the attachment list follows the text after a NUL.
+  const packet = Buffer.from(`1:4242:peer:peerhost:${0x20 | 0x200000}:files\x00${attachments}\x00`, 'latin1');
+  await new Promise<void>((resolve, reject) => socket.send(packet, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+  const done = await recv.done;
+  socket.close();
+  return done;
+}
+
 describe('an offer whose time cannot be read', () => {
   test('a time of more than 13 hex digits keeps the file, with a notice; exit 0', async () => {
-    const port = await freePort();
-    const recv = startCli(['recv', '-v', '--no-crypto', '--bind', '127.0.0.1', '--port', String(port), '--json', '--timeout', '10s'], env);
-    await recv.waitFor('listening on UDP port');
-    const socket = createSocket('udp4');
-    // SENDMSG | FILEATTACHOPT; the attachment list follows the text after a NUL (§5.1).
-    const packet = Buffer.from(`1:4242:peer:peerhost:${0x20 | 0x200000}:files\x000:x.txt:10:10000000000000:1:\x07\x00`, 'latin1');
-    await new Promise<void>((resolve, reject) => socket.send(packet, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
-    const done = await recv.done;
-    socket.close();
+    const done = await offerRaw('0:x.txt:10:10000000000000:1:\x07');
     assert.equal(done.code, 0, done.stderr);
     const [message] = jsonLines(done.stdout);
     const attachments = message?.['attachments'] as Record<string, unknown>[];
     assert.deepEqual(attachments.map((a) => [a['name'], a['size'], a['mtime']]), [['x.txt', 16, 0]]);
     assert.match(done.stderr, /x\.txt from 127\.0\.0\.1: its time "10000000000000" cannot be read/);
+  });
+});
+
+describe('names that cannot be used', () => {
+  test('recv --save: an offered name that cannot be used is a protocol error (76, as a bad folder stream), said once', async () => {
+    const dst = join(root, 'unsafe');
+    mkdirSync(dst, { recursive: true });
+    const done = await offerRaw('0:..:1:0:1:\x07', ['--save', dst]);
+    assert.equal(done.code, 76, done.stderr);
+    const lines = done.stderr.split('\n').filter((l) => l.includes('cannot be used'));
+    assert.equal(lines.length, 1, done.stderr);
+    assert.match(lines[0] ?? '', /^ipmsg: \.\. from 127\.0\.0\.1: Invalid offer: the name "\.\." cannot be used here/);
+  });
+});
+
+describe('send --file of a folder with links', () => {
+  test('each link skipped inside is named in a notice; a link given is offered under its own name', async () => {
+    const src = join(root, 'links');
+    mkdirSync(join(src, 'folder'), { recursive: true });
+    writeFileSync(join(src, 'target.txt'), 'target');
+    symlinkSync(join(src, 'target.txt'), join(src, 'folder', 'inside-link'));
+    symlinkSync(join(src, 'target.txt'), join(src, 'given-link.txt'));
+    const acker = await startAcker();
+    const args = ['send', '--no-crypto', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${acker.port}`, '--file', join(src, 'folder'), '--file', join(src, 'given-link.txt'), '--serve-timeout', '200ms'];
+    const send = await runCli(args, env);
+    acker.close();
+    assert.equal(send.code, 75, send.stderr); // nobody fetched
+    assert.match(send.stderr, /ipmsg: not offering .*folder\/inside-link: a symbolic link/);
+    assert.match(send.stderr, /not fetched within 0\.2s: 127\.0\.0\.1 \(folder, given-link\.txt\)/);
+  });
+});
+
+describe('recv --save --on-conflict fail', () => {
+  test('the conflict is said once, and the download is kept as .part', async () => {
+    const src = join(root, 'conflict-src');
+    const dst = join(root, 'conflict-dst');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dst, { recursive: true });
+    writeFileSync(join(src, 'same.txt'), 'new');
+    writeFileSync(join(dst, 'same.txt'), 'old');
+    const port = await freePort();
+    const recv = startCli(['recv', '-v', '--no-crypto', '--bind', '127.0.0.1', '--port', String(port), '--save', dst, '--on-conflict', 'fail', '--timeout', '10s'], env);
+    await recv.waitFor('listening on UDP port');
+    const send = await runCli(['send', '--no-crypto', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${port}`, '--file', join(src, 'same.txt'), '--serve-timeout', '10s'], env);
+    const done = await recv.done;
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(done.code, 73, done.stderr);
+    assert.equal(done.stderr.split('\n').filter((l) => l.includes('exists')).length, 1, done.stderr);
+    assert.equal(readFileSync(join(dst, 'same.txt'), 'utf8'), 'old');
+    assert.equal(readFileSync(join(dst, 'same.txt.part'), 'utf8'), 'new');
   });
 });
