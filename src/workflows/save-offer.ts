@@ -2,7 +2,7 @@
 // Saving what a message offers: one file or folder fetched over TCP into a folder, through a
 // `.part` name, and placed without overwriting anything unasked (recv --save, get-file).
 
-import { mkdirSync, utimesSync } from 'node:fs';
+import { lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, decodeText, detectCharset } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
@@ -25,6 +25,11 @@ export interface SaveOptions {
   readonly policy?: ConflictPolicy;
   /** Continue `NAME.part` (a single file only). */
   readonly resume?: boolean;
+  /**
+   * Without `resume`, when a file's `NAME.part` exists: 'rename' fetches into `NAME (1).part`
+   * (default), 'fail' stops with an error that names it (to be continued with resume).
+   */
+  readonly oldPart?: 'rename' | 'fail';
   /** Skip anything larger than this. */
   readonly maxSize?: number;
   /** Give up when nothing arrives for this long (ms). */
@@ -108,7 +113,9 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
     ...(options.offeredBy === undefined ? {} : { user: options.offeredBy }),
   });
   const security = requester?.security ?? 'plain';
-  const item = (options.progress ?? noProgress).start(name, attachment.size || undefined);
+  // A resumed file's progress starts at what its .part holds: the speed counts only what moves now.
+  const initial = kind === 'file' && options.resume === true ? (lstatSync(join(dir, `${name}.part`), { throwIfNoEntry: false })?.size ?? 0) : 0;
+  const item = (options.progress ?? noProgress).start(name, attachment.size || undefined, initial);
   const common = {
     address: from.address,
     port: from.port,
@@ -125,7 +132,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   };
   if (kind === 'file') {
     const resume = options.resume === true;
-    const part = join(dir, partName(dir, name, resume));
+    const part = join(dir, partName(dir, name, resume, options.oldPart));
     const result = await fetchFile({
       ...common,
       // A single file is asked for with GETFILEDATA and its offset even when encrypted, so that resume works.

@@ -35,6 +35,11 @@ async function serveBytes(content: Buffer): Promise<{ server: Server; port: numb
   return { server, port: typeof address === 'object' && address ? address.port : 0 };
 }
 
+/** Runs the binary in `cwd`. */
+function runIn(cwd: string, args: readonly string[]) {
+  return watchChild(spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })).done;
+}
+
 /** Runs the binary under `ulimit -f` (1 KiB or 512-byte blocks, by shell): a write past it fails with EFBIG. */
 function runLimited(blocks: number, args: readonly string[]) {
   const child = spawn('sh', ['-c', `ulimit -f ${blocks} && exec "$0" "$@"`, process.execPath, binPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -130,5 +135,51 @@ describe('recv --save --on-conflict fail', () => {
     assert.equal(done.stderr.split('\n').filter((l) => l.includes('exists')).length, 1, done.stderr);
     assert.equal(readFileSync(join(dst, 'same.txt'), 'utf8'), 'old');
     assert.equal(readFileSync(join(dst, 'same.txt.part'), 'utf8'), 'new');
+  });
+});
+
+describe('get-file names', () => {
+  test('without -o: saved in the current folder under --name, or as <packetNo>-<fileId> without it', async () => {
+    const dst = join(root, 'curl-o');
+    mkdirSync(dst, { recursive: true });
+    const content = randomBytes(5000);
+    const { server, port } = await serveBytes(content);
+    const common = ['--no-crypto', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${port}`, '99', '3', '--size', String(content.length)];
+    const named = await runIn(dst, ['get-file', ...common, '--name', 'report.pdf']);
+    const unnamed = await runIn(dst, ['get-file', ...common]);
+    server.close();
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(unnamed.code, 0, unnamed.stderr);
+    assert.deepEqual(readdirSync(dst).sort(), ['99-3', 'report.pdf']);
+    assert.ok(readFileSync(join(dst, 'report.pdf')).equals(content));
+  });
+
+  test('an old .part without --resume stops with 73 and says to resume; nothing new is written', async () => {
+    const dst = join(root, 'old-part');
+    mkdirSync(dst, { recursive: true });
+    writeFileSync(join(dst, 'big.bin.part'), 'half');
+    const { server, port } = await serveBytes(randomBytes(5000));
+    const args = ['get-file', '--no-crypto', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${port}`, '99', '3', '-o', join(dst, 'big.bin'), '--size', '5000'];
+    const done = await runIn(dst, args);
+    server.close();
+    assert.equal(done.code, 73, done.stderr);
+    assert.match(done.stderr, /big\.bin\.part exists from an earlier attempt: continue it with --resume/);
+    assert.deepEqual(readdirSync(dst), ['big.bin.part']);
+  });
+
+  test('a resumed transfer reports where it started, so that its speed counts only the bytes moved now', async () => {
+    const dst = join(root, 'resume-speed');
+    mkdirSync(dst, { recursive: true });
+    const content = randomBytes(300_000);
+    writeFileSync(join(dst, 'r.bin.part'), content.subarray(0, 200_000));
+    // Honours no offset: sends the file from the start (the resume check sees it and rewrites).
+    const { server, port } = await serveBytes(content);
+    const args = ['get-file', '--no-crypto', '--json', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${port}`, '99', '3', '-o', join(dst, 'r.bin'), '--size', '300000', '--resume'];
+    const done = await runIn(dst, args);
+    server.close();
+    assert.equal(done.code, 0, done.stderr);
+    const events = jsonLines(done.stderr.split('\n').filter((l) => l.startsWith('{')).join('\n'));
+    assert.equal(events.find((e) => e['event'] === 'done')?.['from'], 200_000);
+    assert.ok(readFileSync(join(dst, 'r.bin')).equals(content));
   });
 });
