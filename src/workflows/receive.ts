@@ -164,7 +164,10 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     await aborted(run.signal);
     // Transfers share the run's signal: on a timeout or an interruption they end now, keeping their .part.
     await Promise.all([...saving]);
-    if (options.signal?.aborted) throw options.signal.reason;
+    if (options.signal?.aborted) {
+      if (failure !== undefined) notice((failure as Error).message); // not the run's error: said here
+      throw options.signal.reason;
+    }
     if (failure !== undefined) throw failure;
     if (run.timedOut) {
       const wanted = count > 0 ? ` of ${count}` : '';
