@@ -183,3 +183,22 @@ describe('get-file names', () => {
     assert.ok(readFileSync(join(dst, 'r.bin')).equals(content));
   });
 });
+
+describe('recv --save next to a dangling link of the offered name', () => {
+  test('saves under the next name and ends, never spinning', { timeout: 30_000 }, async () => {
+    const src = join(root, 'dangling-src');
+    const dst = join(root, 'dangling-dst');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dst, { recursive: true });
+    writeFileSync(join(src, 'x.txt'), 'new');
+    symlinkSync(join(dst, 'nowhere'), join(dst, 'x.txt'));
+    const port = await freePort();
+    const recv = startCli(['recv', '-v', '--no-crypto', '--bind', '127.0.0.1', '--port', String(port), '--save', dst, '--timeout', '10s'], env);
+    await recv.waitFor('listening on UDP port');
+    const send = await runCli(['send', '--no-crypto', '--bind', '127.0.0.1', '--port', String(await freePort()), `127.0.0.1:${port}`, '--file', join(src, 'x.txt'), '--serve-timeout', '10s'], env);
+    const done = await recv.done;
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(readFileSync(join(dst, 'x (1).txt'), 'utf8'), 'new');
+  });
+});
