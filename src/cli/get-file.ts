@@ -24,6 +24,7 @@ function parseDecimal(what: string) {
 
 interface GetFileFlags {
   output?: string;
+  name?: string;
   dir?: boolean;
   resume?: boolean;
   size?: number;
@@ -41,7 +42,8 @@ export function makeGetFileCommand(ctx: Context): Command {
     .argument('<target>', 'the peer that offered it')
     .argument('<packetNo>', "the offer's packet number", parseDecimal('packetNo'))
     .argument('<fileId>', 'the file id in the offer', parseDecimal('fileId'))
-    .addOption(new Option('-o, --output <path>', 'where to save: a new name, or an existing folder (default: ./<packetNo>-<fileId>)'))
+    .addOption(new Option('-o, --output <path>', 'where to save: a new name, or an existing folder (default: the current folder)'))
+    .addOption(new Option('--name <name>', 'the offered name (recv --json prints it): saved under it unless -o names a file (default: <packetNo>-<fileId>)'))
     .addOption(new Option('--dir', 'the item is a folder (GETDIRFILES)'))
     .addOption(new Option('--resume', 'continue a .part file left by an earlier attempt'))
     .addOption(new Option('--size <bytes>', 'the announced size (recv --json prints it): checks the transfer').argParser(parseCount))
@@ -56,7 +58,7 @@ export function makeGetFileCommand(ctx: Context): Command {
       const { messenger, settings, out } = session;
       const [destination] = await session.client.resolve(target, resolveFlags(flags, ctx.signal));
       if (!destination) return;
-      const output = resolve(flags.output ?? `${packetNo}-${fileId}`);
+      const output = resolve(flags.output ?? '.');
       const isFolder = (() => {
         try {
           return statSync(output).isDirectory();
@@ -64,8 +66,10 @@ export function makeGetFileCommand(ctx: Context): Command {
           return false;
         }
       })();
-      const dir = isFolder && flags.output !== undefined ? output : dirname(output);
-      const name = isFolder && flags.output !== undefined ? `${packetNo}-${fileId}` : basename(output);
+      // A request carries no name, and nothing asks a peer what it offered: the name comes from --name.
+      const intoFolder = flags.output === undefined || isFolder;
+      const dir = intoFolder ? output : dirname(output);
+      const name = intoFolder ? (flags.name ?? `${packetNo}-${fileId}`) : basename(output);
       await messenger.announceTo(destination); // iptux serves only peers it has heard an entry from
       const progress = makeProgress(ctx, settings);
       const saved = await saveAttachment(
@@ -78,6 +82,7 @@ export function makeGetFileCommand(ctx: Context): Command {
           name,
           policy: flags.onConflict,
           resume: flags.resume === true,
+          oldPart: 'fail',
           stallTimeout: flags.stallTimeout ?? DEFAULT_STALL_TIMEOUT,
           utf8: flags.utf8,
           encryptBody: flags.encryptBody,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { Context } from './context.js';
+import { formatTable } from './output.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, resolveFlags } from './options.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT } from './send.js';
 import { openSecurity } from '../workflows/client.js';
@@ -36,7 +37,12 @@ export function makeKeysCommand(ctx: Context): Command {
     const files = [join(dir, KEY_FILE_NAMES[2048]), ...(settings.legacyCrypto ? [join(dir, KEY_FILE_NAMES[1024])] : [])];
     out.result(
       { fingerprint: s.fingerprint, user: s.userName(settings.identity.user), keys: files, knownPeers: join(dir, KNOWN_PEERS_FILE), capa: s.capa.toString(16) },
-      `fingerprint ${s.fingerprint}\nuser name  ${s.userName(settings.identity.user)}\nkeys       ${files.join(', ')}\nknown peers ${join(dir, KNOWN_PEERS_FILE)}`,
+      formatTable([
+        ['fingerprint', s.fingerprint],
+        ['user name', s.userName(settings.identity.user)],
+        ['keys', files.join(', ')],
+        ['known peers', join(dir, KNOWN_PEERS_FILE)],
+      ]).join('\n'),
     );
   });
 
@@ -44,9 +50,9 @@ export function makeKeysCommand(ctx: Context): Command {
   addCommonOptions(list);
   list.action(async (_flags: unknown, cmd: Command) => {
     const { security: s, out } = await security(ctx, cmd);
-    for (const peer of s.known.list()) {
-      out.result({ peer: peer.id, fingerprint: peer.fingerprint, firstSeen: peer.firstSeen }, `${peer.id}  ${peer.fingerprint}  since ${peer.firstSeen}`);
-    }
+    const peers = s.known.list();
+    const lines = formatTable(peers.map((peer) => [peer.id, peer.fingerprint, `since ${peer.firstSeen}`]));
+    peers.forEach((peer, i) => out.result({ peer: peer.id, fingerprint: peer.fingerprint, firstSeen: peer.firstSeen }, lines[i]));
   });
 
   const forget = new Command('forget').description('forget the key pinned for a peer (base@host, as `keys list` shows)').argument('<peer>', 'base@host');

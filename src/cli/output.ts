@@ -36,13 +36,30 @@ export function oneLine(message: string): string {
   return message.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Pads columns to the widest cell (plain ASCII width; East Asian wide characters count as one). */
+/**
+ * Pads columns to the widest cell, by the width a terminal gives each character: East Asian wide
+ * and fullwidth characters (and emoji) take two columns, combining marks and format characters none.
+ */
 export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const width = (text: string): number => {
+    let columns = 0;
+    for (const ch of text) {
+      const c = ch.codePointAt(0) ?? 0;
+      if (/[\p{Mn}\p{Me}\p{Cf}]/u.test(ch)) continue;
+      const wide =
+        (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0x303e) || (c >= 0x3041 && c <= 0x33ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+        (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xa000 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+        (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+        (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd);
+      columns += wide ? 2 : 1;
+    }
+    return columns;
+  };
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, width(cell))));
   return rows.map((row) =>
     row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell))))
       .join('  ')
       .trimEnd(),
   );

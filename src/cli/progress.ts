@@ -27,8 +27,9 @@ interface BarApi {
   Presets: { shades_classic: object };
 }
 
+/** The speed of the bytes moved in this run (`bytes` may fall below 0 when a resumed transfer restarts). */
 function rate(bytes: number, ms: number): string {
-  return ms > 0 ? `${((bytes / ms) * 1000 / 1e6).toFixed(1)} MB/s` : '';
+  return ms > 0 ? `${((Math.max(0, bytes) / ms) * 1000 / 1e6).toFixed(1)} MB/s` : '';
 }
 
 export function makeProgress(ctx: Context, settings: Pick<Settings, 'json' | 'quiet'>): Progress {
@@ -42,7 +43,7 @@ export function makeProgress(ctx: Context, settings: Pick<Settings, 'json' | 'qu
         const line = (event: string): void => {
           const ms = ctx.clock.now() - started;
           if (settings.json) {
-            ctx.stderr.write(`${JSON.stringify({ event, name, ...peer, bytes, total: total ?? null, elapsedMs: ms })}\n`);
+            ctx.stderr.write(`${JSON.stringify({ event, name, ...peer, bytes, total: total ?? null, ...(initial > 0 ? { resumedAt: initial } : {}), elapsedMs: ms })}\n`);
           } else {
             const share = total ? ` ${Math.floor((bytes / total) * 100)}%` : '';
             ctx.stderr.write(`ipmsg: ${oneLine(label(name, peer))}: ${bytes} bytes${share} ${rate(bytes - initial, ms)}${event === 'done' ? ', done' : ''}\n`);

@@ -12,9 +12,11 @@ export interface Spinner {
 
 const silent: Spinner = { update: () => undefined, stop: () => undefined };
 
-export async function startSpinner(ctx: Context, text: string): Promise<Spinner> {
-  if (!isInteractive(ctx)) return silent;
+/** A spinner with `text`; none when `cancel` is aborted before it could start (ora loads first). */
+export async function startSpinner(ctx: Context, text: string, cancel?: AbortSignal): Promise<Spinner> {
+  if (!isInteractive(ctx) || cancel?.aborted) return silent;
   const { default: ora } = await importEsm<typeof import('ora')>('ora');
+  if (cancel?.aborted) return silent;
   const noColor = ctx.env['NO_COLOR'] !== undefined || ctx.env['FORCE_COLOR'] === '0';
   const spinner = ora({
     text,

@@ -9,8 +9,13 @@ export interface Attachment {
   readonly fileId: number;
   readonly name: string;
   readonly size: number;
-  /** Unix seconds. */
+  /** Unix seconds; 0 when unknown. */
   readonly mtime: number;
+  /**
+   * The offered time as it came, when it could not be read: more than 13 hex digits, or not hex.
+   * `mtime` is then 0: the file is kept, its time not used. Encoded back as it came.
+   */
+  readonly unreadMtime?: string;
   /** IPMSG_FILE_* type in the low 8 bits, attribute options above. */
   readonly attr: number;
   /** Extended attributes `hexid=value`, e.g. 0x14 (mtime), 0x8 (clipboard position). */
@@ -27,7 +32,7 @@ export function encodeAttachments(attachments: readonly Attachment[]): string {
   for (const a of attachments) {
     let extra = '';
     for (const [id, value] of Object.entries(a.extra ?? {})) extra += `:${toHex(Number(id))}=${value}`;
-    out += `${a.fileId}:${escapeName(a.name)}:${toHex(a.size)}:${toHex(a.mtime)}:${toHex(a.attr)}${extra}:\x07`;
+    out += `${a.fileId}:${escapeName(a.name)}:${toHex(a.size)}:${a.unreadMtime ?? toHex(a.mtime)}:${toHex(a.attr)}${extra}:\x07`;
   }
   return out;
 }
@@ -39,7 +44,8 @@ export interface AttachmentLimits {
 
 /**
  * Parses an attachment list as any real client writes it: entries joined by `\a`, `:\a`, `\a:` or
- * `:\a:` (official, iptux), '::' in names meaning ':'. Entries that do not parse are skipped.
+ * `:\a:` (official, iptux), '::' in names meaning ':'. Entries that do not parse are skipped; an
+ * entry whose only fault is its time is kept with `unreadMtime`.
  */
 export function decodeAttachments(list: string, limits: AttachmentLimits): Attachment[] {
   const out: Attachment[] = [];
@@ -79,9 +85,10 @@ function decodeEntry(entry: string, limits: AttachmentLimits): Attachment | unde
     .split(':')
     .filter((f) => f.length > 0);
   const size = parseHex(fields[0] ?? '');
-  const mtime = parseHex(fields[1] ?? '0');
+  const mtimeText = fields[1] ?? '0';
+  const mtime = parseHex(mtimeText);
   const attr = fields[2] === undefined ? IPMSG_FILE_REGULAR : parseHex(fields[2]);
-  if (size === undefined || mtime === undefined || attr === undefined) return undefined;
+  if (size === undefined || attr === undefined) return undefined;
   const extra: Record<number, string> = {};
   let hasExtra = false;
   for (const field of fields.slice(3)) {
@@ -91,7 +98,14 @@ function decodeEntry(entry: string, limits: AttachmentLimits): Attachment | unde
     extra[id] = field.slice(eq + 1);
     hasExtra = true;
   }
-  const attachment: Attachment = { fileId: Number(idText), name, size, mtime, attr: attr >>> 0 };
+  const attachment: Attachment = {
+    fileId: Number(idText),
+    name,
+    size,
+    mtime: mtime ?? 0,
+    ...(mtime === undefined ? { unreadMtime: mtimeText } : {}),
+    attr: attr >>> 0,
+  };
   return hasExtra ? { ...attachment, extra } : attachment;
 }
 

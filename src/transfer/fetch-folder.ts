@@ -5,7 +5,7 @@ import { closeSync, constants, futimesSync, mkdirSync, openSync, utimesSync, wri
 import { resolve } from 'node:path';
 import { IpmsgError, isIpmsgError } from '../errors.js';
 import { DirStreamParser } from './dir-stream-parser.js';
-import { type FetchCommon, receive, transferError } from './file-client.js';
+import { type FetchCommon, diskError, receive, transferError } from './file-client.js';
 
 /** 'wx', and never through a symbolic link. */
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -28,7 +28,8 @@ export interface FetchFolderResult {
  * Fetches a folder into `partDir`. Names were checked by the parser (no separators, no '..'),
  * files are created exclusively (never through an existing name or link), so nothing lands
  * outside `partDir`. On failure what arrived stays in `partDir`.
- * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE, IPMSG_ERR_IO (a
+ *   file that cannot be written)
  */
 export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFolderResult> {
   const parser = new DirStreamParser({
@@ -47,8 +48,11 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
   };
   // Resolved once: where the files go does not depend on the working directory later.
   const partDir = resolve(options.partDir);
+  let writing = partDir;
   try {
-    await receive(options, 0, { data: writeEvents });
+    await receive(options, 0, { data: writeEvents }).catch((error: unknown) => {
+      throw diskError(writing, error);
+    });
     if (!parser.done) {
       try {
         parser.finish();
@@ -77,6 +81,7 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
           if (here === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', 'Invalid folder stream: a file before the folder');
           const path = `${here}/${event.name}`;
           file = { fd: create(path, () => openSync(path, CREATE_NEW, 0o644)), path, mtime: event.mtime };
+          writing = path;
           result.files++;
           break;
         }
@@ -94,6 +99,7 @@ export async function fetchFolder(options: FetchFolderOptions): Promise<FetchFol
           break;
         case 'up': {
           const left = stack.pop();
+          writing = left?.path ?? partDir;
           // The folder's own header first: iptux's RETPARENT carries the times of the last entry
           // it stat'ed (§5.3), not the folder's; the official sends the folder's time in both.
           const mtime = left?.mtime ?? event.mtime;

@@ -37,6 +37,15 @@ export function transferError(message: string, cause?: unknown): IpmsgError {
   return new IpmsgError('IPMSG_ERR_TRANSFER', message, cause === undefined ? undefined : { cause });
 }
 
+/**
+ * A local file error (a full disk, a file size limit, a lost mount) as IPMSG_ERR_IO naming the file
+ * and the cause; other errors (already coded, an abort's reason) unchanged.
+ */
+export function diskError(path: string, error: unknown): unknown {
+  if (error instanceof IpmsgError || typeof (error as NodeJS.ErrnoException).syscall !== 'string') return error;
+  return new IpmsgError('IPMSG_ERR_IO', `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+}
+
 export interface ReceiveHandler {
   /**
    * One read: `bytes` is a view of `owner`. Unless a `buffer` provider is given, `owner` is reused

@@ -16,6 +16,7 @@ import { ChunkWriter } from './chunk-writer.js';
 import { type SendHooks, sendFile, sendFileAsStream, sendFolder } from './file-sender.js';
 import type { OfferedFile } from './local-files.js';
 import { type Grant, type OpenRequest, OfferRegistry } from './offer-registry.js';
+import { requestProgress } from './request.js';
 
 /** Connections that have not sent a valid request by then are closed (the official: 10–20 s). */
 export const DEFAULT_REQUEST_TIMEOUT = 10_000;
@@ -90,7 +91,8 @@ export class FileServer {
    */
   static listen(options: FileServerOptions): Promise<FileServer> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true });
+      // Half-open: a client that ends its side after the request still gets the data.
+      const server = createServer({ noDelay: true, allowHalfOpen: true });
       server.once('error', (error: NodeJS.ErrnoException) => {
         const where = `${options.address ?? '0.0.0.0'}:${options.port}`;
         const reason = error.code === 'EADDRINUSE' ? 'the port is in use (another IP Messenger client?)' : error.message;
@@ -157,27 +159,48 @@ export class FileServer {
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     let received = Buffer.alloc(0);
     const timer = this.#clock.after(this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, () => {
-      this.#options.onWarning(`closed a connection from ${address} that sent no valid request in time`);
+      const why = received.length === 0 ? 'sent no valid request' : `sent ${received.length} bytes of a request without its end (NUL)`;
+      this.#options.onWarning(`closed a connection from ${address} that ${why} in time`);
       socket.destroy();
     });
-    const onData = (chunk: Buffer): void => {
-      received = Buffer.concat([received, chunk]);
-      const end = received.indexOf(0);
-      if (end < 0 && received.length <= MAX_REQUEST_BYTES) return;
+    /** Stops reading: the request is what came so far (`ended`: the peer closed its side without a NUL). */
+    const take = (request: Buffer, ended: boolean): void => {
       socket.off('data', onData);
+      socket.off('end', onEnd);
       socket.pause();
       timer.cancel();
-      if (end < 0) return this.#reject(socket, address, 'request longer than 1 KiB');
       let packet: Packet;
       try {
-        packet = decodePacket(received.subarray(0, end + 1), { fallbackCharset: this.#options.fallbackCharset });
+        packet = decodePacket(request, { fallbackCharset: this.#options.fallbackCharset });
       } catch (error) {
-        return this.#reject(socket, address, (error as Error).message);
+        return this.#reject(socket, address, `${ended ? 'the request ended without its NUL: ' : ''}${(error as Error).message}`);
       }
       void this.#serve(socket, address, packet).catch((error: unknown) => this.#reject(socket, address, (error as Error).message));
     };
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf(0);
+      if (end >= 0) return take(received.subarray(0, end + 1), false);
+      if (received.length > MAX_REQUEST_BYTES) return this.#refuseEarly(socket, address, timer, onData, 'request longer than 1 KiB');
+      // A request without its NUL is served as soon as its fields are complete (a client that
+      // sends none, then waits for the data).
+      const progress = requestProgress(received);
+      if (progress === 'complete') return take(received, false);
+      if (progress === 'invalid') return this.#refuseEarly(socket, address, timer, onData, 'not a file request');
+    };
+    const onEnd = (): void => {
+      if (received.length === 0) return this.#refuseEarly(socket, address, timer, onData, 'the connection ended before a request');
+      take(received, true);
+    };
     socket.on('data', onData);
+    socket.on('end', onEnd);
     socket.on('close', () => timer.cancel());
+  }
+
+  #refuseEarly(socket: Socket, address: string, timer: Timer, onData: (chunk: Buffer) => void, reason: string): void {
+    socket.off('data', onData);
+    timer.cancel();
+    this.#reject(socket, address, reason);
   }
 
   #reject(socket: Socket, address: string, reason: string): void {

@@ -35,7 +35,7 @@ export interface OfferedFile {
   /** Decimal in the offer, hex in requests. Ids 0–9 read the same either way. */
   readonly fileId: number;
   readonly name: string;
-  /** Real path (symbolic links resolved once, when offered). */
+  /** Real path (symbolic links resolved once, when offered); `name` is the name given, a link's own. */
   readonly path: string;
   readonly kind: 'file' | 'dir';
   /** Bytes; for a folder the total of its files (iptux never fetches a folder announced as 0: §15). */
@@ -94,7 +94,9 @@ export function prepareOffer(paths: readonly string[]): OfferedFile[] {
       throw new IpmsgError('IPMSG_ERR_NO_INPUT', `Cannot offer ${given}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message}`);
     }
     const stat = statSync(path);
-    const name = basename(path);
+    // A link is offered under its own name (as `cp` names its copy); '.', '..' and '/' by the folder's.
+    const own = basename(given);
+    const name = own === '' || own === '.' || own === '..' ? basename(path) : own;
     if (stat.isFile()) return { fileId, name, path, kind: 'file', size: stat.size, mtime: seconds(stat.mtimeMs) };
     if (!stat.isDirectory()) throw new IpmsgError('IPMSG_ERR_INPUT', `Cannot offer ${given}: not a regular file or a folder`);
     const skipped: Skipped[] = [];

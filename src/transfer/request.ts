@@ -5,6 +5,7 @@
 import { type FileBodyCrypto, decodeFileBodyCrypto, encodeFileBodyCrypto } from '../crypto/file-body.js';
 import { IpmsgError } from '../errors.js';
 import { toHex } from '../encoding/fields.js';
+import { COMMANDS, IPMSG_ENCRYPTOPT, getMode, hasOpt } from '../protocol/command.js';
 
 export interface FileRequest {
   /** The offer's packet number (hex in the body). */
@@ -124,4 +125,25 @@ export function parseEncryptedRequest(plaintext: string, kind: 'file' | 'dir', e
   if (!encFile) return rest.every((field) => field === '') ? { packetNo, fileIds: [fileId], offset, body: undefined } : undefined;
   const body = decodeFileBodyCrypto(rest.join(':'));
   return body && { packetNo, fileIds: [fileId], offset, body };
+}
+
+/**
+ * How far a file request that has not (yet) ended in its NUL has come: 'complete' when a plain
+ * GETFILEDATA holds `packetID:fileID:offset:` or a plain GETDIRFILES `packetID:fileID:` (each field
+ * closed by its colon), 'invalid' when its header already shows it is no file request, else
+ * 'incomplete' (an encrypted request has no such end: only its NUL or the connection's end tell).
+ */
+export function requestProgress(bytes: Uint8Array): 'complete' | 'incomplete' | 'invalid' {
+  const fields = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split(':');
+  if (fields[0] !== undefined && fields.length > 1 && !/^\d+$/.test(fields[0])) return 'invalid';
+  if (fields.length < 6) return 'incomplete';
+  const commandText = fields[4] ?? '';
+  if (!/^[0-9]{1,10}$/.test(commandText)) return 'invalid';
+  const command = Number(commandText) >>> 0;
+  const mode = getMode(command);
+  const wanted = mode === COMMANDS.IPMSG_GETFILEDATA ? 3 : mode === COMMANDS.IPMSG_GETDIRFILES ? 2 : undefined;
+  if (wanted === undefined) return 'invalid';
+  if (hasOpt(command, IPMSG_ENCRYPTOPT)) return 'incomplete';
+  const body = fields.slice(5);
+  return body.length === wanted + 1 && body[wanted] === '' && body.slice(0, wanted).every((f) => f.length > 0) ? 'complete' : 'incomplete';
 }

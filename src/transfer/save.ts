@@ -2,7 +2,7 @@
 // Where received things go: names from the LAN checked, `.part` names while in flight, and the
 // final name chosen without overwriting anything unless asked.
 
-import { existsSync, linkSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { type Stats, linkSync, lstatSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { IpmsgError } from '../errors.js';
 
@@ -21,59 +21,122 @@ export function unsafeName(name: string): string | undefined {
   return undefined;
 }
 
-/** `name (1).ext`, `name (2).ext`, … the first that does not exist in `dir` (iptux PR #463). */
-export function availableName(dir: string, name: string): string {
-  if (!existsSync(join(dir, name))) return name;
+/** Most `name (N).ext` candidates tried before giving up on a folder that holds them all. */
+export const MAX_NAME_CANDIDATES = 10_000;
+
+/**
+ * What holds `path` (a dangling symbolic link included), or undefined when nothing does.
+ * @throws IpmsgError IPMSG_ERR_CANT_CREATE when the name cannot even be looked up (too long, no access)
+ */
+function holder(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function taken(path: string): boolean {
+  return holder(path) !== undefined;
+}
+
+/** `name`, then `name (1).ext`, `name (2).ext`, … (iptux PR #463), at most MAX_NAME_CANDIDATES. */
+function* candidates(name: string): Generator<string> {
+  yield name;
   const ext = extname(name);
   const stem = ext.length > 0 && ext.length < name.length ? name.slice(0, -ext.length) : name;
   const suffix = ext.length < name.length ? ext : '';
-  for (let i = 1; ; i++) {
-    const candidate = `${stem} (${i})${suffix}`;
-    if (!existsSync(join(dir, candidate))) return candidate;
-  }
+  for (let i = 1; i < MAX_NAME_CANDIDATES; i++) yield `${stem} (${i})${suffix}`;
 }
 
-/** The in-flight name of a download; a unique one when an old `.part` is not to be continued. */
-export function partName(dir: string, name: string, reuse: boolean): string {
-  const part = `${name}.part`;
-  return reuse ? part : availableName(dir, part);
+function noFreeName(dir: string, name: string): IpmsgError {
+  return new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create ${join(dir, name)}: it and ${MAX_NAME_CANDIDATES - 1} numbered alternatives exist`);
 }
 
 /**
- * Moves a completed `.part` file or folder to its final name under `policy`.
+ * The first of `name`, `name (1).ext`, … that nothing in `dir` holds (not even a dangling link).
+ * @throws IpmsgError IPMSG_ERR_CANT_CREATE when every candidate is taken
+ */
+export function availableName(dir: string, name: string): string {
+  for (const candidate of candidates(name)) if (!taken(join(dir, candidate))) return candidate;
+  throw noFreeName(dir, name);
+}
+
+/**
+ * The in-flight name of a download: `NAME.part` when an old one is to be continued (`reuse`), else
+ * a new one (`NAME (1).part`, …), or, under `existing: 'fail'`, an error naming the old one.
+ * @throws IpmsgError IPMSG_ERR_CANT_CREATE
+ */
+export function partName(dir: string, name: string, reuse: boolean, existing: 'rename' | 'fail' = 'rename'): string {
+  const part = `${name}.part`;
+  if (reuse) return part;
+  if (existing === 'fail' && taken(join(dir, part))) {
+    throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `${join(dir, part)} exists from an earlier attempt: continue it with --resume, or remove it`);
+  }
+  return availableName(dir, part);
+}
+
+/** The errors of link() and rename() that mean "this name is taken": the next candidate is tried. */
+const NAME_TAKEN = new Set(['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR']);
+/** link() refused by the file system (no hard links there): the file is renamed instead. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
+
+function cantPlace(partPath: string, target: string, error: unknown): IpmsgError {
+  return new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create ${target}: ${(error as Error).message} (the download is kept as ${partPath})`, { cause: error });
+}
+
+/**
+ * Moves a completed `.part` file or folder to its final name under `policy`. Under 'rename' every
+ * candidate name is tried once: a name that cannot be placed (taken meanwhile, a dangling link)
+ * moves on to the next.
  * @returns the final path, or undefined when skipped
- * @throws IpmsgError IPMSG_ERR_CANT_CREATE under 'fail' when the name exists
+ * @throws IpmsgError IPMSG_ERR_CANT_CREATE under 'fail' when the name exists, or when the name
+ *   cannot be placed (the `.part` stays)
  */
 export function placeCompleted(partPath: string, dir: string, name: string, policy: ConflictPolicy): string | undefined {
   const wanted = join(dir, name);
-  const exists = existsSync(wanted);
-  if (exists && policy === 'fail') {
+  const existing = holder(wanted);
+  if (existing && policy === 'fail') {
     throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `${wanted} exists (the download is kept as ${partPath}; use --on-conflict)`);
   }
-  if (exists && policy === 'skip') {
+  if (existing && policy === 'skip') {
     rmSync(partPath, { recursive: true, force: true });
     return undefined;
   }
-  if (exists && policy === 'overwrite') {
-    if (statSync(wanted).isDirectory() || statSync(partPath).isDirectory()) rmSync(wanted, { recursive: true, force: true });
-    renameSync(partPath, wanted);
+  const isDir = statSync(partPath).isDirectory();
+  if (existing && policy === 'overwrite') {
+    try {
+      if (existing.isDirectory() || isDir) rmSync(wanted, { recursive: true, force: true });
+      renameSync(partPath, wanted);
+    } catch (error) {
+      throw cantPlace(partPath, wanted, error);
+    }
     return wanted;
   }
   // rename (or no conflict): never replace what appears meanwhile.
-  for (;;) {
-    const target = join(dir, availableName(dir, name));
-    if (statSync(partPath).isDirectory()) {
-      if (existsSync(target)) continue;
-      renameSync(partPath, target);
-      return target;
-    }
+  for (const candidate of candidates(name)) {
+    const target = join(dir, candidate);
+    if (taken(target)) continue;
     try {
-      linkSync(partPath, target); // fails if the name exists: no clobbering, even in a race
+      if (isDir) renameSync(partPath, target);
+      else placeFile(partPath, target);
+      return target;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw error;
+      if (NAME_TAKEN.has((error as NodeJS.ErrnoException).code ?? '')) continue;
+      throw cantPlace(partPath, target, error);
     }
-    unlinkSync(partPath);
-    return target;
   }
+  throw noFreeName(dir, name);
+}
+
+/** link() fails if the name exists: no clobbering, even in a race; rename() where links cannot be made. */
+function placeFile(partPath: string, target: string): void {
+  try {
+    linkSync(partPath, target);
+  } catch (error) {
+    if (!NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    renameSync(partPath, target);
+    return;
+  }
+  unlinkSync(partPath);
 }

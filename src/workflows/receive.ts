@@ -2,7 +2,7 @@
 // Receiving messages: accepting, acknowledging and delivering them, sending read notices for
 // sealed ones, and (with `save`) fetching what they offer, each offer beside the others.
 
-import { IpmsgError } from '../errors.js';
+import { IpmsgError, isIpmsgError } from '../errors.js';
 import type { MessageHandler, Messenger, ReceivedMessage } from '../messenger/index.js';
 import { attachmentKind } from '../protocol/attachment.js';
 import { IPMSG_FILEATTACHOPT, IPMSG_SECRETOPT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
@@ -132,8 +132,10 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
         );
       } catch (error) {
         const reason = run.signal.aborted ? `the run ended during the transfer (${run.timedOut ? 'timeout' : 'stopped'}); the .part stays` : (error as Error).message;
-        if (!run.signal.aborted) failure ??= error;
-        notice(`${attachment.name} from ${message.from.address}: ${reason}`);
+        const line = `${attachment.name} from ${message.from.address}: ${reason}`;
+        // The first failure ends the run and is shown once, as its error; later ones are notices.
+        if (!run.signal.aborted && failure === undefined) failure = isIpmsgError(error) ? new IpmsgError(error.code, line, { cause: error }) : error;
+        else notice(line);
         saved.push(notSaved(attachment, reason));
       }
     }
@@ -157,6 +159,9 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     },
     deliver: (message) => {
       if (hasOpt(message.packet.command, IPMSG_SECRETOPT)) notices.push(messenger.sendReadNotice(message));
+      for (const a of message.packet.attachments ?? []) {
+        if (a.unreadMtime !== undefined) notice(`${a.name} from ${message.from.address}: its time ${JSON.stringify(a.unreadMtime.slice(0, 32))} cannot be read; it is not used`);
+      }
       const save = options.save;
       const attachments = message.packet.attachments ?? [];
       if (!save && attachments.length > 0 && options.declineFiles) messenger.releaseFiles(message);
@@ -179,7 +184,10 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
     await aborted(run.signal);
     // Transfers share the run's signal: on a timeout or an interruption they end now, keeping their .part.
     await Promise.all([...saving]);
-    if (options.signal?.aborted) throw options.signal.reason;
+    if (options.signal?.aborted) {
+      if (failure !== undefined) notice((failure as Error).message); // not the run's error: said here
+      throw options.signal.reason;
+    }
     if (failure !== undefined) throw failure;
     if (run.timedOut) {
       const wanted = count > 0 ? ` of ${count}` : '';

@@ -2,7 +2,7 @@
 // Saving what a message offers: one file or folder fetched over TCP into a folder, through a
 // `.part` name, and placed without overwriting anything unasked (recv --save, get-file).
 
-import { mkdirSync, utimesSync } from 'node:fs';
+import { lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Charset, DEFAULT_FALLBACK_CHARSET, decodeText, detectCharset } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
@@ -25,6 +25,11 @@ export interface SaveOptions {
   readonly policy?: ConflictPolicy;
   /** Continue `NAME.part` (a single file only). */
   readonly resume?: boolean;
+  /**
+   * Without `resume`, when a file's `NAME.part` exists: 'rename' fetches into `NAME (1).part`
+   * (default), 'fail' stops with an error that names it (to be continued with resume).
+   */
+  readonly oldPart?: 'rename' | 'fail';
   /** Skip anything larger than this. */
   readonly maxSize?: number;
   /** Give up when nothing arrives for this long (ms). */
@@ -75,7 +80,9 @@ export async function preloadFetching(): Promise<void> {
 /**
  * Fetches one offered file or folder from `from` (its TCP port is the offer's UDP port: §5.2)
  * into `options.dir`, through a `.part` name, and places it without overwriting unasked.
- * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL, IPMSG_ERR_CANT_CREATE,
+ * @throws IpmsgError IPMSG_ERR_TRANSFER, IPMSG_ERR_PROTOCOL (a bad stream, or an offered name that
+ *   cannot be used here), IPMSG_ERR_USAGE (`options.name` cannot be used), IPMSG_ERR_CANT_CREATE, IPMSG_ERR_IO (a
+ *   local write failed: the `.part` stays, nothing is under the final name),
  *   IPMSG_ERR_KEY_MISMATCH, or the signal's reason
  */
 export async function saveAttachment(messenger: Messenger, from: RemoteAddress, packetNo: number, attachment: OfferedItem, options: SaveOptions): Promise<Saved> {
@@ -86,7 +93,9 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   const policy = options.policy ?? 'rename';
   const skip = (reason: string): Saved => ({ fileId: attachment.fileId, name, kind, path: null, bytes: 0, status: 'skipped', reason });
   const bad = unsafeName(name);
-  if (bad) return skip(`the name ${JSON.stringify(name)} is not usable: ${bad}`);
+  // An offered name we cannot use is the peer's fault, as an unusable name inside a folder stream is.
+  if (bad && options.name === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', `Invalid offer: the name ${JSON.stringify(name)} cannot be used here: ${bad}`);
+  if (bad) throw new IpmsgError('IPMSG_ERR_USAGE', `The name ${JSON.stringify(name)} cannot be used: ${bad}`);
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than the size limit (${attachment.size} bytes)`);
   options.signal?.throwIfAborted();
@@ -104,7 +113,9 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
     ...(options.offeredBy === undefined ? {} : { user: options.offeredBy }),
   });
   const security = requester?.security ?? 'plain';
-  const item = (options.progress ?? noProgress).start(name, kind === 'file' ? attachment.size : undefined, 0, { from: from.address });
+  // A resumed file's progress starts at what its .part holds: the speed counts only what moves now.
+  const initial = kind === 'file' && options.resume === true ? (lstatSync(join(dir, `${name}.part`), { throwIfNoEntry: false })?.size ?? 0) : 0;
+  const item = (options.progress ?? noProgress).start(name, kind === 'file' ? attachment.size : undefined, initial, { from: from.address });
   const common = {
     address: from.address,
     port: from.port,
@@ -121,7 +132,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   };
   if (kind === 'file') {
     const resume = options.resume === true;
-    const part = join(dir, partName(dir, name, resume));
+    const part = join(dir, partName(dir, name, resume, options.oldPart));
     const result = await fetchFile({
       ...common,
       // A single file is asked for with GETFILEDATA and its offset even when encrypted, so that resume works.
@@ -134,7 +145,13 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
       size: attachment.size,
     });
     if (result.restarted) options.onNotice?.(`${from.address} ignored the resume offset and sent ${name} from the start`);
-    if (attachment.mtime) utimesSync(part, attachment.mtime, attachment.mtime);
+    if (attachment.mtime) {
+      try {
+        utimesSync(part, attachment.mtime, attachment.mtime);
+      } catch (error) {
+        throw new IpmsgError('IPMSG_ERR_IO', `Cannot set the time of ${part}: ${(error as Error).message}`, { cause: error });
+      }
+    }
     return place(part, result.bytes);
   }
   const partDir = join(dir, partName(dir, name, false));

@@ -17,6 +17,7 @@ export const DEFAULT_SERVE_TIMEOUT = 3_600_000;
 
 /** What happens while an offer is served. */
 export type ServeEvent =
+  | { readonly kind: 'skipped'; readonly path: string; readonly reason: string }
   | { readonly kind: 'offered'; readonly outcome: SendOutcome; readonly items: number }
   | { readonly kind: 'waiting'; readonly recipients: readonly Destination[] }
   | { readonly kind: 'fetched'; readonly name: string; readonly fileId: number; readonly address: string; readonly bytes: number; readonly security: 'encrypted' | 'signed' | 'plain' }
@@ -58,6 +59,8 @@ export interface ServeResult {
 export async function serveOffer(messenger: Messenger, destinations: readonly Destination[], text: string, files: readonly OfferedFile[], options: ServeOptions): Promise<ServeResult> {
   const emit = options.onEvent ?? (() => undefined);
   const progress = options.progress ?? noProgress;
+  // What the offered folders hold but cannot be sent (links, special files, unsendable names).
+  for (const file of files) for (const { path, reason } of file.skipped ?? []) emit({ kind: 'skipped', path, reason });
   // Loaded here, not at start-up: a plain send needs neither node:net nor the request crypto.
   const [{ FileServer }, secured] = await Promise.all([
     import('../transfer/file-server.js'),

@@ -113,6 +113,17 @@ describe('separators real clients write', () => {
   });
 });
 
+describe('an offered time that cannot be read', () => {
+  test('more than 13 hex digits: the file is kept, its time 0, the text in unreadMtime', () => {
+    assert.deepStrictEqual(decode('3:x.txt:10:10000000000000:1:\x07'), [
+      { fileId: 3, name: 'x.txt', size: 16, mtime: 0, unreadMtime: '10000000000000', attr: IPMSG_FILE_REGULAR },
+    ]);
+  });
+  test('not hex: the same', () => {
+    assert.deepStrictEqual(decode('1:x.txt:1:tomorrow:2:\x07'), [{ fileId: 1, name: 'x.txt', size: 1, mtime: 0, unreadMtime: 'tomorrow', attr: IPMSG_FILE_DIR }]);
+  });
+});
+
 describe('entries that do not parse are skipped, the others kept', () => {
   const good = '9:ok.txt:1:0:1:\x07';
   const ok = { fileId: 9, name: 'ok.txt', size: 1, mtime: 0, attr: 1 };
@@ -125,7 +136,6 @@ describe('entries that do not parse are skipped, the others kept', () => {
     ['no size', '1:x.txt'],
     ['size not hex', '1:x.txt:zz:0:1:'],
     ['size of 14 hex digits (beyond 2^53)', '1:x.txt:10000000000000:0:1:'],
-    ['mtime not hex', '1:x.txt:1:tomorrow:1:'],
     ['attr not hex', '1:x.txt:1:0:file:'],
     ['no colon at all', 'garbage'],
   ];

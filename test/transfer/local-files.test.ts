@@ -54,4 +54,17 @@ describe('prepareOffer', () => {
     if (fifo) assert.match(reasons.get('pipe') ?? '', /not a regular file/);
     assert.equal(reasons.size, fifo ? 5 : 4);
   });
+
+  test('a link given is offered under its own name, so that two links to one file do not collide', () => {
+    const target = join(root, 'target.txt');
+    writeFileSync(target, 'same');
+    symlinkSync(target, join(root, 'first.txt'));
+    symlinkSync(target, join(root, 'second.txt'));
+    const offered = prepareOffer([join(root, 'first.txt'), join(root, 'second.txt'), `${root}/.`]);
+    assert.deepEqual(offered.map((f) => [f.name, f.path]), [
+      ['first.txt', target],
+      ['second.txt', target],
+      [root.split('/').pop(), root],
+    ]);
+  });
 });
