@@ -36,10 +36,10 @@ export function serveOutput(
     else line();
   };
   const progress: Progress = {
-    start(name, total, initial) {
+    start(name, total, initial, peer) {
       hideSpinner();
       barsShown = isInteractive(ctx) && !settings.json && !settings.quiet;
-      return bars.start(name, total, initial);
+      return bars.start(name, total, initial, peer);
     },
     stop: () => bars.stop(),
   };

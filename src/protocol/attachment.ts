@@ -13,7 +13,8 @@ export interface Attachment {
   readonly mtime: number;
   /**
    * The offered time as it came, when it could not be read: more than 13 hex digits, or not hex.
-   * `mtime` is then 0: the file is kept, its time not used. Encoded back as it came.
+   * `mtime` is then 0: the file is kept, its time not used. Characters outside printable ASCII
+   * are '?', so that it reads back the same whatever the code page it is encoded in.
    */
   readonly unreadMtime?: string;
   /** IPMSG_FILE_* type in the low 8 bits, attribute options above. */
@@ -103,7 +104,7 @@ function decodeEntry(entry: string, limits: AttachmentLimits): Attachment | unde
     name,
     size,
     mtime: mtime ?? 0,
-    ...(mtime === undefined ? { unreadMtime: mtimeText } : {}),
+    ...(mtime === undefined ? { unreadMtime: mtimeText.replace(/[^\x20-\x7e]/g, '?') } : {}),
     attr: attr >>> 0,
   };
   return hasExtra ? { ...attachment, extra } : attachment;
