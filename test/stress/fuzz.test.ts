@@ -47,7 +47,8 @@ interface Receiver {
 }
 
 /** Kinds of stderr line that report hostile input; anything else is unexpected. */
-const WARNING = /^ipmsg: (ignored an? \S+|dropped a message|read notice to|listening on UDP port|cannot answer|public key of)/;
+// Notices about what a message claims are input reports too: an unsigned message from a name whose key is pinned, an offered time that cannot be read.
+const WARNING = /^ipmsg: (?:(ignored an? \S+|dropped a message|read notice to|listening on UDP port|cannot answer|public key of)|message \d+ from .* (is not signed), although .* pinned|.* its time ".*" (cannot be read))/;
 
 function startRecv(port: number): Receiver {
   const child = spawn(process.execPath, [binPath, 'recv', '--bind', '127.0.0.1', '--port', String(port), '--count', '0', '--json', '-v'], {
@@ -74,13 +75,14 @@ function startRecv(port: number): Receiver {
     });
   };
   lines(child.stderr as NodeJS.ReadableStream, (line) => {
-    const m = WARNING.exec(line);
-    if (m?.[1] !== undefined) receiver.warnings.set(m[1], (receiver.warnings.get(m[1]) ?? 0) + 1);
+    const kind = WARNING.exec(line)?.slice(1).find((group) => group !== undefined);
+    if (kind !== undefined) receiver.warnings.set(kind, (receiver.warnings.get(kind) ?? 0) + 1);
     else if (receiver.unexpected.length < 50) receiver.unexpected.push(line);
   });
   lines(child.stdout as NodeJS.ReadableStream, (line) => {
+    const { text, encrypted, event } = JSON.parse(line) as { text?: unknown; encrypted?: unknown; event?: unknown };
+    if (event === 'end') return; // the record every --json run ends with
     receiver.messages++;
-    const { text, encrypted } = JSON.parse(line) as { text?: unknown; encrypted?: unknown };
     if (typeof text === 'string' && text.startsWith('genuine')) {
       receiver.texts.push(text);
       receiver.encrypted.set(text, encrypted === true);

@@ -41,11 +41,13 @@ export function record(file: string, figures: Record<string, unknown>): void {
   console.log(`# figures ${JSON.stringify(figures)}`);
 }
 
+/** The JSON lines of a run's output, without the end record every --json run closes with. */
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text
     .split('\n')
     .filter((l) => l.trim().startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l['event'] !== 'end');
 }
 
 /** The CLI started inside a node of the LAN (stopped by `lan.destroy()` if still running). */
