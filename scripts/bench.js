@@ -100,8 +100,8 @@ async function listBurst(peers) {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   listener.close();
   for (const s of answerers) s.close();
-  // Every line is one peer: all `peers` must be there, none twice (the same address and port).
-  const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  // Every line is one peer (but the end record every --json run closes with): all `peers` must be there, none twice.
+  const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event !== 'end');
   const listed = new Set(lines.map((p) => `${p.address}:${p.port}`)).size;
   return { ms, lines: lines.length, listed, twice: lines.length - listed, status: result.status };
 }
