@@ -36,12 +36,13 @@ describe('config file', () => {
   });
 
   test('good values of every key are taken', () => {
-    const all = { user: 'u', host: 'h', nick: 'n', group: 'g', encoding: 'GBK', decodeEncoding: 'cp932', port: 2426, bind: '10.0.0.2', broadcast: ['10.0.0.255', '10.1.0.255'] };
+    const all = { user: 'u', host: 'h', nick: 'n', group: 'g', encoding: 'GBK', decodeEncoding: 'cp932', port: 2426, bind: '10.0.0.2', broadcast: ['10.0.0.255', '10.1.0.255'], via: ['10.1.0.5', '10.2.0.5:2426', 'gateway'] };
     const { config, warnings } = load(all);
     assert.deepEqual(warnings, []);
     assert.equal(config.port, 2426);
     assert.deepEqual(config.broadcast, all.broadcast);
     assert.equal(config.bind, '10.0.0.2');
+    assert.deepEqual(config.via, all.via);
   });
 
   for (const [key, value] of [
@@ -59,6 +60,10 @@ describe('config file', () => {
     ['broadcast', '10.0.0.255'],
     ['broadcast', [10]],
     ['broadcast', ['10.0.0.255', 'everyone']],
+    ['via', '10.1.0.5'],
+    ['via', [5]],
+    ['via', ['10.1.0.5:99999']],
+    ['via', ['']],
   ] as const) {
     test(`${key}: ${JSON.stringify(value)} is a usage error (64) naming the key`, () => {
       assert.throws(
