@@ -40,7 +40,12 @@ export function answerGetList(socket: ListSocket, page: (start: number) => HostL
   const asked: number[] = [];
   let packetNo = 1;
   socket.onMessage((bytes, from) => {
-    const packet = decodePacket(bytes, { fallbackCharset: 'utf-8' });
+    let packet;
+    try {
+      packet = decodePacket(bytes, { fallbackCharset: 'utf-8' });
+    } catch {
+      return;
+    }
     if (packet.kind !== 'GETLIST') return;
     asked.push(packet.start);
     const answer = page(packet.start);
