@@ -12,6 +12,8 @@ import {
   nextListStart,
   swapPort,
 } from '../../src/protocol/host-list.js';
+import { decodePacket } from '../../src/protocol/packet.js';
+import { bytes, hex } from '../helpers/bytes.js';
 import { Rng } from '../helpers/fuzz-datagrams.js';
 
 const bob = {
@@ -204,5 +206,20 @@ describe('malformed bodies are undefined', () => {
   test('more hosts than maxHosts', () => {
     assert.notEqual(decodeHostList(ONE_HOST, 1), undefined);
     assert.equal(decodeHostList(ONE_HOST, 0), undefined);
+  });
+});
+
+describe('the code page of an ANSLIST', () => {
+  const names = (data: Uint8Array): string[] | undefined => {
+    const p = decodePacket(data, { fallbackCharset: 'cp932' });
+    return p.kind === 'ANSLIST' ? p.list?.hosts.map((h) => `${h.user}/${h.nick}/${h.group}`) : undefined;
+  };
+  test('UTF-8 when flagged (UTF8OPT: the answer to a GETLIST with CAPUTF8OPT)', () => {
+    const data = bytes('1:7:w:W:8388627:    0\x07    1\x07taro\x07PC\x071\x0710.0.0.5\x0730985\x07山田\x07開発\x07\0');
+    assert.deepEqual(names(data), ['taro/山田/開発']);
+  });
+  test('the legacy code page when not (the official to the official: ANSI)', () => {
+    const data = bytes('1:7:w:W:19:    0\x07    1\x07taro\x07PC\x071\x0710.0.0.5\x0730985\x07', hex('8e 52 93 63'), '\x07', hex('8a 4a 94 ad'), '\x07\0');
+    assert.deepEqual(names(data), ['taro/山田/開発']);
   });
 });
