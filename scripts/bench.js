@@ -13,6 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cipherInPlace, createFileStreamCipher } from '../dist/crypto/file-crypto.js';
+import { encodeHostList } from '../dist/protocol/host-list.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'ipmsg.js');
@@ -104,6 +105,43 @@ async function listBurst(peers) {
   const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event !== 'end');
   const listed = new Set(lines.map((p) => `${p.address}:${p.port}`)).size;
   return { ms, lines: lines.length, listed, twice: lines.length - listed, status: result.status };
+}
+
+/**
+ * `list --via` a simulated peer on 127.0.0.2 whose host list holds `hosts` hosts (on 127.1.x.y,
+ * never sent to), served `perPage` to an ANSLIST as the official pages it (§3.4).
+ */
+async function listVia(hosts, perPage) {
+  const port = await freePort();
+  const lister = createSocket('udp4');
+  await new Promise((resolve) => lister.bind(0, '127.0.0.2', resolve));
+  const entries = Array.from({ length: hosts }, (_, i) => ({
+    user: `user${i}`, host: `host${i}`, status: 0x01200000, address: `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, port: 2425, nick: `Nick ${i}`, group: 'bench',
+  }));
+  let pages = 0;
+  lister.on('message', (msg, from) => {
+    const fields = msg.toString('latin1').split('\0')[0].split(':');
+    if ((Number(fields[4]) & 0xff) !== 0x12) return; // GETLIST
+    pages++;
+    const start = Number(fields[5] || 0);
+    const next = start + perPage < hosts ? start + perPage : 0;
+    const body = encodeHostList({ next, hosts: entries.slice(start, start + perPage) });
+    lister.send(Buffer.from(`1:${pages}:lister:LISTHOST:19:${body}\0`, 'utf8'), from.port, from.address);
+  });
+  const start = process.hrtime.bigint();
+  const child = spawn(
+    process.execPath,
+    [bin, 'list', '--bind', '127.0.0.1', '--port', String(port), '--broadcast', '127.0.0.2', '--via', `127.0.0.2:${lister.address().port}`, '--wait', '1s', '--json'],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  const status = await new Promise((resolve) => child.on('close', resolve));
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  lister.close();
+  const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((p) => typeof p.via === 'string');
+  const listed = new Set(lines.map((p) => `${p.address}:${p.port}`)).size;
+  return { ms, listed, twice: lines.length - listed, pages, status };
 }
 
 /** /usr/bin/time's format for usage(): peak RSS in kB, then user and system CPU seconds. */
@@ -358,6 +396,7 @@ async function smallFilesBench(work, outputs) {
 const rows = [];
 const node0 = ['-e', '0'];
 let burst;
+let via;
 if (!ONLY_SMALL_FILES) {
   const [baseVersion, version] = interleaved([node0, [bin, '--version']]);
   rows.push(['ipmsg --version (cold)', version, 'node -e 0', baseVersion, 1.3]);
@@ -382,6 +421,7 @@ if (!ONLY_SMALL_FILES) {
     receiver.kill('SIGINT');
   }
   burst = await listBurst(1000);
+  via = await listVia(1000, 300);
 }
 const transfers = process.env.BENCH_SKIP_FILES ? [] : await fileBenches();
 
@@ -395,6 +435,9 @@ for (const [what, ms, base, baseMs, target] of rows) {
 }
 if (burst) console.log(
   `\nlist with 1000 simulated peers answering at once: ${burst.listed} of 1000 listed, ${burst.twice} twice, in ${burst.ms.toFixed(0)} ms (exit ${burst.status}) ${burst.listed === 1000 && burst.twice === 0 && burst.status === 0 ? '✔' : '✘'}`,
+);
+if (via) console.log(
+  `list --via a peer whose host list holds 1000 hosts (${via.pages} pages): ${via.listed} of 1000 listed, ${via.twice} twice, in ${via.ms.toFixed(0)} ms with --wait 1s (exit ${via.status}) ${via.listed === 1000 && via.twice === 0 && via.status === 0 ? '✔' : '✘'}`,
 );
 if (transfers.length > 0) {
   console.log('\n| file transfer (loopback unless said) | ipmsg ms | baseline | baseline ms | ratio | target | peak RSS send / recv |');

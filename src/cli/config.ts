@@ -9,7 +9,7 @@ import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
 import { makeIdentity } from '../workflows/identity.js';
-import { parseEncodingOption, parseIpv4 } from './options.js';
+import { parseEncodingOption, parseIpv4, parseVia } from './options.js';
 
 /** What the config file may hold (README "Configuration"). */
 export interface FileConfig {
@@ -22,10 +22,11 @@ export interface FileConfig {
   port?: number;
   bind?: string;
   broadcast?: string[];
+  via?: string[];
 }
 
 const STRING_KEYS = ['user', 'host', 'nick', 'group'] as const;
-const KNOWN_KEYS = [...STRING_KEYS, 'encoding', 'decodeEncoding', 'port', 'bind', 'broadcast'] as const satisfies readonly (keyof FileConfig)[];
+const KNOWN_KEYS = [...STRING_KEYS, 'encoding', 'decodeEncoding', 'port', 'bind', 'broadcast', 'via'] as const satisfies readonly (keyof FileConfig)[];
 
 /**
  * Reads the JSON config file; a missing file is an empty config. An unknown key is a warning that
@@ -86,6 +87,12 @@ export function loadConfig(file: string, onWarning: (message: string) => void = 
       return v.map((address) => parseIpv4(string(address)));
     });
   }
+  if (record['via'] !== undefined) {
+    config.via = checked('via', (v) => {
+      if (!Array.isArray(v)) throw new Error('expected an array of targets (addresses, ADDR:PORT or names)');
+      return v.map((target) => parseVia(string(target)));
+    });
+  }
   return config;
 }
 
@@ -117,6 +124,8 @@ export interface Settings {
   readonly port: number;
   readonly bind: string | undefined;
   readonly broadcast: readonly string[];
+  /** Peers whose host lists are asked (--via, IPMSG_VIA, the config file's "via"). */
+  readonly via: readonly string[];
   readonly portFallback: boolean;
   /** --encoding: one code page for every peer; undefined: each peer its own. */
   readonly charset: Charset | undefined;
@@ -154,6 +163,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
     port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
     bind: pick<string>('bind', file.bind),
     broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
+    via: pick<string[]>('via', file.via) ?? [],
     portFallback: opts['strictPort'] !== true,
     charset,
     // A forced legacy code page is also the best guess for unflagged, non-UTF-8 text.

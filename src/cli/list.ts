@@ -7,7 +7,7 @@ import type { Peer } from '../messenger/peers.js';
 import { type FeiqVersion, parseFeiqVersion } from '../protocol/entry.js';
 import { ipv4ToInt } from '../transport/broadcast.js';
 import type { Context } from './context.js';
-import { addCommonOptions, addWaitOption, parseCount } from './options.js';
+import { addCommonOptions, addViaOption, addWaitOption, parseCount } from './options.js';
 import { formatTable } from './output.js';
 import { withSession } from './session.js';
 import { startSpinner } from './spinner.js';
@@ -29,6 +29,8 @@ export function peerJson(peer: Peer, startedAt: number): object {
     version: peer.version,
     ...feiqJson(peer.version),
     answeredAfterMs: Math.max(0, peer.seenAt - startedAt),
+    // The peer whose host list named it; null when it answered us itself.
+    via: peer.via ?? null,
   };
 }
 
@@ -38,9 +40,20 @@ function feiqJson(version: string): { feiq?: FeiqVersion } {
   return feiq ? { feiq } : {};
 }
 
-/** The table row of a peer. */
-export function peerRow(p: Peer): string[] {
-  return [`${p.address}:${p.port}`, `${p.user}@${p.host}`, p.nick, p.group || '-', p.absent ? 'absent' : '-', can(p), p.client ?? '-'];
+/** The table row of a peer; with `via`, a VIA column before the client. */
+export function peerRow(p: Peer, via = false): string[] {
+  const row = [`${p.address}:${p.port}`, `${p.user}@${p.host}`, p.nick, p.group || '-', p.absent ? 'absent' : '-', can(p)];
+  if (via) row.push(p.via ?? '-');
+  row.push(p.client ?? '-');
+  return row;
+}
+
+/** Every peer once: the ones that answered us first, then the ones only a host list named. */
+export function mergePeers(answered: readonly Peer[], listed: readonly (readonly Peer[])[]): Peer[] {
+  const out = new Map<string, Peer>();
+  for (const peer of answered) out.set(`${peer.address}:${peer.port}`, peer);
+  for (const list of listed) for (const peer of list) if (!out.has(`${peer.address}:${peer.port}`)) out.set(`${peer.address}:${peer.port}`, peer);
+  return [...out.values()];
 }
 
 function can(peer: Peer): string {
@@ -61,26 +74,34 @@ export function makeListCommand(ctx: Context): Command {
     command,
     `how long to wait for answers (default ${DEFAULT_LIST_WAIT / 1000}s, long enough for the official client's delayed replies; 1s is enough for iptux)`,
   );
+  addViaOption(command, "also list the hosts this peer knows (GETLIST: hosts broadcasts do not reach; repeatable, comma-separated); VIA says which list named each");
   addCommonOptions(command);
   command.action(async (flags: { count?: number; wait?: number }, cmd: Command) => {
-    await withSession(ctx, cmd, async ({ messenger, out, settings }) => {
+    await withSession(ctx, cmd, async ({ client, messenger, out, settings }) => {
       const wait = flags.wait ?? DEFAULT_LIST_WAIT;
       const startedAt = ctx.clock.now();
       const spinner = await startSpinner(ctx, `waiting ${wait / 1000}s for answers (--wait or --count to shorten)…`);
       let peers: Peer[];
       try {
-        peers = await messenger.discover({
-          wait,
-          ...(flags.count !== undefined ? { count: flags.count } : {}),
-          signal: ctx.signal,
-          onPeer: () => spinner.update(`${messenger.peers.size} found, waiting for more…`),
-        });
+        // The lists are asked while broadcasting runs: a peer that also answers us is listed as itself.
+        const [answered, lists] = await Promise.all([
+          messenger.discover({
+            wait,
+            ...(flags.count !== undefined ? { count: flags.count } : {}),
+            signal: ctx.signal,
+            onPeer: () => spinner.update(`${messenger.peers.size} found, waiting for more…`),
+          }),
+          client.hostLists({ signal: ctx.signal }),
+        ]);
+        peers = mergePeers(answered.filter((p) => p.via === undefined), lists.map((l) => l.peers));
       } finally {
         spinner.stop();
       }
       peers.sort(byAddress);
-      const rows = peers.map(peerRow);
-      const lines = formatTable([['ADDRESS', 'USER@HOST', 'NICK', 'GROUP', 'STATE', 'CAN', 'CLIENT'], ...rows]);
+      const via = settings.via.length > 0;
+      const rows = peers.map((p) => peerRow(p, via));
+      const head = ['ADDRESS', 'USER@HOST', 'NICK', 'GROUP', 'STATE', 'CAN', ...(via ? ['VIA'] : []), 'CLIENT'];
+      const lines = formatTable([head, ...rows]);
       peers.forEach((peer, i) => {
         out.result(peerJson(peer, startedAt), i === 0 ? `${lines[0]}\n${lines[1]}` : lines[i + 1]);
       });

@@ -3,7 +3,8 @@
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CHARSETS, parseCharset } from '../encoding/charset.js';
-import { parsePort as parsePortText } from '../messenger/target.js';
+import { parsePort as parsePortText, parseTarget } from '../messenger/target.js';
+import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -38,6 +39,15 @@ export function parseIpv4(text: string): string {
     throw new InvalidArgumentError(`expected an IPv4 address, got ${JSON.stringify(text)}`);
   }
   return text;
+}
+
+/** A peer to ask for its host list: an address, ADDR:PORT or a name, as a target is written. */
+export function parseVia(text: string): string {
+  try {
+    return parseTarget(text, IPMSG_DEFAULT_PORT).text;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function collect(parse: (text: string) => string) {
@@ -84,9 +94,16 @@ export function addRetryOptions(command: Command, timeoutHelp: string): Command 
 
 /** For subcommands that take a target: how to find a target given by name. */
 export function addResolveOptions(command: Command, help: string): Command {
-  return command
-    .addOption(new Option('-w, --wait <duration>', help).env('IPMSG_WAIT').argParser(parseDuration))
-    .addOption(new Option('--no-dns', 'find names only among the peers on the LAN, never with the system resolver'));
+  return addViaOption(
+    command
+      .addOption(new Option('-w, --wait <duration>', help).env('IPMSG_WAIT').argParser(parseDuration))
+      .addOption(new Option('--no-dns', 'find names only among the peers on the LAN, never with the system resolver')),
+    'also look for names among the hosts this peer lists (GETLIST: hosts broadcasts do not reach; repeatable, comma-separated)',
+  );
+}
+
+export function addViaOption(command: Command, help: string): Command {
+  return command.addOption(new Option('--via <target>', help).env('IPMSG_VIA').argParser(collect(parseVia)));
 }
 
 /** The resolve options of a command that took addResolveOptions, for Client.resolve. */

@@ -21,6 +21,7 @@ import { localAddresses } from '../transport/broadcast.js';
 import { type BoundSocket, type RemoteAddress, bindUdp } from '../transport/datagram.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { type DiscoverOptions, Discovery } from './discovery.js';
+import { type HostListResult, HostListing } from './host-list.js';
 import { type AnsweredKey, KeyExchange } from './key-exchange.js';
 import { type BroadcastResult, Link } from './link.js';
 import type { MessengerOptions, RetryOptions, Schedule } from './options.js';
@@ -40,6 +41,7 @@ export class Messenger {
   readonly #keys: KeyExchange;
   readonly #sending: Sending;
   readonly #receiving: Receiving;
+  readonly #hostList: HostListing;
   /** Our own addresses, read when first needed (reading the interfaces is not free). */
   #self: Set<string> | undefined;
   #onRelease: ((packetNo: PacketNo, from: RemoteAddress) => void) | undefined;
@@ -65,6 +67,7 @@ export class Messenger {
     this.#keys = new KeyExchange(this.#link);
     this.#sending = new Sending(this.#link, this.#keys);
     this.#receiving = new Receiving(this.#link, this.#keys);
+    this.#hostList = new HostListing(this.#link, (at) => this.#isSelf(at));
     if (bound.fellBackFrom !== undefined) {
       options.onNotice(
         `UDP port ${bound.fellBackFrom} is in use (another IP Messenger client?); using port ${bound.socket.port}. ` +
@@ -167,6 +170,15 @@ export class Messenger {
   }
 
   /**
+   * GETLIST → ANSLIST, paged (§3.4): the hosts `destination` knows. They join `peers`, marked
+   * `via`, unless we heard them ourselves.
+   * @throws IpmsgError IPMSG_ERR_NO_ACK when no list comes (iptux has none)
+   */
+  hostList(destination: Destination, options: RetryOptions): Promise<HostListResult> {
+    return this.#hostList.fetch(destination, options);
+  }
+
+  /**
    * GETINFO → SENDINFO or GETABSENCEINFO → SENDABSENCEINFO, retried like a message.
    * @throws IpmsgError IPMSG_ERR_NO_ACK
    */
@@ -265,11 +277,14 @@ export class Messenger {
       case 'SENDINFO':
       case 'SENDABSENCEINFO':
       case 'ANSPUBKEY':
+      case 'ANSLIST':
         link.exchanges.offer(packet, from);
         return;
       case 'RELEASEFILES':
         if (packet.ref !== undefined) this.#onRelease?.(packet.ref, from);
         return;
+      // We keep no host list for others: a one-shot run knows little, and what it knows is the LAN's (README "Host list").
+      case 'GETLIST':
       // File requests belong on TCP (the file server); over UDP, like unknown commands, they mean nothing to us.
       case 'GETFILEDATA':
       case 'GETDIRFILES':
@@ -297,6 +312,7 @@ export class Messenger {
 }
 
 export type { DiscoverOptions } from './discovery.js';
+export type { HostListResult } from './host-list.js';
 export type { BroadcastResult } from './link.js';
 export { SENDER_KEY_WAIT, type AnsweredKey } from './key-exchange.js';
 export type { MessengerOptions, PeerCharsets, PlainPeers, RetryOptions, Schedule } from './options.js';

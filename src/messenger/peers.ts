@@ -38,6 +38,8 @@ export interface Peer {
   readonly version: string;
   /** When we last heard from it (clock ms). */
   readonly seenAt: number;
+  /** Learned from this peer's host list (`address` or `address:port`), not heard ourselves. */
+  readonly via?: string;
 }
 
 export function peerKey(from: RemoteAddress): string {

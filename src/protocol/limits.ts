@@ -12,6 +12,8 @@ export interface DecodeLimits {
   readonly maxAttachments: number;
   /** Longest attachment file name in bytes (official MAX_FILENAME_U8). */
   readonly maxFileNameBytes: number;
+  /** Most hosts in one ANSLIST (§3.4). */
+  readonly maxListHosts: number;
 }
 
 export const DEFAULT_LIMITS: DecodeLimits = {
@@ -20,6 +22,7 @@ export const DEFAULT_LIMITS: DecodeLimits = {
   maxSections: 16,
   maxAttachments: 1000,
   maxFileNameBytes: 765,
+  maxListHosts: 1000,
 };
 
 /** Largest datagram we send: iptux truncates anything from 8192 bytes up (§1.2). */

@@ -16,6 +16,7 @@ import {
   hasOpt,
 } from './command.js';
 import { type Entry, encodeExtension, parseExtension } from './entry.js';
+import { type HostList, decodeGetList, decodeHostList } from './host-list.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 import { type PacketNo, parsePacketNo } from './packet-no.js';
 import { type PublicKeyAnswer, decodeAnsPubKey, decodeGetPubKey, encodeAnsPubKey, encodeGetPubKey } from './pubkey.js';
@@ -85,7 +86,18 @@ export interface FileRequestPacket extends Header {
   readonly kind: FileRequestKind;
   readonly body: string;
 }
-/** A command we do not know (ANSLIST, iptux private commands, …): the body is kept as bytes. */
+/** GETLIST (§3.4): asks for the host list from `start` on. */
+export interface GetListPacket extends Header {
+  readonly kind: 'GETLIST';
+  readonly start: number;
+}
+/** ANSLIST (§3.4, §16): the body as sent, and the host list it holds (undefined when malformed). */
+export interface AnsListPacket extends Header {
+  readonly kind: 'ANSLIST';
+  readonly text: string;
+  readonly list: HostList | undefined;
+}
+/** A command we do not know (iptux private commands, …): the body is kept as bytes. */
 export interface OtherPacket extends Header {
   readonly kind: 'OTHER';
   readonly body: Uint8Array;
@@ -101,6 +113,8 @@ export type Packet =
   | GetPubKeyPacket
   | AnsPubKeyPacket
   | FileRequestPacket
+  | GetListPacket
+  | AnsListPacket
   | OtherPacket;
 
 const KIND_BY_MODE = new Map<number, Packet['kind']>([
@@ -123,6 +137,8 @@ const KIND_BY_MODE = new Map<number, Packet['kind']>([
   [COMMANDS.IPMSG_ANSPUBKEY, 'ANSPUBKEY'],
   [COMMANDS.IPMSG_GETFILEDATA, 'GETFILEDATA'],
   [COMMANDS.IPMSG_GETDIRFILES, 'GETDIRFILES'],
+  [COMMANDS.IPMSG_GETLIST, 'GETLIST'],
+  [COMMANDS.IPMSG_ANSLIST, 'ANSLIST'],
 ]);
 
 /** The packet kind a command number decodes to. */
@@ -234,6 +250,12 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
     case 'GETFILEDATA':
     case 'GETDIRFILES':
       return { ...header, kind, body: asciiText(body) };
+    case 'GETLIST':
+      return { ...header, kind, start: decodeGetList(asciiText(body.subarray(0, 32))) };
+    case 'ANSLIST': {
+      const listText = text(body);
+      return { ...header, kind, text: listText, list: decodeHostList(listText, { maxHosts: limits.maxListHosts, maxField: limits.maxNameBytes }) };
+    }
     case 'OTHER':
       return { ...header, kind, body, sections };
     default:
@@ -338,6 +360,10 @@ export function encodePacket(packet: Packet, options: EncodeOptions = {}): Uint8
     case 'GETFILEDATA':
     case 'GETDIRFILES':
       return concatBytes([header, raw(packet.body), nul]);
+    case 'GETLIST':
+      return concatBytes([header, asciiBytes(String(packet.start)), nul]);
+    case 'ANSLIST':
+      return concatBytes([header, enc(packet.text), nul]);
     case 'OTHER': {
       const parts = [header, packet.body, nul];
       for (const section of packet.sections) parts.push(section, nul);

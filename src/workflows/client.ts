@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import { type Charset, legacyCharset } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
-import { type EncryptMode, Messenger, type ReceivedMessage, type SendOutcome } from '../messenger/index.js';
+import { type EncryptMode, type HostListResult, Messenger, type Peer, type ReceivedMessage, type SendOutcome } from '../messenger/index.js';
 import type { Identity } from '../messenger/packets.js';
 import { type HostLookup, noLookup, resolveTargets } from '../messenger/resolve.js';
 import type { Security } from '../messenger/security.js';
-import { type Destination, parseTarget, splitTargets } from '../messenger/target.js';
+import { type Destination, type TargetSpec, parseTarget, splitTargets } from '../messenger/target.js';
 import { IPMSG_DEFAULT_PORT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
 import { type Clock, systemClock } from '../transport/clock.js';
@@ -33,6 +33,11 @@ export interface OpenOptions extends Partial<Identity> {
   readonly bind?: string;
   /** Broadcast addresses added to the interfaces' own. */
   readonly broadcast?: readonly string[];
+  /**
+   * Peers whose host lists (GETLIST/ANSLIST, §3.4) are asked before names are looked for: hosts
+   * behind a router that broadcasts do not reach (addresses, `address:port` or names).
+   */
+  readonly via?: readonly string[];
   /**
    * One code page for every peer. Default: each peer its own — UTF-8 where it announced CAPUTF8OPT
    * or nothing is known of it, iptux's announced encoding, else the legacy code page.
@@ -95,6 +100,17 @@ export interface SendTextOptions extends ResolveOptions {
 export interface SendFilesOptions extends SendTextOptions, Omit<ServeOptions, 'send' | 'signal' | 'clock'> {}
 
 export const DEFAULT_SEND = { timeout: 5000, retries: 4 } as const;
+/** GETLIST is asked like a message is sent, but a peer without a host list (iptux) should cost little. */
+export const DEFAULT_HOST_LIST = { timeout: 2000, retries: 1 } as const;
+
+/** What asking one `via` peer for its host list gave: its hosts, or why there are none. */
+export interface HostListOutcome {
+  /** The `via` target as given. */
+  readonly via: string;
+  readonly peers: readonly Peer[];
+  /** Why the list is missing or incomplete (one line). */
+  readonly problem?: string;
+}
 export const DEFAULT_RESOLVE_WAIT = 4500;
 
 /** Our answer to GETINFO, in the official's "<edition>Ver<version>" shape (§4.4). */
@@ -149,7 +165,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     peerCharsets: new FilePeerCharsets(stateDir),
     ...(security ? { security, plainPeers: new FilePlainPeers(stateDir) } : {}),
   });
-  return new Client(messenger, { port, clock, charset, fallbackCharset, ...(options.bind ? { bind: options.bind } : {}) });
+  return new Client(messenger, { port, clock, charset, fallbackCharset, via: options.via ?? [], onNotice, ...(options.bind ? { bind: options.bind } : {}) });
 }
 
 interface ClientSettings {
@@ -159,6 +175,8 @@ interface ClientSettings {
   readonly charset: Charset | undefined;
   readonly fallbackCharset: Charset;
   readonly bind?: string;
+  readonly via: readonly string[];
+  readonly onNotice: (message: string) => void;
 }
 
 /** A messenger with the workflows of the command line: what `ipmsg send`, `recv`, `get-file` do. */
@@ -166,6 +184,7 @@ export class Client {
   /** The protocol-level messenger, for what the workflows do not cover. */
   readonly messenger: Messenger;
   readonly #settings: ClientSettings;
+  #hostLists: Promise<HostListOutcome[]> | undefined;
 
   constructor(messenger: Messenger, settings: ClientSettings) {
     this.messenger = messenger;
@@ -185,8 +204,40 @@ export class Client {
   async resolve(targets: string | readonly string[], options: ResolveOptions = {}): Promise<Destination[]> {
     const names = splitTargets(typeof targets === 'string' ? [targets] : targets);
     if (names.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target');
+    const specs = names.map((t) => parseTarget(t, this.#settings.port));
+    // Hosts learned from the `via` peers' lists are found by name like the ones that answer a broadcast.
+    if (specs.some((s) => s.kind === 'name')) await this.hostLists(options);
+    return this.#resolve(specs, options);
+  }
+
+  /**
+   * Asks each `via` peer (OpenOptions.via) for its host list, once per client: the hosts join
+   * the peer table, so names find them. A peer that sends none (iptux) is a notice, not an error.
+   */
+  hostLists(options: ResolveOptions = {}): Promise<HostListOutcome[]> {
+    this.#hostLists ??= Promise.all(this.#settings.via.map((via) => this.#hostList(via, options)));
+    return this.#hostLists;
+  }
+
+  async #hostList(via: string, options: ResolveOptions): Promise<HostListOutcome> {
+    let result: HostListResult;
+    try {
+      const [destination] = await this.#resolve([parseTarget(via, this.#settings.port)], options);
+      if (!destination) throw new IpmsgError('IPMSG_ERR_UNKNOWN_TARGET', `Unknown target ${JSON.stringify(via)}`);
+      result = await this.messenger.hostList(destination, { ...DEFAULT_HOST_LIST, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (error) {
+      if (options.signal?.aborted || !(error instanceof IpmsgError)) throw error;
+      const problem = error.code === 'IPMSG_ERR_NO_ACK' ? `${via} sent no host list (the official IP Messenger keeps one; iptux does not)` : `cannot ask ${via} for its host list: ${error.message}`;
+      this.#settings.onNotice(`${problem}; going on with what broadcasting finds`);
+      return { via, peers: [], problem };
+    }
+    if (result.incomplete !== undefined) this.#settings.onNotice(`the host list from ${via} may be incomplete: ${result.incomplete}`);
+    return { via, peers: result.peers, ...(result.incomplete !== undefined ? { problem: result.incomplete } : {}) };
+  }
+
+  #resolve(specs: readonly TargetSpec[], options: ResolveOptions): Promise<Destination[]> {
     const port = this.#settings.port;
-    return resolveTargets(this.messenger, names.map((t) => parseTarget(t, port)), port, {
+    return resolveTargets(this.messenger, specs, port, {
       wait: options.wait ?? DEFAULT_RESOLVE_WAIT,
       clock: this.#settings.clock,
       ...(options.lookup ? { lookup: options.lookup } : options.dns === false ? { lookup: noLookup } : {}),

@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadConfig, nearest } from '../../src/cli/config.js';
+import { Command } from 'commander';
+import { loadConfig, nearest, resolveSettings } from '../../src/cli/config.js';
+import { addCommonOptions, addViaOption } from '../../src/cli/options.js';
 import { isIpmsgError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ipmsg-config-'));
@@ -36,12 +38,13 @@ describe('config file', () => {
   });
 
   test('good values of every key are taken', () => {
-    const all = { user: 'u', host: 'h', nick: 'n', group: 'g', encoding: 'GBK', decodeEncoding: 'cp932', port: 2426, bind: '10.0.0.2', broadcast: ['10.0.0.255', '10.1.0.255'] };
+    const all = { user: 'u', host: 'h', nick: 'n', group: 'g', encoding: 'GBK', decodeEncoding: 'cp932', port: 2426, bind: '10.0.0.2', broadcast: ['10.0.0.255', '10.1.0.255'], via: ['10.1.0.5', '10.2.0.5:2426', 'gateway'] };
     const { config, warnings } = load(all);
     assert.deepEqual(warnings, []);
     assert.equal(config.port, 2426);
     assert.deepEqual(config.broadcast, all.broadcast);
     assert.equal(config.bind, '10.0.0.2');
+    assert.deepEqual(config.via, all.via);
   });
 
   for (const [key, value] of [
@@ -59,6 +62,10 @@ describe('config file', () => {
     ['broadcast', '10.0.0.255'],
     ['broadcast', [10]],
     ['broadcast', ['10.0.0.255', 'everyone']],
+    ['via', '10.1.0.5'],
+    ['via', [5]],
+    ['via', ['10.1.0.5:99999']],
+    ['via', ['']],
   ] as const) {
     test(`${key}: ${JSON.stringify(value)} is a usage error (64) naming the key`, () => {
       assert.throws(
@@ -67,4 +74,36 @@ describe('config file', () => {
       );
     });
   }
+});
+
+describe('via: --via, then IPMSG_VIA, then the config file', () => {
+  function settingsOf(args: string[], env: Record<string, string>, file: unknown): readonly string[] {
+    const configFile = join(dir, 'via.json');
+    writeFileSync(configFile, JSON.stringify(file));
+    const saved = process.env['IPMSG_VIA'];
+    // commander reads an option's environment variable from process.env.
+    if (env['IPMSG_VIA'] === undefined) delete process.env['IPMSG_VIA'];
+    else process.env['IPMSG_VIA'] = env['IPMSG_VIA'];
+    try {
+      const command = addCommonOptions(addViaOption(new Command('x').exitOverride().configureOutput({ writeErr: () => undefined }), 'via'));
+      command.parse(args, { from: 'user' });
+      return resolveSettings(command, { IPMSG_CONFIG: configFile, HOME: dir }).via;
+    } finally {
+      if (saved === undefined) delete process.env['IPMSG_VIA'];
+      else process.env['IPMSG_VIA'] = saved;
+    }
+  }
+  test('several --via, comma-separated or repeated, win over the rest', () => {
+    assert.deepEqual(settingsOf(['--via', '10.1.0.5,10.2.0.5:2426', '--via', 'gw'], { IPMSG_VIA: '10.9.0.9' }, { via: ['10.8.0.8'] }), ['10.1.0.5', '10.2.0.5:2426', 'gw']);
+  });
+  test('IPMSG_VIA, comma-separated, wins over the config file', () => {
+    assert.deepEqual(settingsOf([], { IPMSG_VIA: '10.9.0.9, 10.9.0.10' }, { via: ['10.8.0.8'] }), ['10.9.0.9', '10.9.0.10']);
+  });
+  test('the config file names them for every run; none by default', () => {
+    assert.deepEqual(settingsOf([], {}, { via: ['10.8.0.8'] }), ['10.8.0.8']);
+    assert.deepEqual(settingsOf([], {}, {}), []);
+  });
+  test('a bad --via is a usage error', () => {
+    assert.throws(() => settingsOf(['--via', '10.1.0.5:0'], {}, {}), /Invalid port/);
+  });
 });

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { peerJson, peerRow } from '../../src/cli/list.js';
+import { mergePeers, peerJson, peerRow } from '../../src/cli/list.js';
+import { peerFromListEntry } from '../../src/messenger/host-list.js';
 import { peerFromEntry } from '../../src/messenger/peers.js';
 import type { EntryPacket } from '../../src/protocol/packet.js';
 import { decode } from '../helpers/fake-lan.js';
@@ -36,5 +37,27 @@ describe('list: the client column', () => {
     const peer = peerOf('1_iptux 0.8.3:5:root:iptux-n1:1:iptux-peer\x00lab\x00icon-tux.png\x00utf-8\x00');
     assert.equal(peerRow(peer).at(-1), 'iptux 0.8.3');
     assert.equal('feiq' in peerJson(peer, 0), false);
+  });
+});
+
+describe('list --via: where each peer was learned', () => {
+  const entry = { user: 'alice', host: 'PC9', status: 0x01200000, address: '10.1.0.9', port: 2425, nick: 'Alice', group: '' };
+  const listed = peerFromListEntry(entry, '10.1.0.5', 0);
+  const heard = peerOf('1:1796604556:root-<bd766e3a277f2882>:WIN-HOST:224657409:win-peer\x00lab\x00\nVS:00010001:4:11:10000');
+
+  test('--json says via: the listing peer, or null for a peer that answered us', () => {
+    assert.equal((peerJson(listed, 0) as { via: unknown }).via, '10.1.0.5');
+    assert.equal((peerJson(heard, 0) as { via: unknown }).via, null);
+  });
+  test('the table has a VIA column before CLIENT only when asked', () => {
+    assert.deepEqual(peerRow(listed, true).slice(-2), ['10.1.0.5', '-']);
+    assert.equal(peerRow(heard, true).at(-2), '-');
+    assert.equal(peerRow(listed).length, 7);
+  });
+  test('each address once: a peer that answered wins over a list naming it; several lists merge', () => {
+    const sameAsHeard = { ...listed, address: heard.address, port: heard.port };
+    const other = peerFromListEntry({ ...entry, address: '10.2.0.9' }, '10.2.0.5', 0);
+    const merged = mergePeers([heard], [[sameAsHeard, listed], [listed, other]]);
+    assert.deepEqual(merged.map((p) => [p.address, p.via ?? null]), [['10.253.0.1', null], ['10.1.0.9', '10.1.0.5'], ['10.2.0.9', '10.2.0.5']]);
   });
 });

@@ -140,7 +140,7 @@ describe('decoding details', () => {
   });
 
   test('OTHER keeps extra NUL sections as bytes; trailing NULs are not sections', () => {
-    const p = decode(bytes('1:5:a:b:19:6553f105\0', 'second\0', '\0', 'fourth', repeat(0, 10))); // ANSLIST
+    const p = decode(bytes('1:5:a:b:20:6553f105\0', 'second\0', '\0', 'fourth', repeat(0, 10))); // ANSLIST_DICT
     assert.ok(p.kind === 'OTHER');
     assert.deepStrictEqual(p.sections, [bytes('second'), new Uint8Array(0), bytes('fourth')]);
   });
@@ -187,7 +187,7 @@ describe('decoding details', () => {
 
   test('exactly maxSections sections are accepted', () => {
     const sections = Array.from({ length: DEFAULT_LIMITS.maxSections }, (_, i) => `s${i}\0`);
-    assert.equal(decode(bytes('1:5:a:b:19:body\0', ...sections)).kind, 'OTHER');
+    assert.equal(decode(bytes('1:5:a:b:20:body\0', ...sections)).kind, 'OTHER');
   });
 
   // Each of the next three once decoded to a Packet that encodePacket could not reproduce.
@@ -232,7 +232,8 @@ describe('decoding details', () => {
     assert.equal(packetKind(0x20000072), 'GETPUBKEY');
     assert.equal(packetKind(0x00800060), 'GETFILEDATA');
     assert.equal(packetKind(0x200062), 'GETDIRFILES');
-    assert.equal(packetKind(0x13), 'OTHER'); // ANSLIST
+    assert.equal(packetKind(0x13), 'ANSLIST');
+    assert.equal(packetKind(0x14), 'OTHER'); // ANSLIST_DICT
   });
 });
 

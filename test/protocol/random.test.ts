@@ -330,6 +330,10 @@ function structure(p: Packet): unknown {
     case 'SENDABSENCEINFO':
       out['text'] = blank(p.text);
       break;
+    case 'ANSLIST':
+      out['text'] = blank(p.text);
+      out['list'] = p.list?.hosts.length;
+      break;
     // No code-page text in these: numbers, a key, bytes.
     case 'RECVMSG':
     case 'READMSG':
@@ -342,6 +346,7 @@ function structure(p: Packet): unknown {
     case 'ANSPUBKEY':
     case 'GETFILEDATA':
     case 'GETDIRFILES':
+    case 'GETLIST':
     case 'OTHER':
       break;
     default:

@@ -240,9 +240,87 @@ const ansList: PacketVector = {
     host: 'PC3',
     command: 0x13,
     charset: 'utf-8',
-    kind: 'OTHER',
-    body: bytes('    0\x07    1\x07bob\x07PC2\x0718874368\x07192.168.1.20\x0730985\x07Bob\x07\b\x07'),
-    sections: [],
+    kind: 'ANSLIST',
+    text: '    0\x07    1\x07bob\x07PC2\x0718874368\x07192.168.1.20\x0730985\x07Bob\x07\b\x07',
+    list: {
+      next: 0,
+      hosts: [{ user: 'bob', host: 'PC2', status: 18874368, address: '192.168.1.20', port: 2425, nick: 'Bob', group: '' }],
+    },
+  },
+};
+
+/** The official 4.11's ANSLIST, byte for byte as captured (§16). */
+export const officialAnsList: PacketVector = {
+  name: 'ANSLIST from the official 4.11, as captured',
+  source: 'PROTOCOL.md §16 (captured byte for byte)',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1:', // version
+    '1796604560:', // packet number
+    'root-<bd766e3a277f2882>:', // user, with its key fingerprint (§6.6)
+    'WIN-HOST:', // host
+    '19:', // ANSLIST (0x13), no UTF8OPT: our probe's GETLIST had no CAPUTF8OPT
+    '    0\x07', // next start index: 0, the list is complete
+    '    2\x07', // hosts in this packet
+    'probe\x07', // user
+    'probehost\x07', // host
+    '0-0\x07', // status "<n>-<n>": atol reads 0 (it sent BR_ENTRY without options)
+    '10.253.0.2\x07', // address
+    '30985\x07', // port: htons(2425) printed as decimal
+    'probe\x07', // nick
+    'lab\x07', // group
+    'root-<bd766e3a277f2882>\x07', // user: the official itself
+    'WIN-HOST\x07', // host
+    '233046016-0\x07', // status 0x0DE40000: FILEATTACHOPT, ENCRYPTOPT, UTF8OPT, CAPUTF8OPT, ENCEXTMSGOPT, CLIPBOARDOPT, CAPFILEENCOPT
+    '10.253.0.1\x07', // address
+    '30985\x07', // port 2425
+    'win-peer\x07', // nick
+    'lab\x07', // group
+    '\0', // end of body
+  ),
+  packet: {
+    version: '1',
+    packetNo: pn(1796604560),
+    user: 'root-<bd766e3a277f2882>',
+    host: 'WIN-HOST',
+    command: 0x13,
+    charset: 'utf-8',
+    kind: 'ANSLIST',
+    text:
+      '    0\x07    2\x07probe\x07probehost\x070-0\x0710.253.0.2\x0730985\x07probe\x07lab\x07' +
+      'root-<bd766e3a277f2882>\x07WIN-HOST\x07233046016-0\x0710.253.0.1\x0730985\x07win-peer\x07lab\x07',
+    list: {
+      next: 0,
+      hosts: [
+        { user: 'probe', host: 'probehost', status: 0, address: '10.253.0.2', port: 2425, nick: 'probe', group: 'lab' },
+        { user: 'root-<bd766e3a277f2882>', host: 'WIN-HOST', status: 233046016, address: '10.253.0.1', port: 2425, nick: 'win-peer', group: 'lab' },
+      ],
+    },
+  },
+};
+
+const getList: PacketVector = {
+  name: 'GETLIST for the second page',
+  source: 'PROTOCOL.md §3.4 (body = decimal start index), §16',
+  fallbackCharset: 'gb18030',
+  bytes: bytes(
+    '1:', // version
+    '1700000104:', // packet number
+    'alice:', // user
+    'PC1:', // host
+    '25165842:', // GETLIST (0x12) | CAPUTF8OPT | UTF8OPT
+    '250', // start index
+    '\0', // end of body
+  ),
+  packet: {
+    version: '1',
+    packetNo: pn(1700000104),
+    user: 'alice',
+    host: 'PC1',
+    command: 0x01800012,
+    charset: 'utf-8',
+    kind: 'GETLIST',
+    start: 250,
   },
 };
 
@@ -756,6 +834,8 @@ export const TWO_WAY_VECTORS: readonly PacketVector[] = [
   peerAck,
   peerGetFileData,
   ansList,
+  officialAnsList,
+  getList,
   probeBrEntry,
   iptuxAnsEntry,
   iptuxBrEntry,
