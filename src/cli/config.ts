@@ -8,8 +8,9 @@ import { type Charset, legacyCharset, parseCharset } from '../encoding/charset.j
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
+import type { Family } from '../transport/address.js';
 import { makeIdentity } from '../workflows/identity.js';
-import { parseEncodingOption, parseIpv4 } from './options.js';
+import { parseBindAddress, parseBroadcastAddress, parseEncodingOption } from './options.js';
 
 /** What the config file may hold (README "Configuration"). */
 export interface FileConfig {
@@ -73,7 +74,7 @@ export function loadConfig(file: string, onWarning: (message: string) => void = 
   for (const key of ['encoding', 'decodeEncoding'] as const) {
     if (record[key] !== undefined) config[key] = checked(key, (v) => parseEncodingOption(string(v)));
   }
-  if (record['bind'] !== undefined) config.bind = checked('bind', (v) => parseIpv4(string(v)));
+  if (record['bind'] !== undefined) config.bind = checked('bind', (v) => parseBindAddress(string(v)));
   if (record['port'] !== undefined) {
     config.port = checked('port', (v) => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new Error('expected a port number 1-65535');
@@ -82,8 +83,8 @@ export function loadConfig(file: string, onWarning: (message: string) => void = 
   }
   if (record['broadcast'] !== undefined) {
     config.broadcast = checked('broadcast', (v) => {
-      if (!Array.isArray(v)) throw new Error('expected an array of IPv4 addresses');
-      return v.map((address) => parseIpv4(string(address)));
+      if (!Array.isArray(v)) throw new Error('expected an array of addresses');
+      return v.map((address) => parseBroadcastAddress(string(address)));
     });
   }
   return config;
@@ -117,6 +118,8 @@ export interface Settings {
   readonly port: number;
   readonly bind: string | undefined;
   readonly broadcast: readonly string[];
+  /** -4 / -6; both families when undefined. */
+  readonly family: Family | undefined;
   readonly portFallback: boolean;
   /** --encoding: one code page for every peer; undefined: each peer its own. */
   readonly charset: Charset | undefined;
@@ -154,6 +157,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
     port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
     bind: pick<string>('bind', file.bind),
     broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
+    family: opts['ipv4'] === true ? 'IPv4' : opts['ipv6'] === true ? 'IPv6' : undefined,
     portFallback: opts['strictPort'] !== true,
     charset,
     // A forced legacy code page is also the best guess for unflagged, non-UTF-8 text.

@@ -34,6 +34,7 @@ export async function withSession<T>(ctx: Context, command: Command, work: (sess
     strictPort: !settings.portFallback,
     ...(settings.bind ? { bind: settings.bind } : {}),
     broadcast: settings.broadcast,
+    ...(settings.family ? { family: settings.family } : {}),
     encoding: settings.charset,
     fallbackEncoding: settings.fallbackCharset,
     lossy: settings.lossy,

@@ -7,7 +7,7 @@ import { sleep } from '../transport/clock.js';
 import type { Link } from './link.js';
 import { type RetryOptions, schedule } from './options.js';
 import { entryPacket, queryPacket } from './packets.js';
-import type { Peer } from './peers.js';
+import { type Peer, identityKey } from './peers.js';
 import type { Destination } from './target.js';
 
 export interface DiscoverOptions {
@@ -53,13 +53,16 @@ export class Discovery {
   async discover(options: DiscoverOptions): Promise<Peer[]> {
     const clock = this.#link.options.clock;
     const found = new Map<string, Peer>();
+    /** A peer heard over IPv4 and IPv6 counts once. */
+    const identities = new Set<string>();
     const enough = new AbortController();
     const stopWatching = this.#link.peers.watch((peer) => {
       const key = `${peer.address}:${peer.port}`;
       const isNew = !found.has(key);
       found.set(key, peer);
+      identities.add(identityKey(peer));
       if (isNew) options.onPeer?.(peer);
-      if ((options.count !== undefined && found.size >= options.count) || options.until?.(found)) enough.abort();
+      if ((options.count !== undefined && identities.size >= options.count) || options.until?.(found)) enough.abort();
     });
     const signal = AbortSignal.any([enough.signal, ...(options.signal ? [options.signal] : [])]);
     try {

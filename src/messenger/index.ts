@@ -17,7 +17,8 @@ import {
 import { type Packet, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
-import { localAddresses } from '../transport/broadcast.js';
+import { type Family, withoutScope } from '../transport/address.js';
+import { IPMSG_MULTICAST_GROUP, ipv6Interfaces, localAddresses } from '../transport/broadcast.js';
 import { type BoundSocket, type RemoteAddress, bindUdp } from '../transport/datagram.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { type DiscoverOptions, Discovery } from './discovery.js';
@@ -42,6 +43,7 @@ export class Messenger {
   readonly #receiving: Receiving;
   /** Our own addresses, read when first needed (reading the interfaces is not free). */
   #self: Set<string> | undefined;
+  readonly #socket: BoundSocket['socket'];
   #onRelease: ((packetNo: PacketNo, from: RemoteAddress) => void) | undefined;
   #closed = false;
 
@@ -60,7 +62,8 @@ export class Messenger {
       onPacket: (packet, from) => this.#dispatch(packet, from),
       onWarning: options.onWarning,
     });
-    this.#link = new Link(options, endpoint, sender, bound.fellBackFrom);
+    this.#socket = bound.socket;
+    this.#link = new Link(options, endpoint, sender, bound.fellBackFrom, bound.families ?? ['IPv4']);
     this.#discovery = new Discovery(this.#link);
     this.#keys = new KeyExchange(this.#link);
     this.#sending = new Sending(this.#link, this.#keys);
@@ -84,6 +87,7 @@ export class Messenger {
       ...(options.bind ? { address: options.bind } : {}),
       fallback: options.portFallback,
       receiveBufferSize: RECEIVE_BUFFER,
+      ...(options.family ? { family: options.family } : {}),
     });
     return new Messenger(options, bound);
   }
@@ -112,6 +116,27 @@ export class Messenger {
 
   broadcastTargets(): string[] {
     return this.#link.broadcastTargets();
+  }
+
+  /** The address families the socket speaks. */
+  get families(): readonly Family[] {
+    return this.#link.families;
+  }
+
+  /**
+   * Joins the official's IPv6 multicast group (ff15::979, §8) on every IPv6 interface, so that
+   * peers announcing there find us; interfaces that refuse are only warnings.
+   */
+  joinMulticastGroup(): void {
+    const join = this.#socket.joinGroup?.bind(this.#socket);
+    if (!join || !this.#link.families.includes('IPv6')) return;
+    for (const name of ipv6Interfaces(this.#link.options.interfaces, this.#link.options.bind)) {
+      try {
+        join(IPMSG_MULTICAST_GROUP, name);
+      } catch (error) {
+        this.#link.options.onWarning(`cannot join ${IPMSG_MULTICAST_GROUP} on ${name}: ${(error as Error).message}`);
+      }
+    }
   }
 
   /**
@@ -218,7 +243,7 @@ export class Messenger {
   #isSelf(from: RemoteAddress): boolean {
     if (from.port !== this.port) return false;
     this.#self ??= localAddresses(this.#link.options.interfaces);
-    return this.#self.has(from.address);
+    return this.#self.has(withoutScope(from.address));
   }
 
   #dispatch(packet: Packet, from: RemoteAddress): void {

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { IpmsgError } from '../errors.js';
 import { type Clock, type Timer, sleep } from '../transport/clock.js';
-import { ipv4ToInt } from '../transport/broadcast.js';
+import { type Family, compareAddresses } from '../transport/address.js';
 import type { DiscoverOptions } from './discovery.js';
 import { type Peer, type PeerTable, describePeer } from './peers.js';
 import type { Destination, TargetSpec } from './target.js';
@@ -15,6 +15,8 @@ export type HostLookup = (name: string) => Promise<string | undefined>;
 /** What resolving names needs of a Messenger: its peer table and a discovery round. */
 export interface PeerDirectory {
   readonly peers: Pick<PeerTable, 'match'>;
+  /** The families its socket speaks: host names are looked up for those. */
+  readonly families?: readonly Family[];
   discover(options: DiscoverOptions): Promise<unknown>;
 }
 
@@ -23,13 +25,19 @@ export const AMBIGUITY_GRACE_MS = 1000;
 /** A host lookup that has not answered by then counts as "not a host name". */
 export const LOOKUP_TIMEOUT_MS = 3000;
 
-export const systemLookup: HostLookup = async (name) => {
-  // Loaded only when a name is looked up: most runs never need node:dns.
-  const { lookup } = createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
-  return new Promise<string | undefined>((resolve) => {
-    lookup(name, { family: 4 }, (error, address) => resolve(error ? undefined : address));
-  });
-};
+/** The system resolver, for addresses of the families the socket speaks (both when undefined). */
+export function systemLookupFor(families?: readonly Family[]): HostLookup {
+  const family = families?.length === 1 ? (families[0] === 'IPv4' ? 4 : 6) : 0;
+  return async (name) => {
+    // Loaded only when a name is looked up: most runs never need node:dns.
+    const { lookup } = createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
+    return new Promise<string | undefined>((resolve) => {
+      lookup(name, { family }, (error, address) => resolve(error ? undefined : address));
+    });
+  };
+}
+
+export const systemLookup: HostLookup = systemLookupFor(['IPv4']);
 
 /** `lookup(name)`, or undefined once LOOKUP_TIMEOUT_MS have passed on `clock`. */
 async function lookupWithin(lookup: HostLookup, name: string, clock: Clock): Promise<string | undefined> {
@@ -71,7 +79,7 @@ export async function resolveTargets(
   defaultPort: number,
   options: ResolveOptions,
 ): Promise<Destination[]> {
-  const lookup = options.lookup ?? systemLookup;
+  const lookup = options.lookup ?? systemLookupFor(messenger.families);
   const resolveHost: HostLookup = (name) => lookupWithin(lookup, name, options.clock);
   const byDns = new Map<string, string>();
   for (const spec of specs) {
@@ -130,7 +138,7 @@ async function fromDiscovery(
   }
   if (only) {
     const list = [...matches]
-      .sort((a, b) => (ipv4ToInt(a.address) ?? 0) - (ipv4ToInt(b.address) ?? 0) || a.port - b.port)
+      .sort((a, b) => compareAddresses(a.address, b.address) || a.port - b.port)
       .map(describePeer)
       .join(', ');
     throw new IpmsgError(

@@ -119,9 +119,11 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
   });
 
   test('every broadcast refused (EPERM): recv warns and still receives; list and send --all exit 69', { skip: nftUnavailableReason() ?? false }, async () => {
-    // Node 0 may not send to any broadcast address: sendto() fails with EPERM, as behind a firewall.
-    const refuse = (rule: string) => lan.run(0, 'nft', ['-f', '-'], { input: `table ip ipmt_bcast\ndelete table ip ipmt_bcast\n${rule}`, timeoutMs: 10_000 });
-    const added = await refuse(`table ip ipmt_bcast {\n  chain out { type filter hook output priority 0; policy accept; ip daddr { ${lan.broadcast}, 255.255.255.255 } drop; }\n}\n`);
+    // Node 0 may not send to any broadcast address or IPv6 group: sendto() fails with EPERM, as behind a firewall.
+    const refuse = (rule: string) => lan.run(0, 'nft', ['-f', '-'], { input: `table inet ipmt_bcast\ndelete table inet ipmt_bcast\n${rule}`, timeoutMs: 10_000 });
+    const added = await refuse(
+      `table inet ipmt_bcast {\n  chain out { type filter hook output priority 0; policy accept; ip daddr { ${lan.broadcast}, 255.255.255.255 } drop; ip6 daddr { ff15::979, ff02::1 } drop; }\n}\n`,
+    );
     assert.equal(added.code, 0, added.stderr);
     try {
       const erin = startRecv(0, 'erin', ['--count', '1', '--timeout', '25s']);
