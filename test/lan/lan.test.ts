@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
+import { startLanRecv } from '../helpers/lan-recv.js';
 import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
@@ -31,29 +32,7 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
   }
 
   function startRecv(node: number, user: string, args: readonly string[]) {
-    const child = lan.spawn(node, process.execPath, [binPath, 'recv', ...identity(user), '--json', '-v', ...args], {
-      env: sandbox.env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
-    );
-    const ready = new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (stderr.includes('listening on UDP port 2425')) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-      void done.then(() => {
-        clearInterval(check);
-        reject(new Error(`recv ended early: ${stderr}`));
-      });
-    });
-    return { ready, done };
+    return startLanRecv(lan, node, sandbox.env, [...identity(user), ...args]);
   }
 
   test('list finds the other hosts by broadcast; send by name; sealed message read', async () => {
