@@ -8,7 +8,7 @@ import { type Charset, legacyCharset, parseCharset } from '../encoding/charset.j
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
-import type { Family } from '../transport/address.js';
+import { type Family, familyOf } from '../transport/address.js';
 import { makeIdentity } from '../workflows/identity.js';
 import { parseBindAddress, parseBroadcastAddress, parseEncodingOption } from './options.js';
 
@@ -152,12 +152,17 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
   const given = { user: pick<string>('user', file.user), host: pick<string>('host', file.host), nick: pick<string>('nick', file.nick), group: pick<string>('group', file.group) };
   const charset = charsetFrom(pick<string>('encoding', file.encoding), 'encoding');
   const decode = charsetFrom(env['IPMSG_DECODE_ENCODING'] ?? file.decodeEncoding, 'decodeEncoding');
+  const family: Family | undefined = opts['ipv4'] === true ? 'IPv4' : opts['ipv6'] === true ? 'IPv6' : undefined;
+  const bind = pick<string>('bind', file.bind);
+  if (family && bind && familyOf(bind) !== family) {
+    throw new IpmsgError('IPMSG_ERR_USAGE', `--bind ${bind} is not an ${family} address (${family === 'IPv4' ? '-4' : '-6'})`);
+  }
   return {
     identity: makeIdentity(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))),
     port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
-    bind: pick<string>('bind', file.bind),
+    bind,
     broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
-    family: opts['ipv4'] === true ? 'IPv4' : opts['ipv6'] === true ? 'IPv6' : undefined,
+    family,
     portFallback: opts['strictPort'] !== true,
     charset,
     // A forced legacy code page is also the best guess for unflagged, non-UTF-8 text.

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { IpmsgError } from '../errors.js';
 import { type Clock, type Timer, sleep } from '../transport/clock.js';
-import { type Family, compareAddresses } from '../transport/address.js';
+import { type Family, compareAddresses, familyOf } from '../transport/address.js';
 import type { DiscoverOptions } from './discovery.js';
 import { type Peer, type PeerTable, describePeer } from './peers.js';
 import type { Destination, TargetSpec } from './target.js';
@@ -71,7 +71,7 @@ export interface ResolveOptions {
 }
 
 /**
- * @throws IpmsgError IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET
+ * @throws IpmsgError IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET, IPMSG_ERR_USAGE
  */
 export async function resolveTargets(
   messenger: PeerDirectory,
@@ -122,7 +122,20 @@ export async function resolveTargets(
     }
     out.push(await fromDiscovery(messenger.peers.match(spec.name), spec, defaultPort, resolveHost, options.wait));
   }
+  for (const destination of out) checkFamily(destination, messenger.families);
   return out;
+}
+
+/**
+ * @throws IpmsgError IPMSG_ERR_USAGE when the socket does not speak the address's family (-4, -6, --bind)
+ */
+function checkFamily(destination: Destination, families: readonly Family[] | undefined): void {
+  const family = familyOf(destination.address);
+  if (families === undefined || family === undefined || families.includes(family)) return;
+  throw new IpmsgError(
+    'IPMSG_ERR_USAGE',
+    `${JSON.stringify(destination.text)} is an ${family} address, and this run speaks ${families.join(' and ')} only (-4, -6 or --bind)`,
+  );
 }
 
 async function fromDiscovery(

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import type { Context } from '../../src/cli/context.js';
-import { parseCount, parseDuration, parseIpv4, parsePort } from '../../src/cli/options.js';
+import { parseBindAddress, parseBroadcastAddress, parseCount, parseDuration, parseIpv4, parsePort } from '../../src/cli/options.js';
 import { makeOutput, oneLine } from '../../src/cli/output.js';
 import { run } from '../../src/cli/program.js';
 import { report } from '../../src/cli/report.js';
@@ -58,6 +58,15 @@ describe('other parsers', () => {
     assert.equal(parseIpv4('10.0.0.255'), '10.0.0.255');
     assert.throws(() => parseIpv4('10.0.0.256'), InvalidArgumentError);
     assert.throws(() => parseIpv4('host.example'), InvalidArgumentError);
+    assert.equal(parseBindAddress('fd00::1'), 'fd00::1');
+    assert.equal(parseBindAddress('fe80::1%eth0'), 'fe80::1%eth0');
+    assert.equal(parseBindAddress('::ffff:10.0.0.1'), '10.0.0.1');
+    assert.equal(parseBindAddress('10.0.0.1'), '10.0.0.1');
+    for (const bad of ['ff15::979', 'fd00:::1', 'host.example']) assert.throws(() => parseBindAddress(bad), InvalidArgumentError, bad);
+    assert.equal(parseBroadcastAddress('ff15::979'), 'ff15::979');
+    assert.equal(parseBroadcastAddress('ff02::1%eth0'), 'ff02::1%eth0');
+    assert.equal(parseBroadcastAddress('10.0.0.255'), '10.0.0.255');
+    assert.throws(() => parseBroadcastAddress('ff15::979::1'), InvalidArgumentError);
   });
 });
 
