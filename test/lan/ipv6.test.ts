@@ -2,7 +2,7 @@
 // IPv6 on a private bridge (namespaces made by the test; fd00:249::/64 and 10.249.0.0/24, multicast
 // snooping off): node 0 and 1 are dual-stack, node 2 has IPv6 alone. list finds a dual-stack peer
 // once with both addresses, and the IPv6-only recv over ff15::979 alone; send by name and by
-// address, a sealed message read, a file and a folder, info and absence, all over IPv6.
+// address (scoped link-local too), a sealed message read, a file and a folder, info and absence, all over IPv6.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ describe('IPv6 between ipmsg hosts', { skip: skip ?? false }, () => {
   test('list, send by name and address, sealed, a file and a folder, info and absence over IPv6', { timeout: 90_000 }, async () => {
     const bobSave = join(sandbox.dir, 'bob-got');
     const carolSave = join(sandbox.dir, 'carol-got');
-    const bob = startRecv(1, 'bob', ['--count', '2', '--timeout', '40s', '--save', bobSave]);
+    const bob = startRecv(1, 'bob', ['--count', '3', '--timeout', '40s', '--save', bobSave]);
     const carol = startRecv(2, 'carol', ['--count', '2', '--timeout', '40s', '--save', carolSave]);
     await Promise.all([bob.ready, carol.ready]);
 
@@ -62,7 +62,8 @@ describe('IPv6 between ipmsg hosts', { skip: skip ?? false }, () => {
     // bob answered over both families: one peer, both addresses (and its link-local one).
     const bobAddresses = (peers[0]?.['addresses'] as { address: string; family: string }[]).map((a) => `${a.family} ${a.address}`);
     assert.deepEqual(bobAddresses.slice(0, 2), ['IPv4 10.249.0.2', 'IPv6 fd00:249::2']);
-    assert.ok(bobAddresses.slice(2).every((a) => /^IPv6 fe80::[0-9a-f:]+%eth0$/.test(a)), bobAddresses.join(', '));
+    assert.equal(bobAddresses.length, 3, bobAddresses.join(', '));
+    assert.match(bobAddresses[2] ?? '', /^IPv6 fe80::[0-9a-f:]+%eth0$/);
     const text = await ipmsg(0, ['list', ...identity('alice'), '--wait', '1500ms']);
     assert.equal(text.code, 0, text.stderr);
     const bobRows = text.stdout.split('\n').filter((l) => /bob-<[0-9a-f]{16}>@bob-pc/.test(l));
@@ -98,14 +99,18 @@ describe('IPv6 between ipmsg hosts', { skip: skip ?? false }, () => {
     // and by its IPv6 address.
     const byAddress = await ipmsg(0, ['send', ...identity('alice'), 'fd00:249::2', 'hi bob over IPv6']);
     assert.equal(byAddress.code, 0, byAddress.stderr);
+    // and by its scoped link-local address.
+    const scoped = await ipmsg(0, ['send', ...identity('alice'), (bobAddresses[2] ?? '').slice('IPv6 '.length), 'hi bob link-local']);
+    assert.equal(scoped.code, 0, scoped.stderr);
 
     const [b, c] = await Promise.all([bob.done, carol.done]);
     assert.equal(b.code, 0, b.stderr);
     assert.equal(c.code, 0, c.stderr);
     const bobMessages = jsonLines(b.stdout).filter((m) => m['text'] !== undefined);
-    assert.deepEqual(bobMessages.map((m) => [m['text'], (m['from'] as Record<string, unknown>)['address']]), [
+    assert.deepEqual(bobMessages.map((m) => [m['text'], String((m['from'] as Record<string, unknown>)['address']).replace(/^fe80::[0-9a-f:]+%eth0$/, 'fe80::…%eth0')]), [
       ['hi bob', '10.249.0.1'],
       ['hi bob over IPv6', 'fd00:249::1'],
+      ['hi bob link-local', 'fe80::…%eth0'],
     ]);
     const carolMessages = jsonLines(c.stdout).filter((m) => m['text'] !== undefined);
     assert.deepEqual(carolMessages.map((m) => [m['text'], m['sealed'], (m['from'] as Record<string, unknown>)['address']]), [
