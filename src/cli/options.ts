@@ -34,13 +34,6 @@ export function parseEncodingOption(text: string): string {
   return charset;
 }
 
-export function parseIpv4(text: string): string {
-  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text) || text.split('.').some((p) => Number(p) > 255)) {
-    throw new InvalidArgumentError(`expected an IPv4 address, got ${JSON.stringify(text)}`);
-  }
-  return text;
-}
-
 /** An IPv4 or IPv6 address of this machine (an IPv6 one may carry its zone, `fe80::1%eth0`). */
 export function parseBindAddress(text: string): string {
   const address = unmapped(text);

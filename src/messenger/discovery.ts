@@ -2,6 +2,7 @@
 // Who is on the LAN: BR_ENTRY to everybody or to one peer, collecting the answers, BR_EXIT to
 // whoever we told, and asking one peer about itself (GETINFO, GETABSENCEINFO).
 
+import { IPMSG_MULTICAST_GROUP, ipv6Interfaces } from '../transport/broadcast.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { sleep } from '../transport/clock.js';
 import type { Link } from './link.js';
@@ -37,6 +38,20 @@ export class Discovery {
     this.#toldPeers.push(to);
     const link = this.#link;
     await link.endpoint.send(entryPacket(link.sender, link.next(), 'BR_ENTRY', false, link.charsets.choose(to).charset), to, { lossy: true });
+  }
+
+  /** Joins ff15::979 (§8) on every IPv6 interface, while the socket lives; refusals are only warnings. */
+  joinGroup(): void {
+    const link = this.#link;
+    const socket = link.endpoint.socket;
+    if (!socket.joinGroup || !link.families.includes('IPv6')) return;
+    for (const name of ipv6Interfaces(link.options.interfaces, link.options.bind)) {
+      try {
+        socket.joinGroup(IPMSG_MULTICAST_GROUP, name);
+      } catch (error) {
+        link.options.onWarning(`cannot join ${IPMSG_MULTICAST_GROUP} on ${name}: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** BR_ENTRY to the LAN; goodbye() will say BR_EXIT. */

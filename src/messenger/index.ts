@@ -18,7 +18,7 @@ import { type Packet, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
 import { type Family, withoutScope } from '../transport/address.js';
-import { IPMSG_MULTICAST_GROUP, ipv6Interfaces, localAddresses } from '../transport/broadcast.js';
+import { localAddresses } from '../transport/broadcast.js';
 import { type BoundSocket, type RemoteAddress, bindUdp } from '../transport/datagram.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { type DiscoverOptions, Discovery } from './discovery.js';
@@ -43,7 +43,6 @@ export class Messenger {
   readonly #receiving: Receiving;
   /** Our own addresses, read when first needed (reading the interfaces is not free). */
   #self: Set<string> | undefined;
-  readonly #socket: BoundSocket['socket'];
   #onRelease: ((packetNo: PacketNo, from: RemoteAddress) => void) | undefined;
   #closed = false;
 
@@ -62,7 +61,6 @@ export class Messenger {
       onPacket: (packet, from) => this.#dispatch(packet, from),
       onWarning: options.onWarning,
     });
-    this.#socket = bound.socket;
     this.#link = new Link(options, endpoint, sender, bound.fellBackFrom, bound.families ?? ['IPv4']);
     this.#discovery = new Discovery(this.#link);
     this.#keys = new KeyExchange(this.#link);
@@ -123,20 +121,9 @@ export class Messenger {
     return this.#link.families;
   }
 
-  /**
-   * Joins the official's IPv6 multicast group (ff15::979, §8) on every IPv6 interface, so that
-   * peers announcing there find us; interfaces that refuse are only warnings.
-   */
+  /** Joins the official's IPv6 multicast group (ff15::979, §8), so that peers announcing there find us. */
   joinMulticastGroup(): void {
-    const join = this.#socket.joinGroup?.bind(this.#socket);
-    if (!join || !this.#link.families.includes('IPv6')) return;
-    for (const name of ipv6Interfaces(this.#link.options.interfaces, this.#link.options.bind)) {
-      try {
-        join(IPMSG_MULTICAST_GROUP, name);
-      } catch (error) {
-        this.#link.options.onWarning(`cannot join ${IPMSG_MULTICAST_GROUP} on ${name}: ${(error as Error).message}`);
-      }
-    }
+    this.#discovery.joinGroup();
   }
 
   /**

@@ -37,8 +37,6 @@ export function systemLookupFor(families?: readonly Family[]): HostLookup {
   };
 }
 
-export const systemLookup: HostLookup = systemLookupFor(['IPv4']);
-
 /** `lookup(name)`, or undefined once LOOKUP_TIMEOUT_MS have passed on `clock`. */
 async function lookupWithin(lookup: HostLookup, name: string, clock: Clock): Promise<string | undefined> {
   const answered = new AbortController();
