@@ -21,6 +21,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const FILE_ROUNDS = Number(process.env.BENCH_FILE_ROUNDS ?? 3);
 /** BENCH_ONLY=small-files runs only the 10,000-small-files row (to compare two builds quickly). */
 const ONLY_SMALL_FILES = process.env.BENCH_ONLY === 'small-files';
+/** BENCH_ONLY=list runs only the `list` rows with 1,000 simulated peers (IPv4 and IPv6). */
+const ONLY_LIST = process.env.BENCH_ONLY === 'list';
 const home = mkdtempSync(join(tmpdir(), 'ipmsg-bench-'));
 const env = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_CONFIG_HOME: join(home, 'config') };
 
@@ -69,15 +71,21 @@ function startReceiver(port) {
   });
 }
 
-/** `list` against `peers` simulated peers on 127.0.0.2 that all answer BR_ENTRY at once. */
-async function listBurst(peers) {
+/**
+ * `list` against `peers` simulated peers that all answer BR_ENTRY at once: on 127.0.0.2, or over
+ * IPv6 on ::1 (one loopback address: list finds the port taken by the peers' listener, binds a
+ * free one and still sends its BR_ENTRY to that port).
+ */
+async function listBurst(peers, family = 'IPv4') {
+  const v6 = family === 'IPv6';
+  const peerAddress = v6 ? '::1' : '127.0.0.2';
   const port = await freePort();
-  const listener = createSocket('udp4');
-  await new Promise((resolve) => listener.bind(port, '127.0.0.2', resolve));
+  const listener = createSocket(v6 ? 'udp6' : 'udp4');
+  await new Promise((resolve) => listener.bind(port, peerAddress, resolve));
   const answerers = [];
   for (let i = 0; i < peers; i++) {
-    const s = createSocket('udp4');
-    await new Promise((resolve) => s.bind(0, '127.0.0.2', resolve));
+    const s = createSocket(v6 ? 'udp6' : 'udp4');
+    await new Promise((resolve) => s.bind(0, peerAddress, resolve));
     answerers.push(s);
   }
   listener.on('message', (msg, from) => {
@@ -91,7 +99,7 @@ async function listBurst(peers) {
   // Not spawnSync: the simulated peers live in this process and must answer while list runs.
   const child = spawn(
     process.execPath,
-    [bin, 'list', '--bind', '127.0.0.1', '--port', String(port), '--broadcast', '127.0.0.2', '--count', String(peers), '--wait', '10s', '--json'],
+    [bin, 'list', '--bind', v6 ? '::1' : '127.0.0.1', '--port', String(port), '--broadcast', peerAddress, '--count', String(peers), '--wait', '10s', '--json'],
     { env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let stdout = '';
@@ -102,9 +110,10 @@ async function listBurst(peers) {
   listener.close();
   for (const s of answerers) s.close();
   // Every line is one peer (but the end record every --json run closes with): all `peers` must be there, none twice.
-  const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event !== 'end');
+  const lines = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((p) => p.event === undefined);
   const listed = new Set(lines.map((p) => `${p.address}:${p.port}`)).size;
-  return { ms, lines: lines.length, listed, twice: lines.length - listed, status: result.status };
+  const families = new Set(lines.map((p) => p.family));
+  return { family, ms, lines: lines.length, listed, twice: lines.length - listed, status: result.status, familyOk: families.size === 1 && families.has(family) };
 }
 
 /**
@@ -395,9 +404,10 @@ async function smallFilesBench(work, outputs) {
 
 const rows = [];
 const node0 = ['-e', '0'];
-let burst;
 let via;
-if (!ONLY_SMALL_FILES) {
+const bursts = [];
+if (ONLY_LIST) bursts.push(await listBurst(1000), await listBurst(1000, 'IPv6'));
+else if (!ONLY_SMALL_FILES) {
   const [baseVersion, version] = interleaved([node0, [bin, '--version']]);
   rows.push(['ipmsg --version (cold)', version, 'node -e 0', baseVersion, 1.3]);
 
@@ -420,10 +430,10 @@ if (!ONLY_SMALL_FILES) {
   } finally {
     receiver.kill('SIGINT');
   }
-  burst = await listBurst(1000);
+  bursts.push(await listBurst(1000), await listBurst(1000, 'IPv6'));
   via = await listVia(1000, 300);
 }
-const transfers = process.env.BENCH_SKIP_FILES ? [] : await fileBenches();
+const transfers = process.env.BENCH_SKIP_FILES || ONLY_LIST ? [] : await fileBenches();
 
 console.log(`ipmsg bench: medians of ${RUNS} interleaved runs, Node ${process.version}\n`);
 console.log('| what | ms | baseline | ms | ratio | target |');
@@ -433,8 +443,8 @@ for (const [what, ms, base, baseMs, target] of rows) {
   const verdict = target === undefined ? '' : `≤ ${target}× ${ratio <= target ? '✔' : '✘'}`;
   console.log(`| ${what} | ${ms.toFixed(1)} | ${base} | ${baseMs.toFixed(1)} | ${ratio.toFixed(2)}× | ${verdict} |`);
 }
-if (burst) console.log(
-  `\nlist with 1000 simulated peers answering at once: ${burst.listed} of 1000 listed, ${burst.twice} twice, in ${burst.ms.toFixed(0)} ms (exit ${burst.status}) ${burst.listed === 1000 && burst.twice === 0 && burst.status === 0 ? '✔' : '✘'}`,
+for (const burst of bursts) console.log(
+  `${burst === bursts[0] ? '\n' : ''}list with 1000 simulated peers answering at once over ${burst.family}: ${burst.listed} of 1000 listed, ${burst.twice} twice, in ${burst.ms.toFixed(0)} ms (exit ${burst.status}) ${burst.listed === 1000 && burst.twice === 0 && burst.status === 0 && burst.familyOk ? '✔' : '✘'}`,
 );
 if (via) console.log(
   `list --via a peer whose host list holds 1000 hosts (${via.pages} pages): ${via.listed} of 1000 listed, ${via.twice} twice, in ${via.ms.toFixed(0)} ms with --wait 1s (exit ${via.status}) ${via.listed === 1000 && via.twice === 0 && via.status === 0 ? '✔' : '✘'}`,

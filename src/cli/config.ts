@@ -8,8 +8,9 @@ import { type Charset, legacyCharset, parseCharset } from '../encoding/charset.j
 import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
+import { type Family, familyOf } from '../transport/address.js';
 import { makeIdentity } from '../workflows/identity.js';
-import { parseEncodingOption, parseIpv4, parseVia } from './options.js';
+import { parseBindAddress, parseBroadcastAddress, parseEncodingOption, parseVia } from './options.js';
 
 /** What the config file may hold (README "Configuration"). */
 export interface FileConfig {
@@ -74,7 +75,7 @@ export function loadConfig(file: string, onWarning: (message: string) => void = 
   for (const key of ['encoding', 'decodeEncoding'] as const) {
     if (record[key] !== undefined) config[key] = checked(key, (v) => parseEncodingOption(string(v)));
   }
-  if (record['bind'] !== undefined) config.bind = checked('bind', (v) => parseIpv4(string(v)));
+  if (record['bind'] !== undefined) config.bind = checked('bind', (v) => parseBindAddress(string(v)));
   if (record['port'] !== undefined) {
     config.port = checked('port', (v) => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new Error('expected a port number 1-65535');
@@ -83,8 +84,8 @@ export function loadConfig(file: string, onWarning: (message: string) => void = 
   }
   if (record['broadcast'] !== undefined) {
     config.broadcast = checked('broadcast', (v) => {
-      if (!Array.isArray(v)) throw new Error('expected an array of IPv4 addresses');
-      return v.map((address) => parseIpv4(string(address)));
+      if (!Array.isArray(v)) throw new Error('expected an array of addresses');
+      return v.map((address) => parseBroadcastAddress(string(address)));
     });
   }
   if (record['via'] !== undefined) {
@@ -126,6 +127,8 @@ export interface Settings {
   readonly broadcast: readonly string[];
   /** Peers whose host lists are asked (--via, IPMSG_VIA, the config file's "via"). */
   readonly via: readonly string[];
+  /** -4 / -6; both families when undefined. */
+  readonly family: Family | undefined;
   readonly portFallback: boolean;
   /** --encoding: one code page for every peer; undefined: each peer its own. */
   readonly charset: Charset | undefined;
@@ -158,12 +161,18 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
   const given = { user: pick<string>('user', file.user), host: pick<string>('host', file.host), nick: pick<string>('nick', file.nick), group: pick<string>('group', file.group) };
   const charset = charsetFrom(pick<string>('encoding', file.encoding), 'encoding');
   const decode = charsetFrom(env['IPMSG_DECODE_ENCODING'] ?? file.decodeEncoding, 'decodeEncoding');
+  const family: Family | undefined = opts['ipv4'] === true ? 'IPv4' : opts['ipv6'] === true ? 'IPv6' : undefined;
+  const bind = pick<string>('bind', file.bind);
+  if (family && bind && familyOf(bind) !== family) {
+    throw new IpmsgError('IPMSG_ERR_USAGE', `--bind ${bind} is not an ${family} address (${family === 'IPv4' ? '-4' : '-6'})`);
+  }
   return {
     identity: makeIdentity(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))),
     port: pick<number>('port', file.port) ?? IPMSG_DEFAULT_PORT,
-    bind: pick<string>('bind', file.bind),
+    bind,
     broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
     via: pick<string[]>('via', file.via) ?? [],
+    family,
     portFallback: opts['strictPort'] !== true,
     charset,
     // A forced legacy code page is also the best guess for unflagged, non-UTF-8 text.

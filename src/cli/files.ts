@@ -7,6 +7,7 @@ import { type Progress, makeProgress } from './progress.js';
 import { isInteractive } from './context.js';
 import type { Session } from './session.js';
 import { type Spinner, startSpinner } from './spinner.js';
+import { formatEndpoint } from '../transport/address.js';
 
 /**
  * What serving an offer prints, and the progress it shows; `stop()` when serving ends. The spinner
@@ -54,7 +55,7 @@ export function serveOutput(
           const o = event.outcome;
           out.result(
             { target: o.destination.text, address: o.destination.address, port: o.destination.port, packetNo: o.packetNo, status: o.status, encrypted: o.encrypted, charset: o.charset, charsetReason: o.charsetReason, attempts: o.attempts, ...(o.error ? { error: o.error.message, code: o.error.code } : {}) },
-            o.error ? undefined : `offered ${event.items} ${event.items === 1 ? 'item' : 'items'} to ${o.destination.address}:${o.destination.port}${o.encrypted ? ' (encrypted)' : ''}`,
+            o.error ? undefined : `offered ${event.items} ${event.items === 1 ? 'item' : 'items'} to ${formatEndpoint(o.destination.address, o.destination.port)}${o.encrypted ? ' (encrypted)' : ''}`,
           );
           return;
         }

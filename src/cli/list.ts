@@ -3,9 +3,9 @@
 
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
-import type { Peer } from '../messenger/peers.js';
+import { type Peer, groupPeers } from '../messenger/peers.js';
 import { type FeiqVersion, parseFeiqVersion } from '../protocol/entry.js';
-import { ipv4ToInt } from '../transport/broadcast.js';
+import { compareAddresses, familyOf, formatEndpoint } from '../transport/address.js';
 import type { Context } from './context.js';
 import { addCommonOptions, addViaOption, addWaitOption, parseCount } from './options.js';
 import { formatTable } from './output.js';
@@ -15,9 +15,12 @@ import { startSpinner } from './spinner.js';
 /** The official answers BR_ENTRY after a random delay of up to ~4.1 s on a large LAN (§3.2). */
 export const DEFAULT_LIST_WAIT = 4500;
 
-export function peerJson(peer: Peer, startedAt: number): object {
+/** A peer heard over several addresses (IPv4 and IPv6) lists them all, the one used first. */
+export function peerJson(peer: Peer, startedAt: number, addresses: readonly string[] = [peer.address]): object {
   return {
     address: peer.address,
+    family: familyOf(peer.address) ?? null,
+    addresses: addresses.map((address) => ({ address, family: familyOf(address) ?? null })),
     port: peer.port,
     user: peer.user,
     host: peer.host,
@@ -40,9 +43,9 @@ function feiqJson(version: string): { feiq?: FeiqVersion } {
   return feiq ? { feiq } : {};
 }
 
-/** The table row of a peer; with `via`, a VIA column before the client. */
-export function peerRow(p: Peer, via = false): string[] {
-  const row = [`${p.address}:${p.port}`, `${p.user}@${p.host}`, p.nick, p.group || '-', p.absent ? 'absent' : '-', can(p)];
+/** The table row of a peer (all its addresses); with `via`, a VIA column before the client. */
+export function peerRow(p: Peer, via = false, addresses: readonly string[] = [p.address]): string[] {
+  const row = [addresses.map((a) => formatEndpoint(a, p.port)).join(','), `${p.user}@${p.host}`, p.nick, p.group || '-', p.absent ? 'absent' : '-', can(p)];
   if (via) row.push(p.via ?? '-');
   row.push(p.client ?? '-');
   return row;
@@ -63,7 +66,7 @@ function can(peer: Peer): string {
 }
 
 function byAddress(a: Peer, b: Peer): number {
-  return (ipv4ToInt(a.address) ?? 0) - (ipv4ToInt(b.address) ?? 0) || a.port - b.port;
+  return compareAddresses(a.address, b.address) || a.port - b.port;
 }
 
 export function makeListCommand(ctx: Context): Command {
@@ -97,17 +100,16 @@ export function makeListCommand(ctx: Context): Command {
       } finally {
         spinner.stop();
       }
-      peers.sort(byAddress);
       const via = settings.via.length > 0;
-      const rows = peers.map((p) => peerRow(p, via));
-      const head = ['ADDRESS', 'USER@HOST', 'NICK', 'GROUP', 'STATE', 'CAN', ...(via ? ['VIA'] : []), 'CLIENT'];
-      const lines = formatTable([head, ...rows]);
-      peers.forEach((peer, i) => {
-        out.result(peerJson(peer, startedAt), i === 0 ? `${lines[0]}\n${lines[1]}` : lines[i + 1]);
+      const groups = groupPeers(peers).sort((a, b) => byAddress(a.peer, b.peer));
+      const rows = groups.map((g) => peerRow(g.peer, via, g.addresses));
+      const lines = formatTable([['ADDRESS', 'USER@HOST', 'NICK', 'GROUP', 'STATE', 'CAN', ...(via ? ['VIA'] : []), 'CLIENT'], ...rows]);
+      groups.forEach(({ peer, addresses }, i) => {
+        out.result(peerJson(peer, startedAt, addresses), i === 0 ? `${lines[0]}\n${lines[1]}` : lines[i + 1]);
       });
-      if (peers.length === 0 && !settings.json && !settings.quiet) out.notice(`no peer answered within ${wait / 1000}s`);
-      if (flags.count !== undefined && peers.length < flags.count) {
-        throw new IpmsgError('IPMSG_ERR_TIMEOUT', `${peers.length} of ${flags.count} peers answered within ${wait / 1000}s`);
+      if (groups.length === 0 && !settings.json && !settings.quiet) out.notice(`no peer answered within ${wait / 1000}s`);
+      if (flags.count !== undefined && groups.length < flags.count) {
+        throw new IpmsgError('IPMSG_ERR_TIMEOUT', `${groups.length} of ${flags.count} peers answered within ${wait / 1000}s`);
       }
     });
   });

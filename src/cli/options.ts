@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CHARSETS, parseCharset } from '../encoding/charset.js';
 import { parsePort as parsePortText, parseTarget } from '../messenger/target.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
+import { familyOf, isMulticastIpv6, unmapped } from '../transport/address.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -34,11 +35,20 @@ export function parseEncodingOption(text: string): string {
   return charset;
 }
 
-export function parseIpv4(text: string): string {
-  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text) || text.split('.').some((p) => Number(p) > 255)) {
-    throw new InvalidArgumentError(`expected an IPv4 address, got ${JSON.stringify(text)}`);
+/** An IPv4 or IPv6 address of this machine (an IPv6 one may carry its zone, `fe80::1%eth0`). */
+export function parseBindAddress(text: string): string {
+  const address = unmapped(text);
+  if (familyOf(address) === undefined || isMulticastIpv6(address)) {
+    throw new InvalidArgumentError(`expected an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
   }
-  return text;
+  return address;
+}
+
+/** An IPv4 address (broadcast or a host), or an IPv6 multicast group or host (`ff15::979%eth0`). */
+export function parseBroadcastAddress(text: string): string {
+  const address = unmapped(text);
+  if (familyOf(address) === undefined) throw new InvalidArgumentError(`expected an IPv4 address or an IPv6 multicast group, got ${JSON.stringify(text)}`);
+  return address;
 }
 
 /** A peer to ask for its host list: an address, ADDR:PORT or a name, as a target is written. */
@@ -61,12 +71,14 @@ function collect(parse: (text: string) => string) {
 export function addCommonOptions(command: Command): Command {
   return command
     .addOption(new Option('-p, --port <port>', 'UDP port to use and to send to (default 2425)').env('IPMSG_PORT').argParser(parsePort))
-    .addOption(new Option('--bind <address>', 'local IPv4 address (interface) to use').env('IPMSG_BIND').argParser(parseIpv4))
+    .addOption(new Option('--bind <address>', 'local IPv4 or IPv6 address (interface) to use').env('IPMSG_BIND').argParser(parseBindAddress))
     .addOption(
-      new Option('--broadcast <address>', 'also broadcast to this address (repeatable, comma-separated)')
+      new Option('--broadcast <address>', 'also broadcast to this address or IPv6 multicast group (repeatable, comma-separated)')
         .env('IPMSG_BROADCAST')
-        .argParser(collect(parseIpv4)),
+        .argParser(collect(parseBroadcastAddress)),
     )
+    .addOption(new Option('-4, --ipv4', 'IPv4 only (default: IPv6 too where the machine has it)').conflicts('ipv6'))
+    .addOption(new Option('-6, --ipv6', 'IPv6 only').conflicts('ipv4'))
     .addOption(new Option('--strict-port', 'fail instead of using a free port when the port is taken'))
     .addOption(new Option('--user <name>', 'user name to announce').env('IPMSG_USER'))
     .addOption(new Option('--host <name>', 'host name to announce').env('IPMSG_HOST'))

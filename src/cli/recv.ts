@@ -24,6 +24,7 @@ import { savedText } from './files.js';
 import { makeProgress } from './progress.js';
 import { addCommonOptions, parseCount, parseDuration } from './options.js';
 import { withSession } from './session.js';
+import { formatEndpoint } from '../transport/address.js';
 
 export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): object {
   const p = m.packet;
@@ -96,7 +97,7 @@ function signatureNote(m: ReceivedMessage): string {
  */
 export function messageNotice(m: ReceivedMessage): string | undefined {
   const p = m.packet;
-  const who = `${p.user}@${p.host} (${m.from.address}:${m.from.port})`;
+  const who = `${p.user}@${p.host} (${formatEndpoint(m.from.address, m.from.port)})`;
   switch (m.signature) {
     case 'key-changed':
       return `message ${p.packetNo} from ${who} is shown, but it does not come from the key pinned for ${pinnedAs(p)}: known ${m.keys.known}, now ${m.keys.seen}. Someone may be impersonating this peer, or it made a new key; if you trust the new key, run: ipmsg keys trust ${pinnedAs(p)}`;
@@ -118,7 +119,7 @@ export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): strin
   ].filter(Boolean);
   const nick = m.peer && m.peer.nick !== p.user ? ` "${m.peer.nick}"` : '';
   const lines = [
-    `[${localTime(m.receivedAt)}] ${p.user}@${p.host}${nick} ${m.from.address}:${m.from.port}${flags.length ? ` (${flags.join(', ')})` : ''}`,
+    `[${localTime(m.receivedAt)}] ${p.user}@${p.host}${nick} ${formatEndpoint(m.from.address, m.from.port)}${flags.length ? ` (${flags.join(', ')})` : ''}`,
     p.text,
   ];
   for (const a of p.attachments ?? []) {
@@ -183,6 +184,7 @@ export function makeRecvCommand(ctx: Context): Command {
     await withSession(ctx, cmd, async ({ client, messenger, settings, out }) => {
       // The announcement is a courtesy: with every broadcast refused (no broadcast route, a firewall)
       // peers that know our address can still send, so recv listens on (list and send by name cannot).
+      messenger.joinMulticastGroup();
       if (flags.announce) {
         await messenger.announce().catch((error: unknown) => {
           if (!isIpmsgError(error, 'IPMSG_ERR_UNAVAILABLE')) throw error;

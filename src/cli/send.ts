@@ -15,6 +15,7 @@ import { readMessage } from './input.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, parseDuration, resolveFlags } from './options.js';
 import { withSession } from './session.js';
 import { startSpinner } from './spinner.js';
+import { formatEndpoint } from '../transport/address.js';
 
 export const DEFAULT_TIMEOUT = DEFAULT_SEND.timeout;
 export const DEFAULT_RETRIES = DEFAULT_SEND.retries;
@@ -39,7 +40,7 @@ interface SendFlags {
 
 function describeOutcome(o: SendOutcome): string {
   const who = o.destination.label ? `${o.destination.label} ` : '';
-  const where = `${who}${o.destination.address}:${o.destination.port}`;
+  const where = `${who}${formatEndpoint(o.destination.address, o.destination.port)}`;
   switch (o.status) {
     case 'read':
       return `${o.encrypted ? 'encrypted, ' : ''}read by ${where}`;

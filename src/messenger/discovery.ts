@@ -2,12 +2,13 @@
 // Who is on the LAN: BR_ENTRY to everybody or to one peer, collecting the answers, BR_EXIT to
 // whoever we told, and asking one peer about itself (GETINFO, GETABSENCEINFO).
 
+import { IPMSG_MULTICAST_GROUP, ipv6Interfaces } from '../transport/broadcast.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { sleep } from '../transport/clock.js';
 import type { Link } from './link.js';
 import { type RetryOptions, schedule } from './options.js';
 import { entryPacket, queryPacket } from './packets.js';
-import type { Peer } from './peers.js';
+import { type Peer, identityKey } from './peers.js';
 import type { Destination } from './target.js';
 
 export interface DiscoverOptions {
@@ -39,6 +40,20 @@ export class Discovery {
     await link.endpoint.send(entryPacket(link.sender, link.next(), 'BR_ENTRY', false, link.charsets.choose(to).charset), to, { lossy: true });
   }
 
+  /** Joins ff15::979 (§8) on every IPv6 interface, while the socket lives; refusals are only warnings. */
+  joinGroup(): void {
+    const link = this.#link;
+    const socket = link.endpoint.socket;
+    if (!socket.joinGroup || !link.families.includes('IPv6')) return;
+    for (const name of ipv6Interfaces(link.options.interfaces, link.options.bind)) {
+      try {
+        socket.joinGroup(IPMSG_MULTICAST_GROUP, name);
+      } catch (error) {
+        link.options.onWarning(`cannot join ${IPMSG_MULTICAST_GROUP} on ${name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
   /** BR_ENTRY to the LAN; goodbye() will say BR_EXIT. */
   async announce(): Promise<void> {
     this.#announced = true;
@@ -53,13 +68,16 @@ export class Discovery {
   async discover(options: DiscoverOptions): Promise<Peer[]> {
     const clock = this.#link.options.clock;
     const found = new Map<string, Peer>();
+    /** A peer heard over IPv4 and IPv6 counts once. */
+    const identities = new Set<string>();
     const enough = new AbortController();
     const stopWatching = this.#link.peers.watch((peer) => {
       const key = `${peer.address}:${peer.port}`;
       const isNew = !found.has(key);
       found.set(key, peer);
+      identities.add(identityKey(peer));
       if (isNew) options.onPeer?.(peer);
-      if ((options.count !== undefined && found.size >= options.count) || options.until?.(found)) enough.abort();
+      if ((options.count !== undefined && identities.size >= options.count) || options.until?.(found)) enough.abort();
     });
     const signal = AbortSignal.any([enough.signal, ...(options.signal ? [options.signal] : [])]);
     try {

@@ -1,8 +1,9 @@
 // src/messenger/duplicates.ts
-// Remembers recent SENDMSGs by sender (address, port, user, host) and packet number, so that a
-// resent SENDMSG is acknowledged again but delivered once (§2.3; the official keeps 32, we keep
-// more). The port matters: two CLI runs of one user on one machine are two senders, and their
-// packet numbers may meet (a run that could not take the packet-number lock draws on its own).
+// Remembers recent SENDMSGs by sender (port, user, host) and packet number, so that a resent
+// SENDMSG is acknowledged again but delivered once (§2.3; the official keeps 32, we keep more).
+// The port matters: two CLI runs of one user on one machine are two senders, and their packet
+// numbers may meet (a run that could not take the packet-number lock draws on its own). The
+// address does not: a dual-stack sender's broadcast arrives over IPv4 and IPv6 (§8).
 
 import type { RemoteAddress } from '../transport/datagram.js';
 
@@ -12,7 +13,7 @@ export interface SenderName {
 }
 
 function keyOf(packetNo: number, sender: SenderName, from: RemoteAddress): string {
-  return JSON.stringify([packetNo, from.address, from.port, sender.user, sender.host]); // unambiguous whatever the names hold
+  return JSON.stringify([packetNo, from.port, sender.user, sender.host]); // unambiguous whatever the names hold
 }
 
 export class RecentPackets {

@@ -17,6 +17,7 @@ import {
 import { type Packet, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
+import { type Family, withoutScope } from '../transport/address.js';
 import { localAddresses } from '../transport/broadcast.js';
 import { type BoundSocket, type RemoteAddress, bindUdp } from '../transport/datagram.js';
 import { Endpoint } from '../transport/endpoint.js';
@@ -62,7 +63,7 @@ export class Messenger {
       onPacket: (packet, from) => this.#dispatch(packet, from),
       onWarning: options.onWarning,
     });
-    this.#link = new Link(options, endpoint, sender, bound.fellBackFrom);
+    this.#link = new Link(options, endpoint, sender, bound.fellBackFrom, bound.families ?? ['IPv4']);
     this.#discovery = new Discovery(this.#link);
     this.#keys = new KeyExchange(this.#link);
     this.#sending = new Sending(this.#link, this.#keys);
@@ -87,6 +88,7 @@ export class Messenger {
       ...(options.bind ? { address: options.bind } : {}),
       fallback: options.portFallback,
       receiveBufferSize: RECEIVE_BUFFER,
+      ...(options.family ? { family: options.family } : {}),
     });
     return new Messenger(options, bound);
   }
@@ -115,6 +117,16 @@ export class Messenger {
 
   broadcastTargets(): string[] {
     return this.#link.broadcastTargets();
+  }
+
+  /** The address families the socket speaks. */
+  get families(): readonly Family[] {
+    return this.#link.families;
+  }
+
+  /** Joins the official's IPv6 multicast group (ff15::979, §8), so that peers announcing there find us. */
+  joinMulticastGroup(): void {
+    this.#discovery.joinGroup();
   }
 
   /**
@@ -230,7 +242,7 @@ export class Messenger {
   #isSelf(from: RemoteAddress): boolean {
     if (from.port !== this.port) return false;
     this.#self ??= localAddresses(this.#link.options.interfaces);
-    return this.#self.has(from.address);
+    return this.#self.has(withoutScope(from.address));
   }
 
   #dispatch(packet: Packet, from: RemoteAddress): void {

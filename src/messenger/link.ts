@@ -6,6 +6,7 @@ import { IpmsgError } from '../errors.js';
 import { IPMSG_FILEATTACHOPT } from '../protocol/command.js';
 import { type Packet, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
+import type { Family } from '../transport/address.js';
 import { broadcastTargets } from '../transport/broadcast.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { Endpoint } from '../transport/endpoint.js';
@@ -30,10 +31,13 @@ export class Link {
   readonly charsets: Charsets;
   /** Set when the wanted port was taken: answers sent to that port (iptux) never reach us. */
   readonly #fellBackFrom: number | undefined;
+  /** The families the socket speaks. */
+  readonly families: readonly Family[];
   #sender: Sender;
 
-  constructor(options: MessengerOptions, endpoint: Endpoint, sender: Sender, fellBackFrom: number | undefined) {
+  constructor(options: MessengerOptions, endpoint: Endpoint, sender: Sender, fellBackFrom: number | undefined, families: readonly Family[]) {
     this.options = options;
+    this.families = families;
     this.endpoint = endpoint;
     this.exchanges = new Exchanges(options.clock);
     this.charsets = new Charsets(options);
@@ -66,6 +70,7 @@ export class Link {
     return broadcastTargets({
       ...(this.options.bind ? { bind: this.options.bind } : {}),
       extra: this.options.broadcast,
+      families: this.families,
       ...(this.options.interfaces ? { interfaces: this.options.interfaces } : {}),
     });
   }
@@ -86,6 +91,7 @@ export class Link {
       ),
     );
     const failures = results.flatMap((r) => (r.error ? [`${r.address}: ${r.error.message}`] : []));
+    if (results.length === 0) throw new IpmsgError('IPMSG_ERR_UNAVAILABLE', 'Cannot broadcast: no interface to broadcast on (--broadcast names one)');
     if (failures.length === results.length) {
       throw new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot broadcast: ${failures.join('; ')}`);
     }

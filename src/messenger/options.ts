@@ -4,6 +4,7 @@
 import type { Charset } from '../encoding/charset.js';
 import type { PeerReads } from '../protocol/peer-charset.js';
 import type { DecodeLimits } from '../protocol/limits.js';
+import type { Family } from '../transport/address.js';
 import type { InterfaceTable } from '../transport/broadcast.js';
 import type { Clock } from '../transport/clock.js';
 import type { BindOptions, BoundSocket } from '../transport/datagram.js';
@@ -16,6 +17,8 @@ export interface MessengerOptions {
   readonly port: number;
   /** Local address to bind; all interfaces when undefined. */
   readonly bind: string | undefined;
+  /** Only this family (-4/-6); both where the machine has IPv6 when undefined. */
+  readonly family?: Family;
   /** When the port is taken, use a free one instead of failing. */
   readonly portFallback: boolean;
   /** Broadcast addresses added to the interfaces' own. */

@@ -13,6 +13,7 @@ import {
 } from '../protocol/command.js';
 import { describeClient } from '../protocol/entry.js';
 import type { EntryPacket } from '../protocol/packet.js';
+import { compareAddresses, formatEndpoint, isLinkLocalIpv6 } from '../transport/address.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 
 export interface Peer {
@@ -47,7 +48,39 @@ export function peerKey(from: RemoteAddress): string {
 }
 
 export function describePeer(peer: Pick<Peer, 'user' | 'host' | 'address' | 'port'>): string {
-  return `${peer.user}@${peer.host} (${peer.address}:${peer.port})`;
+  return `${peer.user}@${peer.host} (${formatEndpoint(peer.address, peer.port)})`;
+}
+
+/** Which of a peer's addresses to use: IPv4, then IPv6 that is not link-local, then link-local. */
+function preference(peer: Peer): number {
+  return peer.address.includes(':') ? (isLinkLocalIpv6(peer.address) ? 2 : 1) : 0;
+}
+
+/** The same peer heard over several addresses (both families): user, host and port agree. */
+export function identityKey(peer: Pick<Peer, 'user' | 'host' | 'port'>): string {
+  return `${peer.user.toLowerCase()}@${peer.host.toLowerCase()}:${peer.port}`;
+}
+
+/** One peer per identity, its preferred address first, with every address it answered from. */
+export interface PeerAddresses {
+  readonly peer: Peer;
+  readonly addresses: readonly string[];
+}
+
+/** Groups the entries of one peer heard over several addresses (IPv4 and IPv6, §8). */
+export function groupPeers(peers: readonly Peer[]): PeerAddresses[] {
+  const groups = new Map<string, Peer[]>();
+  for (const peer of peers) {
+    const key = identityKey(peer);
+    const group = groups.get(key);
+    if (group) group.push(peer);
+    else groups.set(key, [peer]);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => preference(a) - preference(b) || compareAddresses(a.address, b.address));
+    const peer = sorted[0] as Peer;
+    return { peer, addresses: sorted.map((p) => p.address) };
+  });
 }
 
 /**
@@ -128,7 +161,8 @@ export class PeerTable {
     const byIdentity = new Map<string, Peer>();
     for (const peer of hits) {
       const id = `${peer.user.toLowerCase()}@${peer.host.toLowerCase()}`;
-      if (!byIdentity.has(id)) byIdentity.set(id, peer);
+      const known = byIdentity.get(id);
+      if (!known || preference(peer) < preference(known)) byIdentity.set(id, peer);
     }
     return [...byIdentity.values()];
   }

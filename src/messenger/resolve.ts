@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { IpmsgError } from '../errors.js';
 import { type Clock, type Timer, sleep } from '../transport/clock.js';
-import { ipv4ToInt } from '../transport/broadcast.js';
+import { type Family, compareAddresses, familyOf } from '../transport/address.js';
 import type { DiscoverOptions } from './discovery.js';
 import { type Peer, type PeerTable, describePeer } from './peers.js';
 import type { Destination, TargetSpec } from './target.js';
@@ -15,6 +15,8 @@ export type HostLookup = (name: string) => Promise<string | undefined>;
 /** What resolving names needs of a Messenger: its peer table and a discovery round. */
 export interface PeerDirectory {
   readonly peers: Pick<PeerTable, 'match'>;
+  /** The families its socket speaks: host names are looked up for those. */
+  readonly families?: readonly Family[];
   discover(options: DiscoverOptions): Promise<unknown>;
 }
 
@@ -23,13 +25,17 @@ export const AMBIGUITY_GRACE_MS = 1000;
 /** A host lookup that has not answered by then counts as "not a host name". */
 export const LOOKUP_TIMEOUT_MS = 3000;
 
-export const systemLookup: HostLookup = async (name) => {
-  // Loaded only when a name is looked up: most runs never need node:dns.
-  const { lookup } = createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
-  return new Promise<string | undefined>((resolve) => {
-    lookup(name, { family: 4 }, (error, address) => resolve(error ? undefined : address));
-  });
-};
+/** The system resolver, for addresses of the families the socket speaks (both when undefined). */
+export function systemLookupFor(families?: readonly Family[]): HostLookup {
+  const family = families?.length === 1 ? (families[0] === 'IPv4' ? 4 : 6) : 0;
+  return async (name) => {
+    // Loaded only when a name is looked up: most runs never need node:dns.
+    const { lookup } = createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
+    return new Promise<string | undefined>((resolve) => {
+      lookup(name, { family }, (error, address) => resolve(error ? undefined : address));
+    });
+  };
+}
 
 /** `lookup(name)`, or undefined once LOOKUP_TIMEOUT_MS have passed on `clock`. */
 async function lookupWithin(lookup: HostLookup, name: string, clock: Clock): Promise<string | undefined> {
@@ -63,7 +69,7 @@ export interface ResolveOptions {
 }
 
 /**
- * @throws IpmsgError IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET
+ * @throws IpmsgError IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET, IPMSG_ERR_USAGE
  */
 export async function resolveTargets(
   messenger: PeerDirectory,
@@ -71,7 +77,7 @@ export async function resolveTargets(
   defaultPort: number,
   options: ResolveOptions,
 ): Promise<Destination[]> {
-  const lookup = options.lookup ?? systemLookup;
+  const lookup = options.lookup ?? systemLookupFor(messenger.families);
   const resolveHost: HostLookup = (name) => lookupWithin(lookup, name, options.clock);
   const byDns = new Map<string, string>();
   for (const spec of specs) {
@@ -114,7 +120,20 @@ export async function resolveTargets(
     }
     out.push(await fromDiscovery(messenger.peers.match(spec.name), spec, defaultPort, resolveHost, options.wait));
   }
+  for (const destination of out) checkFamily(destination, messenger.families);
   return out;
+}
+
+/**
+ * @throws IpmsgError IPMSG_ERR_USAGE when the socket does not speak the address's family (-4, -6, --bind)
+ */
+function checkFamily(destination: Destination, families: readonly Family[] | undefined): void {
+  const family = familyOf(destination.address);
+  if (families === undefined || family === undefined || families.includes(family)) return;
+  throw new IpmsgError(
+    'IPMSG_ERR_USAGE',
+    `${JSON.stringify(destination.text)} is an ${family} address, and this run speaks ${families.join(' and ')} only (-4, -6 or --bind)`,
+  );
 }
 
 async function fromDiscovery(
@@ -130,7 +149,7 @@ async function fromDiscovery(
   }
   if (only) {
     const list = [...matches]
-      .sort((a, b) => (ipv4ToInt(a.address) ?? 0) - (ipv4ToInt(b.address) ?? 0) || a.port - b.port)
+      .sort((a, b) => compareAddresses(a.address, b.address) || a.port - b.port)
       .map(describePeer)
       .join(', ');
     throw new IpmsgError(

@@ -1,9 +1,10 @@
 // src/messenger/target.ts
-// What a user may name as a target: an IPv4 address, ADDR:PORT, a host name, or a user/nick/host
-// name seen on the LAN (optionally user@host), each optionally with :PORT.
+// What a user may name as a target: an IPv4 address, ADDR:PORT, an IPv6 address (bare, scoped as
+// fe80::1%eth0, or [ADDR]:PORT), a host name, or a user/nick/host name seen on the LAN (optionally
+// user@host), each optionally with :PORT.
 
 import { IpmsgError } from '../errors.js';
-import { isIpv4 } from '../transport/broadcast.js';
+import { familyOf, unmapped } from '../transport/address.js';
 
 export type TargetSpec =
   | { readonly kind: 'address'; readonly text: string; readonly address: string; readonly port: number }
@@ -24,12 +25,27 @@ export function parsePort(text: string): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
+function ipv6Target(trimmed: string, text: string, defaultPort: number): TargetSpec {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(trimmed);
+  const literal = bracketed ? (bracketed[1] ?? '') : trimmed;
+  let port = defaultPort;
+  if (bracketed?.[2] !== undefined) {
+    const parsed = parsePort(bracketed[2]);
+    if (parsed === undefined) throw new IpmsgError('IPMSG_ERR_USAGE', `Invalid port in target ${JSON.stringify(text)}`);
+    port = parsed;
+  }
+  if (familyOf(literal) !== 'IPv6') throw new IpmsgError('IPMSG_ERR_USAGE', `Invalid IPv6 address in target ${JSON.stringify(text)}`);
+  return { kind: 'address', text: trimmed, address: unmapped(literal), port };
+}
+
 /**
- * @throws IpmsgError IPMSG_ERR_USAGE for an empty target or a bad port
+ * @throws IpmsgError IPMSG_ERR_USAGE for an empty target, a bad port or a malformed IPv6 literal
  */
 export function parseTarget(text: string, defaultPort: number): TargetSpec {
   const trimmed = text.trim();
   if (trimmed.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'Empty target');
+  // Names hold no ':' and no '[': two colons or a bracket can only be an IPv6 literal.
+  if (trimmed.startsWith('[') || trimmed.indexOf(':') !== trimmed.lastIndexOf(':')) return ipv6Target(trimmed, text, defaultPort);
   const colon = trimmed.lastIndexOf(':');
   let base = trimmed;
   let port: number | undefined;
@@ -40,7 +56,7 @@ export function parseTarget(text: string, defaultPort: number): TargetSpec {
     // ':2425' would be the name '', which matches every peer with an empty nickname
     if (base.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', `Empty target name in ${JSON.stringify(text)}`);
   }
-  if (isIpv4(base)) return { kind: 'address', text: trimmed, address: base, port: port ?? defaultPort };
+  if (familyOf(base) === 'IPv4') return { kind: 'address', text: trimmed, address: base, port: port ?? defaultPort };
   return { kind: 'name', text: trimmed, name: base, port };
 }
 

@@ -7,6 +7,7 @@ import type { Cipher } from 'node:crypto';
 import { type Socket, connect } from 'node:net';
 import { IpmsgError } from '../errors.js';
 import { cipherInPlace } from '../crypto/file-crypto.js';
+import { formatEndpoint } from '../transport/address.js';
 
 /** Size of each read from the socket. */
 export const RECEIVE_BUFFER = 1024 * 1024;
@@ -119,8 +120,8 @@ export function receive(options: FetchCommon, offset: number, handler: ReceiveHa
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const why =
         error.code === 'ECONNREFUSED'
-          ? `${options.address}:${options.port} refused the connection (no file server there, or a firewall)`
-          : `the connection to ${options.address}:${options.port} broke (${error.message})`;
+          ? `${formatEndpoint(options.address, options.port)} refused the connection (no file server there, or a firewall)`
+          : `the connection to ${formatEndpoint(options.address, options.port)} broke (${error.message})`;
       finish(transferError(why, error));
     });
     socket.on('end', () => finish());

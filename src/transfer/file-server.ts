@@ -17,6 +17,7 @@ import { type SendHooks, sendFile, sendFileAsStream, sendFolder } from './file-s
 import type { OfferedFile } from './local-files.js';
 import { type Grant, type OpenRequest, OfferRegistry } from './offer-registry.js';
 import { requestProgress } from './request.js';
+import { formatEndpoint } from '../transport/address.js';
 
 /** Connections that have not sent a valid request by then are closed (the official: 10–20 s). */
 export const DEFAULT_REQUEST_TIMEOUT = 10_000;
@@ -38,7 +39,10 @@ export interface ServedEvent {
 
 export interface FileServerOptions {
   readonly port: number;
+  /** Where to listen; every address of both families (where the machine has IPv6) when absent. */
   readonly address?: string;
+  /** With `address` `::`: IPv6 alone (-6). */
+  readonly ipv6Only?: boolean;
   /** Code page for names in folder streams when the request is not flagged UTF-8. */
   readonly charset: Charset;
   readonly fallbackCharset: Charset;
@@ -94,11 +98,11 @@ export class FileServer {
       // Half-open: a client that ends its side after the request still gets the data.
       const server = createServer({ noDelay: true, allowHalfOpen: true });
       server.once('error', (error: NodeJS.ErrnoException) => {
-        const where = `${options.address ?? '0.0.0.0'}:${options.port}`;
+        const where = formatEndpoint(options.address ?? '0.0.0.0', options.port);
         const reason = error.code === 'EADDRINUSE' ? 'the port is in use (another IP Messenger client?)' : error.message;
         reject(new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot listen on TCP ${where}: ${reason}`, { cause: error }));
       });
-      server.listen({ port: options.port, ...(options.address ? { host: options.address } : {}), exclusive: true }, () => {
+      server.listen({ port: options.port, ...(options.address ? { host: options.address } : {}), ...(options.ipv6Only ? { ipv6Only: true } : {}), exclusive: true }, () => {
         server.removeAllListeners('error');
         server.on('error', (error) => options.onWarning(`file server: ${error.message}`));
         resolve(new FileServer(server, options));

@@ -1,8 +1,14 @@
 // src/transport/broadcast.ts
-// Where entry packets go: the directed broadcast of every up IPv4 interface, plus 255.255.255.255 (§3.1).
+// Where entry packets go: the directed broadcast of every up IPv4 interface, plus 255.255.255.255
+// (§3.1); with IPv6, ff15::979 and ff02::1 on every IPv6 interface (§8).
 
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { IPMSG_LIMITED_BROADCAST } from '../protocol/command.js';
+import { type Family, withoutScope } from './address.js';
+
+/** The official's IPv6 multicast group (§8): joined while listening, sent BR_ENTRY. */
+export const IPMSG_MULTICAST_GROUP = 'ff15::979';
+export const ALL_NODES = 'ff02::1';
 
 export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;
 
@@ -38,29 +44,45 @@ export interface BroadcastOptions {
   /** Extra addresses (other subnets, single hosts). */
   readonly extra?: readonly string[];
   readonly interfaces?: InterfaceTable;
+  /** The families the socket speaks; IPv4 alone when absent. */
+  readonly families?: readonly Family[];
 }
 
 /** The broadcast targets, duplicates removed, in a stable order. */
 export function broadcastTargets(options: BroadcastOptions = {}): string[] {
   const table = options.interfaces ?? networkInterfaces();
-  const bind = options.bind === '0.0.0.0' ? undefined : options.bind; // 0.0.0.0 = every interface
+  const bind = options.bind === '0.0.0.0' || options.bind === '::' ? undefined : options.bind; // every interface
+  const families = options.families ?? ['IPv4'];
   const targets = new Set<string>();
-  for (const infos of Object.values(table)) {
+  for (const [name, infos] of Object.entries(table)) {
     for (const info of infos ?? []) {
-      if (info.family !== 'IPv4') continue;
-      if (bind !== undefined ? info.address !== bind : info.internal) continue;
+      if (!families.includes(info.family)) continue;
+      if (bind !== undefined ? withoutScope(info.address) !== withoutScope(bind) : info.internal) continue;
+      if (info.family === 'IPv6') {
+        if (info.internal) continue;
+        targets.add(`${IPMSG_MULTICAST_GROUP}%${name}`);
+        targets.add(`${ALL_NODES}%${name}`);
+        continue;
+      }
       const target = directedBroadcast(info);
       if (target) targets.add(target);
     }
   }
-  if (bind === undefined) targets.add(IPMSG_LIMITED_BROADCAST);
+  if (bind === undefined && families.includes('IPv4')) targets.add(IPMSG_LIMITED_BROADCAST);
   for (const extra of options.extra ?? []) targets.add(extra);
   return [...targets];
 }
 
-/** The IPv4 addresses of this machine, to recognise our own broadcasts. */
+/** The names of the interfaces with a non-internal IPv6 address: where the multicast group is joined. */
+export function ipv6Interfaces(interfaces: InterfaceTable = networkInterfaces(), bind?: string): string[] {
+  return Object.entries(interfaces).flatMap(([name, infos]) =>
+    (infos ?? []).some((i) => i.family === 'IPv6' && !i.internal && (bind === undefined || bind === '::' || withoutScope(i.address) === withoutScope(bind))) ? [name] : [],
+  );
+}
+
+/** The addresses of this machine (IPv6 ones without their zone), to recognise our own broadcasts. */
 export function localAddresses(interfaces: InterfaceTable = networkInterfaces()): Set<string> {
-  const out = new Set<string>(['127.0.0.1']);
-  for (const infos of Object.values(interfaces)) for (const info of infos ?? []) if (info.family === 'IPv4') out.add(info.address);
+  const out = new Set<string>(['127.0.0.1', '::1']);
+  for (const infos of Object.values(interfaces)) for (const info of infos ?? []) out.add(withoutScope(info.address));
   return out;
 }

@@ -12,6 +12,7 @@ import type { Security } from '../messenger/security.js';
 import { type Destination, type TargetSpec, parseTarget, splitTargets } from '../messenger/target.js';
 import { IPMSG_DEFAULT_PORT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
+import type { Family } from '../transport/address.js';
 import { type Clock, systemClock } from '../transport/clock.js';
 import { FilePacketCounter, PACKET_COUNTER_FILE, type PacketNumberSource } from '../state/packet-counter.js';
 import { FilePeerCharsets } from '../state/peer-charsets.js';
@@ -31,8 +32,10 @@ export interface OpenOptions extends Partial<Identity> {
   readonly strictPort?: boolean;
   /** Local address to bind; all interfaces when undefined. */
   readonly bind?: string;
-  /** Broadcast addresses added to the interfaces' own. */
+  /** Broadcast addresses and IPv6 multicast groups added to the interfaces' own. */
   readonly broadcast?: readonly string[];
+  /** Only this family; both where the machine has IPv6 when undefined. */
+  readonly family?: Family;
   /**
    * Peers whose host lists (GETLIST/ANSLIST, §3.4) are asked before names are looked for: hosts
    * behind a router that broadcasts do not reach (addresses, `address:port` or names).
@@ -154,6 +157,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     bind: options.bind,
     portFallback: options.strictPort !== true,
     broadcast: options.broadcast ?? [],
+    ...(options.family ? { family: options.family } : {}),
     charset,
     fallbackCharset,
     lossy: options.lossy === true,

@@ -12,6 +12,7 @@ import { type Clock, sleep, systemClock } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { aborted, lifetime } from './lifetime.js';
 import { type Saved, type SaveOptions, saveAttachment } from './save-offer.js';
+import { formatEndpoint } from '../transport/address.js';
 
 /** How long a run lingers after its last message for read notices still being retried. */
 const READ_NOTICE_GRACE = 2000;
@@ -43,6 +44,7 @@ export function senderFilter(patterns: readonly string[]): SenderFilter {
     const names = [
       from.address,
       `${from.address}:${from.port}`,
+      formatEndpoint(from.address, from.port),
       host,
       ...users,
       ...users.map((u) => `${u}@${host}`),

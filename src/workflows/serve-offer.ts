@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../transport/clock.js';
 import { type OfferedFile, toAttachment } from '../transfer/local-files.js';
 import { aborted, lifetime } from './lifetime.js';
 import { type ProgressItem, type ProgressSink, noProgress } from './progress.js';
+import type { Family } from '../transport/address.js';
 
 /** How long an offer is served when nobody says otherwise (an hour: a person may have to accept it). */
 export const DEFAULT_SERVE_TIMEOUT = 3_600_000;
@@ -75,7 +76,7 @@ export async function serveOffer(messenger: Messenger, destinations: readonly De
   const declined = new Set<string>();
   const server = await FileServer.listen({
     port: messenger.port,
-    ...(options.localAddress ? { address: options.localAddress } : {}),
+    ...listenAddress(options.localAddress, messenger.families),
     charset: options.charset ?? 'utf-8',
     fallbackCharset: options.fallbackCharset ?? DEFAULT_FALLBACK_CHARSET,
     downloadsPerRecipient: options.downloadsPerRecipient ?? 1,
@@ -146,4 +147,11 @@ export async function serveOffer(messenger: Messenger, destinations: readonly De
   } finally {
     await server.close();
   }
+}
+
+/** The file server listens where the UDP socket does: its address, or every address of its families. */
+function listenAddress(localAddress: string | undefined, families: readonly Family[]): { address?: string; ipv6Only?: boolean } {
+  if (localAddress) return { address: localAddress };
+  if (families.length === 2) return {};
+  return families[0] === 'IPv6' ? { address: '::', ipv6Only: true } : { address: '0.0.0.0' };
 }

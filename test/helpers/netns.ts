@@ -38,12 +38,23 @@ import { constants as osConstants } from 'node:os';
 export const NS_PREFIX = 'ipmt';
 /** The /24 all LANs use (each LAN is isolated, so they may overlap). */
 export const LAN_SUBNET = '10.249.0';
+/** The IPv6 unique-local /64 of LANs made with `ipv6` (fd00::/8, private like the /24). */
+export const LAN_SUBNET6 = 'fd00:249:';
+
+export interface LanOptions {
+  /** Give every node an fd00:249::<n>/64 address as well (no DAD, so usable at once). */
+  readonly ipv6?: boolean;
+  /** These nodes (indexes) get no IPv4 address and no IPv4 route: IPv6 only. */
+  readonly ipv6Only?: readonly number[];
+}
 
 export interface LanNode {
   /** Network namespace name (use with `ip netns exec`). */
   readonly ns: string;
-  /** IPv4 address of the node's `eth0`. */
+  /** IPv4 address of the node's `eth0` (none when the LAN was made with it in `ipv6Only`). */
   readonly address: string;
+  /** IPv6 unique-local address of the node's `eth0` (fd00:249::<n>/64), when the LAN has IPv6. */
+  readonly address6: string | undefined;
   /** Interface name inside the namespace. */
   readonly iface: string;
 }
@@ -344,11 +355,16 @@ class LanImpl implements Lan {
   private destroyPromise: Promise<void> | undefined;
   private destroyedFlag = false;
 
-  constructor(id: string, nodeCount: number) {
+  private readonly options: LanOptions;
+
+  constructor(id: string, nodeCount: number, options: LanOptions = {}) {
     this.id = id;
     this.bridgeNs = `${id}-br`;
+    this.options = options;
     const nodes: LanNode[] = [];
-    for (let i = 0; i < nodeCount; i++) nodes.push({ ns: `${id}-n${i}`, address: `${LAN_SUBNET}.${i + 1}`, iface: 'eth0' });
+    for (let i = 0; i < nodeCount; i++) {
+      nodes.push({ ns: `${id}-n${i}`, address: `${LAN_SUBNET}.${i + 1}`, address6: options.ipv6 ? `${LAN_SUBNET6}:${i + 1}` : undefined, iface: 'eth0' });
+    }
     this.nodes = nodes;
   }
 
@@ -375,15 +391,18 @@ class LanImpl implements Lan {
       `ip -n ${b} link set br0 up`,
     ];
     this.nodes.forEach((n, i) => {
+      const ipv4 = !(this.options.ipv6Only ?? []).includes(i);
       lines.push(
         `ip netns add ${n.ns}`,
         `ip -n ${n.ns} link set lo up`,
         `ip -n ${b} link add p${i} type veth peer name ${n.iface} netns ${n.ns}`,
         `ip -n ${b} link set p${i} master br0`,
         `ip -n ${b} link set p${i} up`,
-        `ip -n ${n.ns} addr add ${n.address}/${this.prefixLength} broadcast ${this.broadcast} dev ${n.iface}`,
+        ...(ipv4 ? [`ip -n ${n.ns} addr add ${n.address}/${this.prefixLength} broadcast ${this.broadcast} dev ${n.iface}`] : []),
+        // No duplicate address detection: the link-local address is usable as soon as the link is up.
+        ...(n.address6 ? [`ip netns exec ${n.ns} sysctl -qw net.ipv6.conf.${n.iface}.accept_dad=0`, `ip -n ${n.ns} addr add ${n.address6}/64 dev ${n.iface} nodad`] : []),
         `ip -n ${n.ns} link set ${n.iface} up`,
-        `ip -n ${n.ns} route add default dev ${n.iface}`,
+        ...(ipv4 ? [`ip -n ${n.ns} route add default dev ${n.iface}`] : []),
       );
     });
     return lines.join('\n') + '\n';
@@ -516,7 +535,7 @@ class LanImpl implements Lan {
  * Create a private L2 LAN of `nodeCount` hosts (10.249.0.1 … 10.249.0.N /24).
  * Call `destroy()` on the result in `after`/`t.after`.
  */
-export async function createLan(nodeCount: number): Promise<Lan> {
+export async function createLan(nodeCount: number, options: LanOptions = {}): Promise<Lan> {
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 254) {
     throw new RangeError(`nodeCount must be 1..254, got ${nodeCount}`);
   }
@@ -524,7 +543,7 @@ export async function createLan(nodeCount: number): Promise<Lan> {
   if (reason !== undefined) throw new Error(`cannot create a LAN: ${reason}`);
   await sweepStale();
   installExitHooks();
-  const lan = new LanImpl(`${NS_PREFIX}${process.pid}-${++lanCounter}`, nodeCount);
+  const lan = new LanImpl(`${NS_PREFIX}${process.pid}-${++lanCounter}`, nodeCount, options);
   liveLans.add(lan);
   try {
     // One `ip -batch` would be faster, but `-n` is not accepted per line; one

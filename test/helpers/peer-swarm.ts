@@ -3,7 +3,7 @@
 // port, and on each one every peer answers ANSENTRY from its own socket, all at once.
 
 import type { Socket } from 'node:dgram';
-import { bindUdp4 } from './udp-relay.js';
+import { bindUdpSocket } from './udp-relay.js';
 
 export interface Swarm {
   /** The port the BR_ENTRY listener is bound to. */
@@ -17,9 +17,9 @@ export interface Swarm {
 
 /** `peers` peers on `address` (each its own port), answering BR_ENTRY sent to `address:port`. */
 export async function startSwarm(options: { address: string; port: number; peers: number }): Promise<Swarm> {
-  const listener = await bindUdp4(options.address, options.port);
+  const listener = await bindUdpSocket(options.address, options.port);
   const sockets: Socket[] = [];
-  for (let i = 0; i < options.peers; i++) sockets.push(await bindUdp4(options.address, 0));
+  for (let i = 0; i < options.peers; i++) sockets.push(await bindUdpSocket(options.address, 0));
   const answers = sockets.map((_, i) => Buffer.from(`1:${i + 1}:peer${i}:simhost${i}:3:Peer ${i}\0swarm\0`, 'latin1'));
   const state = { entries: 0, answers: 0 };
   listener.on('message', (msg, from) => {

@@ -37,9 +37,10 @@ export interface RelayStats {
 }
 
 /** A UDP socket bound to `address:port` (0 = any free port). */
-export function bindUdp4(address: string, port: number): Promise<Socket> {
+/** A UDP socket bound to `address:port`, IPv6 when the address is. */
+export function bindUdpSocket(address: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
     socket.once('error', reject);
     socket.bind(port, address, () => {
       socket.off('error', reject);
@@ -67,7 +68,7 @@ export class UdpRelay {
 
   static async start(options: RelayOptions): Promise<UdpRelay> {
     const relay = new UdpRelay(options);
-    const main = await bindUdp4(options.listen.address, options.listen.port);
+    const main = await bindUdpSocket(options.listen.address, options.listen.port);
     relay.#main = main;
     main.on('message', (bytes, from) => relay.#fromClient(bytes, from));
     return relay;
@@ -108,7 +109,7 @@ export class UdpRelay {
     let upstream = this.#upstream.get(key);
     if (!upstream) {
       this.stats.clients++;
-      upstream = bindUdp4(this.#options.listen.address, 0).then((socket) => {
+      upstream = bindUdpSocket(this.#options.listen.address, 0).then((socket) => {
         socket.on('message', (answer) => {
           if (this.#main) this.#forward(this.#main, answer, from, 'down');
         });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
+import { startLanRecv } from '../helpers/lan-recv.js';
 import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
@@ -31,29 +32,7 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
   }
 
   function startRecv(node: number, user: string, args: readonly string[]) {
-    const child = lan.spawn(node, process.execPath, [binPath, 'recv', ...identity(user), '--json', '-v', ...args], {
-      env: sandbox.env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
-    );
-    const ready = new Promise<void>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (stderr.includes('listening on UDP port 2425')) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-      void done.then(() => {
-        clearInterval(check);
-        reject(new Error(`recv ended early: ${stderr}`));
-      });
-    });
-    return { ready, done };
+    return startLanRecv(lan, node, sandbox.env, [...identity(user), ...args]);
   }
 
   test('list finds the other hosts by broadcast; send by name; sealed message read', async () => {
@@ -119,9 +98,11 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
   });
 
   test('every broadcast refused (EPERM): recv warns and still receives; list and send --all exit 69', { skip: nftUnavailableReason() ?? false }, async () => {
-    // Node 0 may not send to any broadcast address: sendto() fails with EPERM, as behind a firewall.
-    const refuse = (rule: string) => lan.run(0, 'nft', ['-f', '-'], { input: `table ip ipmt_bcast\ndelete table ip ipmt_bcast\n${rule}`, timeoutMs: 10_000 });
-    const added = await refuse(`table ip ipmt_bcast {\n  chain out { type filter hook output priority 0; policy accept; ip daddr { ${lan.broadcast}, 255.255.255.255 } drop; }\n}\n`);
+    // Node 0 may not send to any broadcast address or IPv6 group: sendto() fails with EPERM, as behind a firewall.
+    const refuse = (rule: string) => lan.run(0, 'nft', ['-f', '-'], { input: `table inet ipmt_bcast\ndelete table inet ipmt_bcast\n${rule}`, timeoutMs: 10_000 });
+    const added = await refuse(
+      `table inet ipmt_bcast {\n  chain out { type filter hook output priority 0; policy accept; ip daddr { ${lan.broadcast}, 255.255.255.255 } drop; ip6 daddr { ff15::979, ff02::1 } drop; }\n}\n`,
+    );
     assert.equal(added.code, 0, added.stderr);
     try {
       const erin = startRecv(0, 'erin', ['--count', '1', '--timeout', '25s']);

@@ -25,10 +25,15 @@ describe('RecentPackets', () => {
     assert.equal(recent.check(1795358511, TX, { address: FROM.address, port: 40002 }), false);
   });
 
-  it('another address, user or host with the same number is another message', () => {
+  it('the same sender heard over IPv4 and IPv6 (a dual-stack broadcast) is one message', () => {
     const recent = new RecentPackets();
     recent.check(7, TX, FROM);
-    assert.equal(recent.check(7, TX, { ...FROM, address: '10.249.0.2' }), false);
+    assert.equal(recent.check(7, TX, { ...FROM, address: 'fe80::1%eth0' }), true);
+  });
+
+  it('another user or host with the same number is another message', () => {
+    const recent = new RecentPackets();
+    recent.check(7, TX, FROM);
     assert.equal(recent.check(7, { ...TX, user: 'ty' }, FROM), false);
     assert.equal(recent.check(7, { ...TX, host: 'ty-pc' }, FROM), false);
     assert.equal(recent.check(8, TX, FROM), false);

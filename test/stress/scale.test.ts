@@ -1,5 +1,5 @@
 // test/stress/scale.test.ts
-// Load: `list` against 1,000 simulated peers answering at once (on 127.0.0.x), and `serve-dir`
+// Load: `list` against 1,000 simulated peers answering at once (on 127.0.0.x, and on ::1), and `serve-dir`
 // serving one folder to 20 recipients that all download it at the same time (21 namespaces on a
 // private bridge).
 
@@ -37,7 +37,7 @@ describe(`list against ${PEERS} simulated peers answering at once`, () => {
 
     const figures: Record<string, unknown> = { countModeMs: Math.round(countMs) };
     for (const [mode, run] of [['count', counted], ['wait3s', waited]] as const) {
-      const peers = jsonLines(run.stdout);
+      const peers = jsonLines(run.stdout).filter((p) => p['event'] === undefined); // not the end record
       const keys = peers.map((p) => `${String(p['address'])}:${String(p['port'])}`);
       const users = new Set(peers.map((p) => p['user']));
       assert.equal(peers.length, PEERS, `${mode}: ${peers.length} lines`);
@@ -47,6 +47,21 @@ describe(`list against ${PEERS} simulated peers answering at once`, () => {
       figures[`${mode}LastAnswerMs`] = Math.max(...peers.map((p) => Number(p['answeredAfterMs'])));
     }
     record(import.meta.url, { list1000: figures });
+  });
+});
+
+describe(`list against ${PEERS} simulated peers answering at once over IPv6`, () => {
+  test(`all ${PEERS} listed once, each of family IPv6`, async (t) => {
+    // One IPv6 loopback address: list finds the swarm's port taken, binds a free one and still
+    // sends its BR_ENTRY to that port.
+    const swarm = await startSwarm({ address: '::1', port: await freePort(), peers: PEERS });
+    t.after(() => swarm.close());
+    const run = await runCli(['list', '--bind', '::1', '--port', String(swarm.port), '--broadcast', '::1', '--json', '--count', String(PEERS), '--wait', '20s'], sandbox.env);
+    assert.equal(run.code, 0, run.stderr);
+    const peers = jsonLines(run.stdout).filter((p) => p['event'] === undefined);
+    assert.equal(peers.length, PEERS);
+    assert.equal(new Set(peers.map((p) => `${String(p['address'])}:${String(p['port'])}`)).size, PEERS, 'a peer listed twice');
+    assert.deepEqual([...new Set(peers.map((p) => `${String(p['address'])} ${String(p['family'])}`))], ['::1 IPv6']);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   broadcastTargets,
   intToIpv4,
   ipv4ToInt,
+  ipv6Interfaces,
   isIpv4,
   localAddresses,
 } from '../../src/transport/broadcast.js';
@@ -96,12 +97,49 @@ describe('broadcastTargets', () => {
   });
 });
 
+describe('broadcastTargets with IPv6 (§8)', () => {
+  const table: InterfaceTable = {
+    lo: [v4('127.0.0.1', '255.0.0.0', true), { ...v6('::1'), internal: true }],
+    eth0: [v4('10.0.0.7', '255.255.255.0'), v6('fd00::7'), v6('fe80::1')],
+    eth1: [v6('fd01::7')],
+  };
+
+  it('adds ff15::979 and ff02::1 on every external IPv6 interface when the socket speaks IPv6', () => {
+    assert.deepEqual(broadcastTargets({ interfaces: table, families: ['IPv6', 'IPv4'] }), [
+      '10.0.0.255',
+      'ff15::979%eth0',
+      'ff02::1%eth0',
+      'ff15::979%eth1',
+      'ff02::1%eth1',
+      '255.255.255.255',
+    ]);
+  });
+
+  it('keeps to one family when the socket does', () => {
+    assert.deepEqual(broadcastTargets({ interfaces: table, families: ['IPv6'] }), ['ff15::979%eth0', 'ff02::1%eth0', 'ff15::979%eth1', 'ff02::1%eth1']);
+    assert.deepEqual(broadcastTargets({ interfaces: table }), ['10.0.0.255', '255.255.255.255']);
+  });
+
+  it('with an IPv6 `bind` uses only that interface; :: is every interface', () => {
+    assert.deepEqual(broadcastTargets({ interfaces: table, families: ['IPv6'], bind: 'fd01::7' }), ['ff15::979%eth1', 'ff02::1%eth1']);
+    assert.deepEqual(broadcastTargets({ interfaces: table, families: ['IPv6'], bind: '::1' }), []);
+    assert.deepEqual(broadcastTargets({ interfaces: table, families: ['IPv6'], bind: '::' }), broadcastTargets({ interfaces: table, families: ['IPv6'] }));
+  });
+
+  it('names the interfaces where the group is joined', () => {
+    assert.deepEqual(ipv6Interfaces(table), ['eth0', 'eth1']);
+    assert.deepEqual(ipv6Interfaces(table, 'fd01::7'), ['eth1']);
+    assert.deepEqual(ipv6Interfaces(table, '10.0.0.7'), []);
+  });
+});
+
 describe('localAddresses', () => {
-  it('holds loopback and every IPv4 address, internal or not', () => {
+  it('holds loopback and every address, internal or not, IPv6 ones without their zone', () => {
     assert.deepEqual(
       [...localAddresses(TABLE)].sort(),
-      ['10.0.0.7', '10.0.0.8', '127.0.0.1', '172.16.5.5', '192.168.1.20'],
+      ['10.0.0.7', '10.0.0.8', '127.0.0.1', '172.16.5.5', '192.168.1.20', '::1', 'fe80::1'],
     );
-    assert.deepEqual([...localAddresses({})], ['127.0.0.1']);
+    assert.deepEqual([...localAddresses({ eth0: [v6('fe80::1%eth0')] })].sort(), ['127.0.0.1', '::1', 'fe80::1']);
+    assert.deepEqual([...localAddresses({})], ['127.0.0.1', '::1']);
   });
 });
