@@ -51,9 +51,9 @@ describe('host list across a broadcast that does not arrive', { skip: skip ?? fa
   }
 
   test('list --via learns carol, send --via reaches her by name; a recv asked for its list is a notice', async () => {
-    // carol hears nothing alice broadcasts; unicast still flows both ways.
+    // carol hears nothing alice broadcasts (IPv4 broadcast, IPv6 discovery multicast); unicast still flows both ways.
     const drop = await lan.run(2, 'nft', ['-f', '-'], {
-      input: `table inet ipmt_nobcast {\n  chain in { type filter hook input priority -300; policy accept; ip saddr ${ALICE} meta pkttype broadcast drop; }\n}\n`,
+      input: `table inet ipmt_nobcast {\n  chain in { type filter hook input priority -300; policy accept; ip saddr ${ALICE} meta pkttype broadcast drop; ip6 daddr { ff15::979, ff02::1 } drop; }\n}\n`,
       timeoutMs: 10_000,
     });
     assert.equal(drop.code, 0, drop.stderr);
