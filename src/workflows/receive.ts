@@ -135,7 +135,7 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
       } catch (error) {
         const reason = run.signal.aborted ? `the run ended during the transfer (${run.timedOut ? 'timeout' : 'stopped'}); the .part stays` : (error as Error).message;
         const line = `${attachment.name} from ${message.from.address}: ${reason}`;
-        // The first failure ends the run and is shown once, as its error; later ones are notices.
+        // The first failure becomes the run's error (its exit status), shown once then; later ones are notices.
         if (!run.signal.aborted && failure === undefined) failure = isIpmsgError(error) ? new IpmsgError(error.code, line, { cause: error }) : error;
         else notice(line);
         saved.push(notSaved(attachment, reason));
