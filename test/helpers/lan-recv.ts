@@ -31,3 +31,16 @@ export function startLanRecv(lan: Lan, node: number, env: NodeJS.ProcessEnv, arg
   });
   return { ready, done };
 }
+
+/** The identity a test host runs under: `user`, host `user-pc`, nick USER, group lab. */
+export function lanIdentity(user: string): string[] {
+  return ['--user', user, '--host', `${user}-pc`, '--nick', user.toUpperCase(), '--group', 'lab'];
+}
+
+/** ipmsg and `recv` on the nodes of the LAN that `lan()` gives (made in a `before` hook). */
+export function lanCommands(lan: () => Lan, env: NodeJS.ProcessEnv) {
+  return {
+    ipmsg: (node: number, args: readonly string[], timeoutMs = 30_000) => lan().run(node, process.execPath, [binPath, ...args], { env, timeoutMs }),
+    startRecv: (node: number, user: string, args: readonly string[]) => startLanRecv(lan(), node, env, [...lanIdentity(user), ...args]),
+  };
+}

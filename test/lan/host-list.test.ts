@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
+import { lanIdentity as identity } from '../helpers/lan-recv.js';
 import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason() ?? nftUnavailableReason();
@@ -18,10 +19,6 @@ const ALICE = '10.249.0.1';
 const LISTER = '10.249.0.2';
 const CAROL = '10.249.0.3';
 const listServer = new URL('../helpers/list-server.js', import.meta.url).pathname;
-
-function identity(user: string): string[] {
-  return ['--user', user, '--host', `${user}-pc`, '--nick', user.toUpperCase(), '--group', 'lab'];
-}
 
 /** Resolves once `text` appears on the child's output, rejects if it ends first. */
 function started(child: ChildProcess, stream: 'stdout' | 'stderr', text: string): { ready: Promise<void>; output: () => string; done: Promise<number | null> } {

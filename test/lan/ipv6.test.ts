@@ -9,16 +9,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
-import { startLanRecv } from '../helpers/lan-recv.js';
+import { lanCommands, lanIdentity as identity } from '../helpers/lan-recv.js';
 import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
 const sandbox = makeSandbox();
 after(() => sandbox.cleanup());
-
-function identity(user: string): string[] {
-  return ['--user', user, '--host', `${user}-pc`, '--nick', user.toUpperCase(), '--group', 'lab'];
-}
 
 const baseUser = (user: unknown): string => String(user).replace(/-<[0-9a-f]{16}>$/, '');
 
@@ -31,13 +27,7 @@ describe('IPv6 between ipmsg hosts', { skip: skip ?? false }, () => {
     await lan?.destroy();
   });
 
-  function ipmsg(node: number, args: readonly string[], timeoutMs = 30_000) {
-    return lan.run(node, process.execPath, [binPath, ...args], { env: sandbox.env, timeoutMs });
-  }
-
-  function startRecv(node: number, user: string, args: readonly string[]) {
-    return startLanRecv(lan, node, sandbox.env, [...identity(user), ...args]);
-  }
+  const { ipmsg, startRecv } = lanCommands(() => lan, sandbox.env);
 
   test('a malformed IPv6 literal is a usage error (64) at once', async () => {
     const r = await ipmsg(0, ['send', ...identity('alice'), 'fd53:::1', 'hello', '--wait', '20s'], 5000);

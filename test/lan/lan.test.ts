@@ -6,17 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
-import { startLanRecv } from '../helpers/lan-recv.js';
+import { lanCommands, lanIdentity as identity } from '../helpers/lan-recv.js';
 import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
 const sandbox = makeSandbox();
 after(() => sandbox.cleanup());
-
-function identity(user: string): string[] {
-  return ['--user', user, '--host', `${user}-pc`, '--nick', user.toUpperCase(), '--group', 'lab'];
-}
-
 
 describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
   let lan: Lan;
@@ -27,13 +22,7 @@ describe('a LAN of three ipmsg hosts', { skip: skip ?? false }, () => {
     await lan?.destroy();
   });
 
-  function ipmsg(node: number, args: readonly string[], timeoutMs = 30_000) {
-    return lan.run(node, process.execPath, [binPath, ...args], { env: sandbox.env, timeoutMs });
-  }
-
-  function startRecv(node: number, user: string, args: readonly string[]) {
-    return startLanRecv(lan, node, sandbox.env, [...identity(user), ...args]);
-  }
+  const { ipmsg, startRecv } = lanCommands(() => lan, sandbox.env);
 
   test('list finds the other hosts by broadcast; send by name; sealed message read', async () => {
     const bob = startRecv(1, 'bob', ['--count', '2', '--timeout', '25s']);
