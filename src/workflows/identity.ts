@@ -5,12 +5,12 @@ import { hostname, userInfo } from 'node:os';
 import type { Identity } from '../messenger/packets.js';
 
 /** Control characters (NUL, '\n', '\a') would break the packet's framing. */
-export function withoutControls(text: string): string {
+function withoutControls(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, '').trim();
 }
 
 /** User and host names are never empty and never contain ':' (§2.5). */
-export function sanitizeName(name: string, fallback: string): string {
+function sanitizeName(name: string, fallback: string): string {
   const clean = withoutControls(name.replaceAll(':', ';'));
   return clean.length > 0 ? clean : fallback;
 }

@@ -17,7 +17,7 @@ export interface Lifetime {
 }
 
 /** Marks the abort reason of a run that reached its deadline. */
-export const DEADLINE = new IpmsgError('IPMSG_ERR_TIMEOUT', 'the time is up');
+const DEADLINE = new IpmsgError('IPMSG_ERR_TIMEOUT', 'the time is up');
 
 export function lifetime(clock: Clock, options: { signal?: AbortSignal | undefined; timeout?: number | undefined }): Lifetime {
   const own = new AbortController();
