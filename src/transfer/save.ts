@@ -154,7 +154,11 @@ function placeFile(partPath: string, target: string): void {
   try {
     retryWhileBusy(() => unlinkSync(partPath));
   } catch (error) {
-    rmSync(target, { force: true });
+    try {
+      rmSync(target, { force: true });
+    } catch {
+      // Both names stay: the error below says the .part is kept.
+    }
     throw error;
   }
 }
