@@ -204,7 +204,8 @@ function fish(spec: CommandSpec): string {
   const valued = commands.flatMap((c) => c.options.filter((o) => o.value).flatMap((o) => o.names.map((n) => fq(`${pathKey(c.path)} ${n}`))));
   const lines: string[] = [];
   for (const c of commands) {
-    const at = `complete -c ipmsg -n ${fq(`__ipmsg_at ${fq(pathKey(c.path))}`)}`;
+    // Paths are plain words (completion-spec.ts checks): only the program's, empty, needs quotes.
+    const at = `complete -c ipmsg -n ${fq(`__ipmsg_at ${c.path.length > 0 ? pathKey(c.path) : "''"}`)}`;
     for (const s of c.subcommands) for (const name of s.names) lines.push(`${at} -a ${name} -d ${fq(brief(s.description))}`);
     for (const o of c.options) {
       const names = o.names.map((n) => (n.startsWith('--') ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`)).join(' ');
