@@ -68,7 +68,7 @@ function tables(spec: CommandSpec, described: boolean): string {
 function walk(first: string, last: string, word: string): string {
   return `  for (( i = ${first}; i < ${last}; i++ )); do
     word=${word}
-    [[ $word == = ]] && continue # bash splits --opt=value at the '='
+    [[ $word == '=' ]] && continue # bash splits --opt=value at the '=' (quoted: zsh would expand a bare =)
     if [[ -n $expect ]]; then expect=; continue; fi
     if [[ $word == -* ]]; then
       [[ $word == *=* ]] && continue
@@ -108,7 +108,7 @@ _ipmsg() {
   local -a _ipmsg_r
   COMPREPLY=()
 ${walk('1', 'COMP_CWORD', '${COMP_WORDS[i]}')}
-  [[ $cur == = ]] && cur=
+  [[ $cur == '=' ]] && cur=
   if [[ -n $expect ]]; then
     _ipmsg_value "$cmdpath" "$opt"
   elif [[ $cur == -* ]]; then

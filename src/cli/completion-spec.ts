@@ -4,6 +4,7 @@
 // Command tree itself, so a new subcommand or option completes without touching the scripts.
 
 import type { Argument, Command, Option } from 'commander';
+import { CHARSETS } from '../encoding/charset.js';
 
 /** What a value is completed with: fixed choices, targets (aliases and cached peer names), files, folders, or nothing. */
 export type ValueKind = { readonly kind: 'choices'; readonly choices: readonly string[] } | { readonly kind: 'targets' | 'files' | 'dirs' | 'any' };
@@ -40,7 +41,9 @@ function plain(word: string): string {
 /** The kind of a value by its placeholder's name (`<target>`, `<path>`, `<dir>`) or its choices. */
 function kindOf(placeholder: string, choices: readonly string[] | undefined): ValueKind {
   if (choices) return { kind: 'choices', choices: choices.map(plain) };
-  if (/^(target|peer)s?$/.test(placeholder)) return { kind: 'targets' };
+  // --encoding checks its value itself (it takes aliases such as sjis), so it has no commander choices.
+  if (placeholder === 'charset') return { kind: 'choices', choices: CHARSETS.map(plain) };
+  if (/^targets?$/.test(placeholder)) return { kind: 'targets' };
   if (/^(path|file)s?$/.test(placeholder)) return { kind: 'files' };
   if (/^(dir|folder)s?$/.test(placeholder)) return { kind: 'dirs' };
   return { kind: 'any' };

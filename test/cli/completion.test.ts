@@ -53,6 +53,7 @@ describe('completion spec from the commander definitions', () => {
     assert.deepEqual(option('--file')?.value, { kind: 'files' });
     assert.deepEqual(option('-t')?.value, { kind: 'any' });
     assert.equal(option('--seal')?.value, undefined);
+    assert.deepEqual(option('--encoding')?.value, { kind: 'choices', choices: ['utf-8', 'cp932', 'gbk', 'gb18030', 'big5'] });
     assert.ok(option('--help'));
     assert.deepEqual(find(spec, 'recv').options.find((o) => o.names.includes('--save'))?.value, { kind: 'dirs' });
     assert.deepEqual(find(spec, 'recv').options.find((o) => o.names.includes('--from'))?.value, { kind: 'targets' });
@@ -127,6 +128,8 @@ describe('the scripts in real shells', () => {
     assert.deepEqual(complete(script, ['ipmsg', 'recv', '--from', 't']), ['team']);
     assert.deepEqual(complete(script, ['ipmsg', 'keys', 'trust', 'b']), ['bob']);
     assert.deepEqual(complete(script, ['ipmsg', 'keys', 'f']), ['forget']);
+    assert.deepEqual(complete(script, ['ipmsg', 'keys', 'forget', '']), [], 'forget takes a pinned user@host, not a target');
+    assert.deepEqual(complete(script, ['ipmsg', 'list', '--encoding', 'gb']), ['gb18030', 'gbk']);
     assert.deepEqual(complete(script, ['ipmsg', 'completion', '']), ['bash', 'fish', 'zsh']);
     assert.deepEqual(complete(script, ['ipmsg', 'recv', '--save', 'bi']), ['bin']);
     assert.ok(complete(script, ['ipmsg', '-']).includes('--version'));
