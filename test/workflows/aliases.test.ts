@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isIpmsgError } from '../../src/errors.js';
 import { ALIAS_LIMITS, AliasTable, expandAliases } from '../../src/workflows/aliases.js';
+import { Client } from '../../src/workflows/client.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeLan } from '../helpers/fake-lan.js';
+import { PORT, openNode } from '../helpers/lan-node.js';
 
 /** The IpmsgError `make` throws: its code is usage (64), its message is returned. */
 function usageError(make: () => unknown): string {
@@ -97,5 +101,22 @@ describe('bad alias tables are usage errors', () => {
     assert.match(usageError(() => new AliasTable(big)), /alias "both" expands to more than 10000 targets/);
     const table = new AliasTable({ a: big.a, b: big.b });
     assert.match(usageError(() => table.expand(['a', 'b'])), /the targets expand to more than 10000/);
+  });
+});
+
+describe('Client with aliases', () => {
+  async function client(aliases: Record<string, string>) {
+    const clock = new FakeClock();
+    const node = await openNode(new FakeLan(clock), clock, '10.0.0.1');
+    return new Client(node.messenger, { port: PORT, clock, charset: undefined, fallbackCharset: 'gb18030', via: [], aliases: new AliasTable(aliases), onNotice: () => undefined });
+  }
+
+  test('resolve expands aliases first: an alias of addresses needs no discovery, whatever the LAN calls itself', async () => {
+    const c = await client({ desk: '10.0.0.7', team: 'desk,10.0.0.9:2426' });
+    // No clock tick: a name looked for on the LAN would wait for answers and never settle here.
+    const destinations = await c.resolve(['team', 'DESK'], { wait: 60_000 });
+    assert.deepEqual(destinations.map((d) => [d.text, d.address, d.port]), [['10.0.0.7', '10.0.0.7', PORT], ['10.0.0.9:2426', '10.0.0.9', 2426]]);
+    assert.deepEqual(c.expandTargets('team,bob'), ['10.0.0.7', '10.0.0.9:2426', 'bob']);
+    await c.close();
   });
 });
