@@ -15,6 +15,7 @@ export * from './protocol/peer-charset.js';
 export * from './encoding/charset.js';
 export * from './crypto/index.js';
 export { openMessenger, openSecurity, Client, type OpenOptions, type SendTextOptions, type SendFilesOptions, type ResolveOptions, type HostListOutcome } from './workflows/client.js';
+export { AliasTable, expandAliases, ALIAS_LIMITS, type Aliases } from './workflows/aliases.js';
 export { messages, type MessagesOptions } from './workflows/messages.js';
 export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type SaveOffers, type SenderFilter } from './workflows/receive.js';
 export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';

@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
+import { makeAliasesCommand } from './aliases.js';
+import { makeCompletionCommand } from './completion.js';
 import { makeGetFileCommand } from './get-file.js';
 import { makeKeysCommand } from './keys.js';
 import { makeListCommand } from './list.js';
@@ -22,6 +24,9 @@ const SUBCOMMANDS = {
   'get-file': makeGetFileCommand,
   'serve-dir': makeServeDirCommand,
   keys: makeKeysCommand,
+  aliases: makeAliasesCommand,
+  // The script describes every subcommand: the whole program is built for it.
+  completion: (ctx: Context) => makeCompletionCommand(ctx, () => makeProgram(ctx)),
 } as const;
 
 /**

@@ -12,6 +12,7 @@
 // FilePacketCounter(path, clock, warn) / MemoryPacketCounter(clock): PacketNumberSource
 // FilePlainPeers(stateDir, now?) → has / add / delete
 // FilePeerCharsets(stateDir, now?) → get / set / flush
+// writePeerNames(cacheDir, names) / readPeerNames(cacheDir)   names `list` heard, for completion
 
 import atomicWrite from './atomic-write.cjs';
 import statePaths from './paths.cjs';
@@ -25,3 +26,4 @@ export * from './known-peers.js';
 export * from './packet-counter.js';
 export * from './plain-peers.js';
 export * from './peer-charsets.js';
+export * from './peer-names.js';
