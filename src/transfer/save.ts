@@ -48,13 +48,37 @@ function taken(path: string): boolean {
   return holder(path) !== undefined;
 }
 
+/** The longest file name: 255 bytes on Linux and macOS, 255 UTF-16 code units on Windows. */
+const NAME_MAX = 255;
+
+function nameLength(name: string, platform: NodeJS.Platform): number {
+  return platform === 'win32' ? name.length : Buffer.byteLength(name);
+}
+
+/**
+ * `stem + tail`, with `stem` shortened (whole code points) when together they would be longer than
+ * a file name can be: a name near the limit still gets its ` (1)` or `.part`.
+ */
+function fitName(stem: string, tail: string, platform: NodeJS.Platform): string {
+  if (nameLength(stem + tail, platform) <= NAME_MAX) return stem + tail;
+  const points = Array.from(stem);
+  while (points.length > 0 && nameLength(points.join('') + tail, platform) > NAME_MAX) points.pop();
+  return points.join('') + tail;
+}
+
+/** The in-flight name of `name` (`NAME.part`, shortened when NAME is near the limit). */
+export function partFileName(name: string, platform: NodeJS.Platform = process.platform): string {
+  return fitName(name, '.part', platform);
+}
+
 /** `name`, then `name (1).ext`, `name (2).ext`, … (iptux PR #463), at most MAX_NAME_CANDIDATES. */
-export function* candidates(name: string): Generator<string> {
+export function* candidates(name: string, platform: NodeJS.Platform = process.platform): Generator<string> {
   yield name;
-  const ext = extname(name);
-  const stem = ext.length > 0 && ext.length < name.length ? name.slice(0, -ext.length) : name;
-  const suffix = ext.length < name.length ? ext : '';
-  for (let i = 1; i < MAX_NAME_CANDIDATES; i++) yield `${stem} (${i})${suffix}`;
+  let ext = extname(name);
+  // An extension too long to keep beside a number is treated as part of the stem.
+  if (ext.length === name.length || nameLength(` (${MAX_NAME_CANDIDATES})${ext}`, platform) >= NAME_MAX) ext = '';
+  const stem = name.slice(0, name.length - ext.length);
+  for (let i = 1; i < MAX_NAME_CANDIDATES; i++) yield fitName(stem, ` (${i})${ext}`, platform);
 }
 
 function noFreeName(dir: string, name: string): IpmsgError {
@@ -76,7 +100,7 @@ export function availableName(dir: string, name: string): string {
  * @throws IpmsgError IPMSG_ERR_CANT_CREATE
  */
 export function partName(dir: string, name: string, reuse: boolean, existing: 'rename' | 'fail' = 'rename'): string {
-  const part = `${name}.part`;
+  const part = partFileName(name);
   if (reuse) return part;
   if (existing === 'fail' && taken(join(dir, part))) {
     throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `${join(dir, part)} exists from an earlier attempt: continue it with --resume, or remove it`);

@@ -12,7 +12,7 @@ import { type Clock, systemClock } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { encodeDirFilesRequest, encodeFileDataRequest } from '../transfer/request.js';
 import { quoteName } from '../transfer/entry-name.js';
-import { type ConflictPolicy, partName, placeCompleted, unsafeName } from '../transfer/save.js';
+import { type ConflictPolicy, partFileName, partName, placeCompleted, unsafeName } from '../transfer/save.js';
 import { WINDOWS_NAME_REASON, localName, windowsSafeName } from '../transfer/windows-name.js';
 import { type ProgressSink, noProgress } from './progress.js';
 
@@ -127,7 +127,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   });
   const security = requester?.security ?? 'plain';
   // A resumed file's progress starts at what its .part holds: the speed counts only what moves now.
-  const initial = kind === 'file' && options.resume === true ? (lstatSync(join(dir, `${name}.part`), { throwIfNoEntry: false })?.size ?? 0) : 0;
+  const initial = kind === 'file' && options.resume === true ? (lstatSync(join(dir, partFileName(name)), { throwIfNoEntry: false })?.size ?? 0) : 0;
   const item = (options.progress ?? noProgress).start(name, kind === 'file' ? attachment.size : undefined, initial, { from: from.address });
   const common = {
     address: from.address,
