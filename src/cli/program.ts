@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
+import { makeDoctorCommand } from './doctor.js';
 import { makeGetFileCommand } from './get-file.js';
 import { makeKeysCommand } from './keys.js';
 import { makeListCommand } from './list.js';
@@ -22,6 +23,7 @@ const SUBCOMMANDS = {
   'get-file': makeGetFileCommand,
   'serve-dir': makeServeDirCommand,
   keys: makeKeysCommand,
+  doctor: makeDoctorCommand,
 } as const;
 
 /**
