@@ -73,6 +73,7 @@ Examples:
       dns: flags.dns,
       keyDir: settings.paths.keyDir,
       version: ctx.version,
+      env: ctx.env,
       clock: ctx.clock,
       signal: ctx.signal,
       onWarning: out.verbose,

@@ -48,7 +48,7 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     assert.ok(lines.some((l) => /^✔ broadcasting on eth0 10\.249\.0\.1\/24 .*→ 10\.249\.0\.255/.test(l)), run.stdout);
     assert.ok(lines.includes('✔ 255.255.255.255 goes out on eth0'), run.stdout);
     assert.ok(lines.includes('✔ UDP 2425 is free: ipmsg can listen on it'), run.stdout);
-    assert.ok(lines.some((l) => /^✔ \d+ answered BR_ENTRY — eth0: \d+ \(first after \d+ ms\): bob-<[0-9a-f]{16}>@bob-pc \(10\.249\.0\.2:2425\) on eth0 after \d+ ms/.test(l)), run.stdout);
+    assert.ok(lines.some((l) => /^✔ 1 peer answered BR_ENTRY — eth0: 1 \(first after \d+ ms\): bob-<[0-9a-f]{16}>@bob-pc \(10\.249\.0\.2:2425\) on eth0 after \d+ ms/.test(l)), run.stdout);
     assert.ok(lines.some((l) => /^✔ 10\.249\.0\.2:2425 answered GETINFO after \d+ ms: ipmsg CLI/.test(l)), run.stdout);
     // recv serves no files: its TCP port is closed, which only limits files.
     assert.ok(lines.includes('⚠ TCP 10.249.0.2:2425 refuses connections'), run.stdout);
@@ -126,7 +126,7 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
       assert.equal(run.code, 69, run.stdout + run.stderr);
       assert.match(run.stdout, /^✖ 255\.255\.255\.255 has no route \(no default route\): the limited broadcast cannot be sent$/m);
       assert.match(run.stdout, /^⚠ BR_ENTRY could not be sent to 255\.255\.255\.255 \(.*ENETUNREACH/m);
-      assert.match(run.stdout, /^✔ \d+ answered BR_ENTRY — eth0: .*bob-<[0-9a-f]{16}>@bob-pc \(10\.249\.0\.2:2425\) on eth0/m);
+      assert.match(run.stdout, /^✔ 1 peer answered BR_ENTRY — eth0: .*bob-<[0-9a-f]{16}>@bob-pc \(10\.249\.0\.2:2425\) on eth0/m);
     } finally {
       await lan.run(2, 'ip', ['route', 'add', 'default', 'dev', 'eth0']);
     }

@@ -45,6 +45,8 @@ export interface DoctorOptions extends Partial<Identity> {
   /** Where the known peers are read from (never written). */
   readonly keyDir: string;
   readonly version?: string;
+  /** Where the locale (for the legacy code page) is read from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
   readonly signal: AbortSignal;
   /** Each result as soon as it is known. */
@@ -76,6 +78,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const ports = [await checkPort(system, 'udp', portOptions, options.bindProbe), await checkPort(system, 'tcp', portOptions, options.bindProbe)];
   const interfaces = system.interfaces();
   const onWarning = options.onWarning ?? (() => undefined);
+  const fallbackCharset = legacyCharset(undefined, options.env ?? process.env);
   const messenger = await Messenger.open({
     identity: makeIdentity(options),
     port,
@@ -84,7 +87,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     broadcast: options.broadcast ?? [],
     ...(options.family ? { family: options.family } : {}),
     charset: undefined,
-    fallbackCharset: legacyCharset(undefined, process.env),
+    fallbackCharset,
     lossy: false,
     clientVersion: clientVersion(options.version ?? 'library'),
     clock,
@@ -93,7 +96,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     onWarning,
     onNotice: onWarning,
   });
-  const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset: legacyCharset(undefined, process.env), via: [], onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
+  const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset, via: [], onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
   try {
     const targets = messenger.broadcastTargets();
     emit(checkInterfaces(interfaceUses(interfaces, messenger.families, options.bind), targets));

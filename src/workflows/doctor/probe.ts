@@ -4,7 +4,7 @@
 
 import { IpmsgError } from '../../errors.js';
 import type { Messenger } from '../../messenger/index.js';
-import { type Peer, describePeer } from '../../messenger/peers.js';
+import { type Peer, describePeer, identityKey } from '../../messenger/peers.js';
 import type { InterfaceTable } from '../../transport/broadcast.js';
 import { type Clock, sleep } from '../../transport/clock.js';
 import { type CheckResult, check } from './check.js';
@@ -32,15 +32,19 @@ export interface ProbeOptions {
   readonly signal: AbortSignal;
 }
 
-/** Per interface: how many answered and the fastest, e.g. `eth0: 2 (first after 3 ms)`. */
+/**
+ * Per interface: how many peers answered (one heard over IPv4 and IPv6 counts once) and the
+ * fastest, e.g. `eth0: 2 (first after 3 ms)`.
+ */
 export function answersByInterface(answers: readonly Answer[]): { iface: string; peers: number; firstMs: number }[] {
-  const groups = new Map<string, { iface: string; peers: number; firstMs: number }>();
+  const groups = new Map<string, { iface: string; identities: Set<string>; firstMs: number }>();
   for (const a of answers) {
     const iface = a.iface ?? 'another subnet';
-    const group = groups.get(iface) ?? { iface, peers: 0, firstMs: a.afterMs };
-    groups.set(iface, { iface, peers: group.peers + 1, firstMs: Math.min(group.firstMs, a.afterMs) });
+    const group = groups.get(iface) ?? { iface, identities: new Set<string>(), firstMs: a.afterMs };
+    group.identities.add(identityKey(a.peer));
+    groups.set(iface, { ...group, firstMs: Math.min(group.firstMs, a.afterMs) });
   }
-  return [...groups.values()];
+  return [...groups.values()].map((g) => ({ iface: g.iface, peers: g.identities.size, firstMs: g.firstMs }));
 }
 
 export async function probeEntry(messenger: Messenger, options: ProbeOptions): Promise<ProbeOutcome> {
@@ -91,7 +95,8 @@ export async function probeEntry(messenger: Messenger, options: ProbeOptions): P
     const perIface = answersByInterface(answers).map((g) => `${g.iface}: ${g.peers} (first after ${g.firstMs} ms)`).join(', ');
     const shown = answers.slice(0, 5).map((a) => `${describePeer(a.peer)} on ${a.iface ?? 'another subnet'} after ${a.afterMs} ms`);
     const more = answers.length > 5 ? `, and ${answers.length - 5} more` : '';
-    results.push(check('answers', 'ok', `${answers.length} answered BR_ENTRY — ${perIface}: ${shown.join(', ')}${more}`, undefined, details));
+    const peers = new Set(answers.map((a) => identityKey(a.peer))).size;
+    results.push(check('answers', 'ok', `${peers} peer${peers === 1 ? '' : 's'} answered BR_ENTRY — ${perIface}: ${shown.join(', ')}${more}`, undefined, details));
   }
   return { results, answers, startedAt };
 }
