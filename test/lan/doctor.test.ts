@@ -5,7 +5,7 @@
 // without a default route, and the port held by another process. The doctor writes no state.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binPath, makeSandbox, ndjson } from '../helpers/cli.js';
@@ -17,9 +17,12 @@ const skip = netnsUnavailableReason();
 const peers = makeSandbox();
 /** The doctor's own folders: they must stay empty. */
 const doctorHome = makeSandbox();
+/** A user who pinned bob's key. */
+const pinnedHome = makeSandbox();
 after(() => {
   peers.cleanup();
   doctorHome.cleanup();
+  pinnedHome.cleanup();
 });
 
 type Record_ = Record<string, unknown>;
@@ -130,6 +133,28 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     } finally {
       await lan.run(2, 'ip', ['route', 'add', 'default', 'dev', 'eth0']);
     }
+  });
+
+  test("the target's key: the pinned one is ✔; a changed one is ✖ with the command that accepts it (exit 69)", async () => {
+    await bob();
+    const trust = await lan.run(0, process.execPath, [binPath, 'keys', 'trust', ...identity('alice'), '10.249.0.2'], { env: pinnedHome.env });
+    assert.equal(trust.code, 0, trust.stderr);
+    const pinned = (args: readonly string[]) => lan.run(0, process.execPath, [binPath, 'doctor', ...identity('alice'), '--wait', '1s', '--timeout', '1s', ...args], { env: pinnedHome.env });
+    const same = await pinned(['10.249.0.2']);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.match(same.stdout, /^✔ key ([0-9a-f]{16}) of bob@bob-pc is the pinned one$/m);
+    // Another key pinned for bob@bob-pc: as if bob's machine had made a new one.
+    const file = join(String(pinnedHome.env['XDG_CONFIG_HOME']), 'ipmsg', 'known-peers.json');
+    const known = JSON.parse(readFileSync(file, 'utf8')) as { peers: Record<string, { fingerprint: string }> };
+    const entry = known.peers['bob@bob-pc'];
+    assert.ok(entry, JSON.stringify(known));
+    entry.fingerprint = '0123456789abcdef';
+    writeFileSync(file, JSON.stringify(known));
+    const changed = await pinned(['10.249.0.2']);
+    assert.equal(changed.code, 69, changed.stdout + changed.stderr);
+    assert.match(changed.stdout, /^✖ bob@bob-pc announces key [0-9a-f]{16}, but 0123456789abcdef is pinned: encrypted sends refuse \(67\)$/m);
+    assert.match(changed.stdout, /→ if it made a new key and you trust it, run: ipmsg keys trust bob@bob-pc$/m);
+    assert.equal(readFileSync(file, 'utf8'), JSON.stringify(known), 'the doctor left known-peers.json alone');
   });
 
   test('the port held by another process: its name and pid; the probes go on from a free port (exit 0)', async () => {
