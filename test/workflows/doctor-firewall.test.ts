@@ -1,11 +1,14 @@
 // test/workflows/doctor-firewall.test.ts
 // The doctor's firewall readers on fixture rulesets: which rules drop a new packet from the LAN to
-// UDP/TCP 2425, in order, with jumps, policies and rules it cannot judge marked conditional.
+// UDP/TCP 2425, in order, with jumps, policies and rules it cannot judge marked conditional; and
+// the check's verdicts from what nft and iptables-save print.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { checkFirewall } from '../../src/workflows/doctor/firewall.js';
 import { iptablesBlockers } from '../../src/workflows/doctor/iptables.js';
 import { nftBlockers, nftRuleText } from '../../src/workflows/doctor/nft.js';
+import type { DoctorSystem } from '../../src/workflows/doctor/system.js';
 
 const UDP = { protocol: 'udp', port: 2425 } as const;
 const TCP = { protocol: 'tcp', port: 2425 } as const;
@@ -149,5 +152,42 @@ COMMIT
     assert.deepEqual(iptablesBlockers(dump, UDP), []);
     assert.equal(iptablesBlockers(dump, TCP).length, 1);
     assert.deepEqual(iptablesBlockers(IPTABLES_HEAD.replace('*filter\n', ''), UDP), []);
+  });
+});
+
+describe('the firewall check', () => {
+  const system = (outputs: Record<string, string | undefined>, platform: NodeJS.Platform = 'linux'): DoctorSystem => ({
+    platform,
+    interfaces: () => ({}),
+    readText: async () => undefined,
+    list: async () => [],
+    readLink: async () => undefined,
+    run: async (command) => (outputs[command] === undefined ? undefined : { code: 0, stdout: outputs[command] ?? '', stderr: '' }),
+  });
+  const signal = new AbortController().signal;
+  const dropUdp = JSON.stringify(ruleset(chain('input', input), rule('input', [dport('udp', 2425), { drop: null }])));
+
+  test('an nftables UDP drop is ✖ with the rule and an nft command to allow it; TCP is ✔', async () => {
+    const [udp, tcp] = await checkFirewall(system({ nft: dropUdp }), 2425, signal);
+    assert.equal(udp?.status, 'fail');
+    assert.equal(udp?.summary, 'UDP 2425 is dropped coming in: nftables inet fw input: udp dport 2425 drop');
+    assert.match(udp?.advice ?? '', /nft insert rule inet fw input udp dport 2425 accept$/);
+    assert.equal(tcp?.status, 'ok');
+    assert.equal(tcp?.summary, 'no nftables rule drops TCP 2425 coming in');
+  });
+
+  test('iptables alone: a TCP drop is only ⚠ (files), with an iptables command; conditional drops are ⚠', async () => {
+    const dump = `${IPTABLES_HEAD}:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 2425 -j DROP\n-A INPUT -s 10.1.0.0/16 -p udp --dport 2425 -j DROP\nCOMMIT\n`;
+    const [udp, tcp] = await checkFirewall(system({ 'iptables-save': dump }), 2425, signal);
+    assert.equal(udp?.status, 'warn');
+    assert.match(udp?.summary ?? '', /for some packets/);
+    assert.equal(tcp?.status, 'warn');
+    assert.match(tcp?.advice ?? '', /iptables -I INPUT -p tcp --dport 2425 -j ACCEPT$/);
+  });
+
+  test('nothing readable, or not Linux: one skip, never a failure', async () => {
+    assert.deepEqual((await checkFirewall(system({}), 2425, signal)).map((r) => r.status), ['skip']);
+    assert.deepEqual((await checkFirewall(system({ nft: 'not json' }), 2425, signal)).map((r) => r.status), ['skip']);
+    assert.deepEqual((await checkFirewall(system({ nft: dropUdp }, 'darwin'), 2425, signal)).map((r) => r.status), ['skip']);
   });
 });
