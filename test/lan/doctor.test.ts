@@ -157,6 +157,18 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     assert.equal(readFileSync(file, 'utf8'), JSON.stringify(known), 'the doctor left known-peers.json alone');
   });
 
+  test('--bind an address this host lacks: the port checks and the socket are ✖, nothing is probed (69)', async () => {
+    const run = await doctor(0, ['--bind', '10.249.0.200', '--json']);
+    assert.equal(run.code, 69, run.stderr);
+    const records = ndjson(run.stdout);
+    assert.deepEqual(records.filter((r) => r['event'] === 'check').map((r) => [r['id'], r['status']]), [
+      ['udp-port', 'fail'],
+      ['tcp-port', 'fail'],
+      ['socket', 'fail'],
+    ]);
+    assert.match(String(records[0]?.['summary']), /no interface has the address 10\.249\.0\.200/);
+  });
+
   test('the port held by another process: its name and pid; the probes go on from a free port (exit 0)', async () => {
     await bob();
     const holder = lan.spawn(0, process.execPath, [binPath, 'recv', '-v', ...identity('carol'), '--timeout', '60s'], { env: peers.env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -5,16 +5,18 @@
 // file written (packet numbers are kept in memory); it only binds the port for a moment, says
 // BR_ENTRY and leaves with BR_EXIT.
 
-import { legacyCharset } from '../../encoding/charset.js';
+import { type Charset, legacyCharset } from '../../encoding/charset.js';
+import { IpmsgError } from '../../errors.js';
 import { Messenger } from '../../messenger/index.js';
 import type { Identity } from '../../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT, IPMSG_LIMITED_BROADCAST } from '../../protocol/command.js';
 import { MemoryPacketCounter } from '../../state/packet-counter.js';
 import type { Family } from '../../transport/address.js';
+import type { InterfaceTable } from '../../transport/broadcast.js';
 import { type Clock, systemClock } from '../../transport/clock.js';
 import { Client, clientVersion } from '../client.js';
 import { makeIdentity } from '../identity.js';
-import { type CheckResult, type DoctorSummary, summarize } from './check.js';
+import { type CheckResult, type DoctorSummary, check, summarize } from './check.js';
 import { checkFirewall } from './firewall.js';
 import { checkInterfaces, interfaceUses } from './interfaces.js';
 import { type BindProbe, checkPort } from './ports.js';
@@ -62,6 +64,27 @@ export interface DoctorReport {
   readonly summary: DoctorSummary;
 }
 
+/** The doctor's socket: no keys, packet numbers in memory, no charset or plain-peer store — nothing written. */
+function openQuiet(options: DoctorOptions, port: number, clock: Clock, interfaces: InterfaceTable, fallbackCharset: Charset, onWarning: (message: string) => void): Promise<Messenger> {
+  return Messenger.open({
+    identity: makeIdentity(options),
+    port,
+    bind: options.bind,
+    portFallback: true, // a busy port is reported by the port check; the probes go on from a free one
+    broadcast: options.broadcast ?? [],
+    ...(options.family ? { family: options.family } : {}),
+    charset: undefined,
+    fallbackCharset,
+    lossy: false,
+    clientVersion: clientVersion(options.version ?? 'library'),
+    clock,
+    packetNumbers: new MemoryPacketCounter(clock),
+    interfaces,
+    onWarning,
+    onNotice: onWarning,
+  });
+}
+
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const system = options.system ?? nodeSystem;
   const clock = options.clock ?? systemClock;
@@ -79,23 +102,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const interfaces = system.interfaces();
   const onWarning = options.onWarning ?? (() => undefined);
   const fallbackCharset = legacyCharset(undefined, options.env ?? process.env);
-  const messenger = await Messenger.open({
-    identity: makeIdentity(options),
-    port,
-    bind: options.bind,
-    portFallback: true, // a busy port is reported above; the probes go on from a free one
-    broadcast: options.broadcast ?? [],
-    ...(options.family ? { family: options.family } : {}),
-    charset: undefined,
-    fallbackCharset,
-    lossy: false,
-    clientVersion: clientVersion(options.version ?? 'library'),
-    clock,
-    packetNumbers: new MemoryPacketCounter(clock),
-    interfaces,
-    onWarning,
-    onNotice: onWarning,
-  });
+  let messenger: Messenger;
+  try {
+    messenger = await openQuiet(options, port, clock, interfaces, fallbackCharset, onWarning);
+  } catch (error) {
+    if (!(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_UNAVAILABLE') throw error;
+    // No socket, no probe: what was found about the port says why.
+    emit(...ports, check('socket', 'fail', error.message, 'nothing can be sent or heard from this machine until a UDP port can be bound'));
+    return { results, summary: summarize(results) };
+  }
   const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset, via: [], onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
   try {
     const targets = messenger.broadcastTargets();
