@@ -114,7 +114,7 @@ describe('interfaces', () => {
   };
   const table: InterfaceTable = {
     lo: [info('127.0.0.1', '255.0.0.0', 'IPv4', true)],
-    eth0: [info('10.249.0.1', '255.255.255.0'), info('fe80::1', 'ffff:ffff:ffff:ffff::', 'IPv6')],
+    eth0: [info('10.249.0.1', '255.255.255.0'), info('fe80::1', 'ffff:ffff:ffff:ffff::', 'IPv6'), info('fd00:249::1', 'ffff:ffff:ffff:ffff::', 'IPv6')],
     wlan0: [info('192.168.1.5', '255.255.255.0')],
   };
   test('the interfaces used and their broadcasts (IPv4 only, or bound to one)', () => {
@@ -131,6 +131,8 @@ describe('interfaces', () => {
     assert.equal(interfaceOf('10.249.0.7', table), 'eth0');
     assert.equal(interfaceOf('192.168.1.200', table), 'wlan0');
     assert.equal(interfaceOf('fe80::9%eth0', table), 'eth0');
+    assert.equal(interfaceOf('fd00:249::7', table), 'eth0');
+    assert.equal(interfaceOf('fd00:250::7', table), undefined);
     assert.equal(interfaceOf('172.16.0.1', table), undefined);
     assert.equal(interfaceOf('127.0.0.5', table), undefined);
   });

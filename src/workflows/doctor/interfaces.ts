@@ -3,7 +3,7 @@
 // and which local interface a peer's address belongs to.
 
 import { IPMSG_LIMITED_BROADCAST } from '../../protocol/command.js';
-import { type Family, withoutScope } from '../../transport/address.js';
+import { type Family, ipv6Hex } from '../../transport/address.js';
 import { type InterfaceTable, broadcastTargets, ipv4ToInt } from '../../transport/broadcast.js';
 import { type CheckResult, check } from './check.js';
 
@@ -34,7 +34,19 @@ export function checkInterfaces(uses: readonly InterfaceUse[], targets: readonly
   return check('interfaces', 'ok', `broadcasting on ${text}`, uses.length > 1 ? 'several interfaces: --bind ADDR limits ipmsg to one if peers show up twice' : undefined, details);
 }
 
-/** The local interface whose IPv4 subnet holds `address`, or the one named by an IPv6 zone. */
+/** Whether two IPv6 addresses share their first `bits` bits. */
+function samePrefix6(a: string, b: string, bits: number): boolean {
+  const x = ipv6Hex(a);
+  const y = ipv6Hex(b);
+  if (x === undefined || y === undefined) return false;
+  const whole = Math.floor(bits / 4);
+  const rest = bits % 4;
+  if (x.slice(0, whole) !== y.slice(0, whole)) return false;
+  const mask = (0xf << (4 - rest)) & 0xf;
+  return rest === 0 || (Number.parseInt(x[whole] ?? '0', 16) & mask) === (Number.parseInt(y[whole] ?? '0', 16) & mask);
+}
+
+/** The local interface whose subnet holds `address` (IPv4, or IPv6 by its prefix), or the one named by an IPv6 zone. */
 export function interfaceOf(address: string, table: InterfaceTable): string | undefined {
   const zone = address.indexOf('%');
   if (zone >= 0) return address.slice(zone + 1);
@@ -42,7 +54,8 @@ export function interfaceOf(address: string, table: InterfaceTable): string | un
   for (const [name, infos] of Object.entries(table)) {
     for (const info of infos ?? []) {
       if (info.internal) continue;
-      if (info.family === 'IPv6' && withoutScope(info.address) === address) return name;
+      const prefix = Number(info.cidr?.split('/')[1]);
+      if (info.family === 'IPv6' && value === undefined && Number.isInteger(prefix) && samePrefix6(info.address, address, prefix)) return name;
       const local = ipv4ToInt(info.address);
       const mask = ipv4ToInt(info.netmask);
       if (value !== undefined && local !== undefined && mask !== undefined && ((value & mask) >>> 0) === ((local & mask) >>> 0)) return name;
