@@ -62,9 +62,9 @@ export async function checkPort(system: DoctorSystem, protocol: 'udp' | 'tcp', o
       id,
       'warn',
       `${text} holds ${what}: ipmsg falls back to a free port`,
-      `the official client answers that port, iptux only ${options.port}: stop ${text} to be heard by every client`,
+      `the official client answers that port, iptux only ${options.port}: stop it to be heard by every client`,
       details,
     );
   }
-  return check(id, 'warn', `${text} holds ${what}: ipmsg cannot serve files on it`, `messages still work; send --file fails (69) until ${text} stops`, details);
+  return check(id, 'warn', `${text} holds ${what}: ipmsg cannot serve files on it`, 'messages still work; send --file fails (69) until it stops', details);
 }
