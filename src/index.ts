@@ -17,6 +17,7 @@ export * from './crypto/index.js';
 export { openMessenger, openSecurity, Client, type OpenOptions, type SendTextOptions, type SendFilesOptions, type ResolveOptions, type HostListOutcome } from './workflows/client.js';
 export { AliasTable, expandAliases, ALIAS_LIMITS, type Aliases } from './workflows/aliases.js';
 export { messages, type MessagesOptions } from './workflows/messages.js';
+export { runDoctor, type DoctorOptions, type DoctorReport, type CheckResult, type CheckStatus, type DoctorSummary } from './workflows/doctor/index.js';
 export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type SaveOffers, type SenderFilter } from './workflows/receive.js';
 export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';
 export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';

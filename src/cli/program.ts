@@ -6,6 +6,7 @@ import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
 import { makeAliasesCommand } from './aliases.js';
 import { makeCompletionCommand } from './completion.js';
+import { makeDoctorCommand } from './doctor.js';
 import { makeGetFileCommand } from './get-file.js';
 import { makeKeysCommand } from './keys.js';
 import { makeListCommand } from './list.js';
@@ -27,6 +28,7 @@ const SUBCOMMANDS = {
   aliases: makeAliasesCommand,
   // The script describes every subcommand: the whole program is built for it.
   completion: (ctx: Context) => makeCompletionCommand(ctx, () => makeProgram(ctx)),
+  doctor: makeDoctorCommand,
 } as const;
 
 /**
