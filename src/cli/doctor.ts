@@ -66,6 +66,7 @@ Examples:
       broadcast: settings.broadcast,
       wait,
       ...(target !== undefined ? { target } : {}),
+      aliases: settings.aliases,
       timeout,
       retries: flags.retries ?? DEFAULT_RETRIES,
       connectTimeout: Math.min(timeout, CONNECT_TIMEOUT),

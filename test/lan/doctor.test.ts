@@ -87,6 +87,21 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     }
   });
 
+  test('a target by alias: the config file\'s aliases name it, and the config folder stays unwritten', async () => {
+    await bob();
+    const config = join(String(peers.env['XDG_CONFIG_HOME']), 'doctor-aliases.json');
+    writeFileSync(config, JSON.stringify({ aliases: { desk: '10.249.0.2' } }));
+    const run = await lan.run(0, process.execPath, [binPath, 'doctor', ...identity('alice'), '--wait', '1s', '--timeout', '1s', 'desk', '--json'], {
+      env: { ...doctorHome.env, IPMSG_CONFIG: config },
+      timeoutMs: 30_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const checks = byId(ndjson(run.stdout));
+    assert.equal((checks.get('target')?.['details'] as Record_)['address'], '10.249.0.2');
+    assert.equal(checks.get('target-info')?.['status'], 'ok');
+    assert.equal(existsSync(join(String(doctorHome.env['XDG_CONFIG_HOME']), 'ipmsg')), false);
+  });
+
   test('a silent target: no answer over UDP is ✖ and the run exits 69', async () => {
     await bob();
     const run = await doctor(0, ['10.249.0.3', '--retries', '1', '--json']);

@@ -14,6 +14,7 @@ import { MemoryPacketCounter } from '../../state/packet-counter.js';
 import type { Family } from '../../transport/address.js';
 import type { InterfaceTable } from '../../transport/broadcast.js';
 import { type Clock, systemClock } from '../../transport/clock.js';
+import { type Aliases, AliasTable } from '../aliases.js';
 import { Client, clientVersion } from '../client.js';
 import { makeIdentity } from '../identity.js';
 import { type CheckResult, type DoctorSummary, check, summarize } from './check.js';
@@ -36,6 +37,8 @@ export interface DoctorOptions extends Partial<Identity> {
   readonly wait: number;
   /** A peer to check as a send would reach it. */
   readonly target?: string;
+  /** Names for targets, as openMessenger() takes them. */
+  readonly aliases?: Aliases | AliasTable;
   /** Total time for each of the target's answers (ms). */
   readonly timeout: number;
   readonly retries: number;
@@ -111,7 +114,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     emit(...ports, check('socket', 'fail', error.message, 'nothing can be sent or heard from this machine until a UDP port can be bound'));
     return { results, summary: summarize(results) };
   }
-  const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset, via: [], onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
+  const aliases = options.aliases instanceof AliasTable ? options.aliases : new AliasTable(options.aliases);
+  const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset, via: [], aliases, onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
   try {
     const targets = messenger.broadcastTargets();
     emit(checkInterfaces(interfaceUses(interfaces, messenger.families, options.bind), targets));
