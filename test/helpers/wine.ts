@@ -5,7 +5,7 @@
 // under Wine dies at start (EBADF) when its stdio is a Unix pipe or socket pair, so the output goes
 // to files, read while the process runs.
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,9 @@ export function wineEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     HOME: process.env['HOME'],
     WINEPREFIX: prefix,
     WINEDEBUG: '-all',
+    // Wine turns the Unix arguments into a Windows command line in the Unix locale's code page:
+    // without a UTF-8 locale, non-ASCII arguments arrive mangled (on Windows they are UTF-16).
+    LANG: 'C.UTF-8',
     IPMSG_USER: 'wintester',
     IPMSG_HOST: 'winhost',
     IPMSG_LINGER: '0',
@@ -75,17 +78,10 @@ export function wineEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** What Windows' Node sees as an environment variable (e.g. APPDATA), as a Linux path. */
-export function windowsFolder(variable: 'APPDATA' | 'LOCALAPPDATA' | 'USERPROFILE'): string {
-  const { wine, node } = wineSetup();
-  const dir = mkdtempSync(join(tmpdir(), 'ipmsg-wine-env-'));
-  const out = openSync(join(dir, 'out'), 'w');
-  try {
-    execFileSync(wine, [node, '-e', `process.stdout.write(process.env.${variable} ?? '')`], { env: wineEnv(), stdio: ['ignore', out, 'ignore'] });
-    return unixPath(readFileSync(join(dir, 'out'), 'utf8'));
-  } finally {
-    closeSync(out);
-    rmSync(dir, { recursive: true, force: true });
-  }
+export async function windowsFolder(variable: 'APPDATA' | 'LOCALAPPDATA' | 'USERPROFILE'): Promise<string> {
+  const done = await startWineNode(['-e', `process.stdout.write(String(process.env.${variable}))`]).done;
+  if (done.code !== 0) throw new Error(`Windows' Node could not tell %${variable}% (exit ${done.code}): ${done.stderr}`);
+  return unixPath(done.stdout);
 }
 
 export interface WineOptions {
@@ -98,6 +94,11 @@ export interface WineOptions {
 
 /** Starts `node.exe bin/ipmsg.js …args` under Wine; like startCli, with the output read from files. */
 export function startWin(args: readonly string[], options: WineOptions = {}): Running {
+  return startWineNode([winPath(binPath), ...args], options);
+}
+
+/** Starts `node.exe …nodeArgs` under Wine. */
+function startWineNode(nodeArgs: readonly string[], options: WineOptions = {}): Running {
   const { wine, node } = wineSetup();
   const dir = mkdtempSync(join(tmpdir(), 'ipmsg-wine-run-'));
   const outFile = join(dir, 'stdout');
@@ -109,7 +110,7 @@ export function startWin(args: readonly string[], options: WineOptions = {}): Ru
     writeFileSync(join(dir, 'stdin'), options.input);
     stdin = openSync(join(dir, 'stdin'), 'r');
   }
-  const child: ChildProcess = spawn(wine, [node, winPath(binPath), ...args], {
+  const child: ChildProcess = spawn(wine, [node, ...nodeArgs], {
     env: wineEnv(options.env),
     stdio: [stdin, out, err],
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),

@@ -1,0 +1,109 @@
+// test/windows/messages.test.ts
+// Messages between a Windows-Node process (under Wine) and a Linux-Node process on 127.0.0.1, in
+// both directions, encrypted and plain, in UTF-8 and CP932; and where the Windows side keeps its
+// keys (%APPDATA%\ipmsg) and run state (%LOCALAPPDATA%\ipmsg).
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { runWin, startWin, windowsFolder, wineSkip } from '../helpers/wine.js';
+
+const sandbox = makeSandbox();
+// The Windows side pins this peer's key for the whole lane (one prefix): a name of its own.
+sandbox.env['IPMSG_HOST'] = 'linux-messages';
+after(() => sandbox.cleanup());
+
+function local(port: number): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port)];
+}
+
+type Side = 'windows' | 'linux';
+
+function start(side: Side, args: readonly string[]): Running {
+  return side === 'windows' ? startWin(args) : startCli(args, sandbox.env);
+}
+
+function run(side: Side, args: readonly string[]) {
+  return side === 'windows' ? runWin(args) : runCli(args, sandbox.env);
+}
+
+const TEXTS = {
+  'utf-8': 'hello 飞鸽传书 ✓ ünïcode\nsecond line: with colons',
+  // ① and halfwidth ｶﾀｶﾅ are CP932 (Windows' Shift_JIS), not plain Shift_JIS.
+  cp932: '日本語のメッセージ ① ｶﾀｶﾅ\n二行目',
+} as const;
+
+const CASES = (['linux', 'windows'] as const).flatMap((from) =>
+  (['utf-8', 'cp932'] as const).flatMap((charset) => [true, false].map((encrypted) => ({ from, charset, encrypted }))),
+);
+
+describe('Windows Node under Wine ↔ Linux Node: send → recv', { skip: wineSkip }, () => {
+  for (const { from, charset, encrypted } of CASES) {
+    const to: Side = from === 'windows' ? 'linux' : 'windows';
+    test(`${from} → ${to}, ${encrypted ? 'encrypted' : 'plain'}, ${charset}`, async () => {
+      const port = await freePort();
+      const encoding = charset === 'cp932' ? ['--encoding', 'cp932'] : [];
+      const recv = start(to, ['recv', ...local(port), '-v', '--json', '--timeout', '30s', ...encoding]);
+      await recv.waitFor('listening on UDP port', 30_000);
+      const text = TEXTS[charset];
+      const send = await run(from, ['send', ...local(await freePort()), ...encoding, ...(encrypted ? [] : ['--encrypt', 'never']), `127.0.0.1:${port}`, text, '--json']);
+      assert.equal(send.code, 0, send.stderr);
+      const [result] = jsonLines(send.stdout);
+      assert.equal(result?.['status'], 'delivered');
+      assert.equal(result?.['encrypted'], encrypted);
+      assert.equal(result?.['charset'], charset);
+      const done = await recv.done;
+      assert.equal(done.code, 0, done.stderr);
+      const [message] = jsonLines(done.stdout);
+      assert.equal(message?.['text'], text);
+      assert.equal(message?.['packetNo'], result?.['packetNo']);
+      assert.equal(message?.['encrypted'], encrypted);
+      assert.equal(message?.['charset'], charset);
+      const user = from === 'windows' ? 'wintester' : 'tester';
+      assert.match(String((message?.['from'] as Record<string, unknown>)['user']), new RegExp(`^${user}(-<[0-9a-f]{16}>)?$`));
+      if (encrypted) assert.equal(message?.['signature'], 'verified');
+    });
+  }
+});
+
+describe('Windows Node under Wine: where keys and state land', { skip: wineSkip }, () => {
+  let appData = '';
+  let localAppData = '';
+  let profile = '';
+  before(async () => {
+    appData = await windowsFolder('APPDATA');
+    localAppData = await windowsFolder('LOCALAPPDATA');
+    profile = await windowsFolder('USERPROFILE');
+  });
+
+  test('after an encrypted exchange: our key and the known peers under %APPDATA%\\ipmsg, the packet counter under %LOCALAPPDATA%\\ipmsg, nothing in a Unix-style folder', async () => {
+    const port = await freePort();
+    const recv = startCli(['recv', ...local(port), '-v', '--json', '--timeout', '30s'], sandbox.env);
+    await recv.waitFor('listening on UDP port');
+    const send = await runWin(['send', ...local(await freePort()), '--encrypt', 'always', `127.0.0.1:${port}`, 'pin me', '--json']);
+    assert.equal(send.code, 0, send.stderr);
+    assert.equal((await recv.done).code, 0);
+
+    const config = join(appData, 'ipmsg');
+    assert.ok(existsSync(join(config, 'rsa2048.pem')), `no rsa2048.pem in ${config}: ${send.stderr}`);
+    const known = JSON.parse(readFileSync(join(config, 'known-peers.json'), 'utf8')) as unknown;
+    assert.match(JSON.stringify(known), /tester/);
+    // The packet counter is run state: %LOCALAPPDATA%\ipmsg (or a folder in it), not %APPDATA%.
+    const state = join(localAppData, 'ipmsg');
+    assert.ok(existsSync(state), `no ${state}`);
+    assert.ok(findFile(state, 'packet-no'), `no packet-no under ${state}`);
+    assert.equal(findFile(config, 'packet-no'), false, 'the packet counter is in %APPDATA%');
+    // Not where the Linux rules would put them: ~/.config, ~/.local/state under the Windows
+    // profile, or the Linux home Wine runs with.
+    for (const unixStyle of [join(profile, '.config'), join(profile, '.local'), join(process.env['HOME'] ?? '', '.config', 'ipmsg')]) {
+      assert.equal(existsSync(unixStyle), false, `${unixStyle} exists`);
+    }
+  });
+});
+
+function findFile(dir: string, name: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? findFile(join(dir, e.name), name) : e.name === name));
+}
