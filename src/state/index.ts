@@ -5,7 +5,7 @@
 // in place under its lock (packet-counter.ts says why). Parsing and making keys is crypto/'s; only
 // the files are here.
 //
-// paths(env) → { configFile, keyDir, stateDir, cacheDir }     XDG base directories, absolute only
+// paths(env, platform?) → { configFile, keyDir, stateDir, cacheDir }   per platform; XDG_* wins
 // writeFileAtomic(file, data, { mode?, dirMode?, fsync?, exclusive? }) → boolean
 // loadOwnKeys(dir, { legacy?, generate? }) → Promise<LoadedKeys>   rsa2048.pem (+ rsa1024.pem)
 // KnownPeers.open(dir, { now? }) → check / remember / trust / forget / get / list

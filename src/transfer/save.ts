@@ -9,15 +9,20 @@ import { IpmsgError } from '../errors.js';
 export const CONFLICT_POLICIES = ['rename', 'overwrite', 'skip', 'fail'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
-/** Why a name from the LAN cannot be used as a file name here, or undefined when it can. */
-export function unsafeName(name: string): string | undefined {
+/**
+ * Why a name from the LAN cannot be used as a file name on `platform`, or undefined when it can.
+ * A path is refused on every platform, '\' included (a peer may be on Windows), so that nothing
+ * lands outside the folder. Other names Windows cannot hold are made into names it can (localName()).
+ */
+export function unsafeName(name: string, platform: NodeJS.Platform = process.platform): string | undefined {
   if (name.length === 0) return 'it is empty';
   if (name === '.' || name === '..') return `it is ${JSON.stringify(name)}`;
   if (/[/\\]/.test(name)) return 'it contains a path separator';
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(name)) return 'it contains a control character';
   if (/^[A-Za-z]:/.test(name)) return 'it starts with a drive letter';
-  if (Buffer.byteLength(name) > 255) return 'it is longer than 255 bytes';
+  // Windows counts UTF-16 code units, and a long name is shortened there (localName()).
+  if (platform !== 'win32' && Buffer.byteLength(name) > 255) return 'it is longer than 255 bytes';
   return undefined;
 }
 
@@ -41,7 +46,7 @@ function taken(path: string): boolean {
 }
 
 /** `name`, then `name (1).ext`, `name (2).ext`, … (iptux PR #463), at most MAX_NAME_CANDIDATES. */
-function* candidates(name: string): Generator<string> {
+export function* candidates(name: string): Generator<string> {
   yield name;
   const ext = extname(name);
   const stem = ext.length > 0 && ext.length < name.length ? name.slice(0, -ext.length) : name;
