@@ -11,8 +11,8 @@ import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from
 import { runWin, startWin, windowsFolder, wineSkip } from '../helpers/wine.js';
 
 const sandbox = makeSandbox();
-// The Windows side pins this peer's key for the whole lane (one prefix): a name of its own.
-sandbox.env['IPMSG_HOST'] = 'linux-messages';
+// The Windows side pins this peer's key in its prefix, which outlives this file: a name of its own.
+sandbox.env['IPMSG_HOST'] = `linux-messages-${process.pid}`;
 after(() => sandbox.cleanup());
 
 function local(port: number): string[] {
@@ -78,7 +78,7 @@ describe('Windows Node under Wine: where keys and state land', { skip: wineSkip 
     profile = await windowsFolder('USERPROFILE');
   });
 
-  test('after an encrypted exchange: our key and the known peers under %APPDATA%\\ipmsg, the packet counter under %LOCALAPPDATA%\\ipmsg, nothing in a Unix-style folder', async () => {
+  test('after an encrypted exchange: our key and the known peers under %APPDATA%\\ipmsg, the packet counter and code caches under %LOCALAPPDATA%\\ipmsg, nothing in a Unix-style folder', async () => {
     const port = await freePort();
     const recv = startCli(['recv', ...local(port), '-v', '--json', '--timeout', '30s'], sandbox.env);
     await recv.waitFor('listening on UDP port');
@@ -90,10 +90,10 @@ describe('Windows Node under Wine: where keys and state land', { skip: wineSkip 
     assert.ok(existsSync(join(config, 'rsa2048.pem')), `no rsa2048.pem in ${config}: ${send.stderr}`);
     const known = JSON.parse(readFileSync(join(config, 'known-peers.json'), 'utf8')) as unknown;
     assert.match(JSON.stringify(known), /tester/);
-    // The packet counter is run state: %LOCALAPPDATA%\ipmsg (or a folder in it), not %APPDATA%.
+    // Run state in %LOCALAPPDATA%\ipmsg, the launcher's code caches in %LOCALAPPDATA%\ipmsg\cache.
     const state = join(localAppData, 'ipmsg');
-    assert.ok(existsSync(state), `no ${state}`);
-    assert.ok(findFile(state, 'packet-no'), `no packet-no under ${state}`);
+    assert.ok(existsSync(join(state, 'packet-no')), `no packet-no in ${state}`);
+    assert.ok(readdirSync(join(state, 'cache')).length > 0, `no code cache in ${state}\\cache`);
     assert.equal(findFile(config, 'packet-no'), false, 'the packet counter is in %APPDATA%');
     // Not where the Linux rules would put them: ~/.config, ~/.local/state under the Windows
     // profile, or the Linux home Wine runs with.
