@@ -98,6 +98,26 @@ describe('Linux send --file → Windows recv --save', { skip: wineSkip }, () => 
   });
 });
 
+describe('Windows send --file → Linux recv --save', { skip: wineSkip }, () => {
+  test('a file and a folder served from the Windows side arrive byte-identical', async () => {
+    const src = join(root, 'win-src');
+    const dst = join(root, 'win-dst');
+    mkdirSync(dst, { recursive: true });
+    makeTree(join(src, 'tree'), 200_000);
+    writeFileSync(join(src, 'big.bin'), randomBytes(2_000_000));
+    const port = await freePort();
+    const recv = startCli(['recv', ...local(port), '-v', '--json', '--save', dst, '--timeout', '60s'], sandbox.env);
+    await recv.waitFor('listening on UDP port');
+    const send = await runWin(['send', ...local(await freePort()), `127.0.0.1:${port}`, '--file', winPath(join(src, 'big.bin')), '--file', winPath(join(src, 'tree')), '--json']);
+    assert.equal(send.code, 0, send.stderr);
+    assert.deepEqual(jsonLines(send.stdout).filter((e) => e['event'] === 'fetched').map((e) => e['file']).sort(), ['big.bin', 'tree']);
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    assert.ok(readFileSync(join(dst, 'big.bin')).equals(readFileSync(join(src, 'big.bin'))));
+    assert.deepEqual(listTree(join(dst, 'tree')), listTree(join(src, 'tree')));
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\<>]/g, '\\$&');
 }

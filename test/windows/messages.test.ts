@@ -4,7 +4,8 @@
 // keys (%APPDATA%\ipmsg) and run state (%LOCALAPPDATA%\ipmsg).
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
@@ -99,6 +100,29 @@ describe('Windows Node under Wine: where keys and state land', { skip: wineSkip 
     // profile, or the Linux home Wine runs with.
     for (const unixStyle of [join(profile, '.config'), join(profile, '.local'), join(process.env['HOME'] ?? '', '.config', 'ipmsg')]) {
       assert.equal(existsSync(unixStyle), false, `${unixStyle} exists`);
+    }
+  });
+});
+
+describe('Windows Node under Wine: XDG_* handed through', { skip: wineSkip }, () => {
+  test('Wine passes Unix variables to Windows programs: an absolute XDG_CONFIG_HOME/XDG_STATE_HOME wins over %APPDATA%', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'ipmsg-wine-xdg-config-'));
+    const state = mkdtempSync(join(tmpdir(), 'ipmsg-wine-xdg-state-'));
+    try {
+      // As a Linux shell would hand them on: Unix paths, which Windows' Node reads on the current drive (Z:).
+      const env = { XDG_CONFIG_HOME: config, XDG_STATE_HOME: state, XDG_CACHE_HOME: join(state, 'cache') };
+      const port = await freePort();
+      const recv = startCli(['recv', ...local(port), '-v', '--json', '--timeout', '30s'], sandbox.env);
+      await recv.waitFor('listening on UDP port');
+      const send = await runWin(['send', ...local(await freePort()), `127.0.0.1:${port}`, 'xdg', '--json'], { env });
+      assert.equal(send.code, 0, send.stderr);
+      assert.equal((await recv.done).code, 0);
+      assert.ok(existsSync(join(config, 'ipmsg', 'rsa2048.pem')), send.stderr);
+      assert.ok(existsSync(join(config, 'ipmsg', 'known-peers.json')));
+      assert.ok(existsSync(join(state, 'ipmsg', 'packet-no')));
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
     }
   });
 });
