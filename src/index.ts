@@ -23,6 +23,7 @@ export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './
 export type { ProgressSink, ProgressItem, ProgressPeer } from './workflows/progress.js';
 export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
 export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
+export { windowsSafeName, localName, WINDOWS_NAME_MAX } from './transfer/windows-name.js';
 export { Messenger, type HostListResult, type MessengerOptions, type PeerCharsets, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
 export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';

@@ -101,9 +101,9 @@ export async function runProcess(argv: readonly string[], version: string): Prom
     if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for BR_EXIT
     controller.abort(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'interrupted'));
   };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
+  // Ctrl-Break on Windows (SIGBREAK) ends a run as Ctrl-C does, keeping its .part files.
+  const signals = process.platform === 'win32' ? (['SIGINT', 'SIGTERM', 'SIGBREAK'] as const) : (['SIGINT', 'SIGTERM'] as const);
+  for (const signal of signals) process.on(signal, interrupt);
   process.exitCode = await run(argv, processContext(controller.signal, version));
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
+  for (const signal of signals) process.off(signal, interrupt);
 }

@@ -5,6 +5,9 @@
 import { type Stats, linkSync, lstatSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { IpmsgError } from '../errors.js';
+import busyRetry from '../state/busy-retry.cjs';
+
+const { retryWhileBusy } = busyRetry;
 
 export const CONFLICT_POLICIES = ['rename', 'overwrite', 'skip', 'fail'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
@@ -83,8 +86,6 @@ export function partName(dir: string, name: string, reuse: boolean, existing: 'r
 
 /** The errors of link() and rename() that mean "this name is taken": the next candidate is tried. */
 const NAME_TAKEN = new Set(['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR']);
-/** link() refused by the file system (no hard links there): the file is renamed instead. */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
 function cantPlace(partPath: string, target: string, error: unknown): IpmsgError {
   return new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot create ${target}: ${(error as Error).message} (the download is kept as ${partPath})`, { cause: error });
@@ -112,7 +113,7 @@ export function placeCompleted(partPath: string, dir: string, name: string, poli
   if (existing && policy === 'overwrite') {
     try {
       if (existing.isDirectory() || isDir) rmSync(wanted, { recursive: true, force: true });
-      renameSync(partPath, wanted);
+      retryWhileBusy(() => renameSync(partPath, wanted));
     } catch (error) {
       throw cantPlace(partPath, wanted, error);
     }
@@ -123,25 +124,37 @@ export function placeCompleted(partPath: string, dir: string, name: string, poli
     const target = join(dir, candidate);
     if (taken(target)) continue;
     try {
-      if (isDir) renameSync(partPath, target);
+      // Windows refuses while another program has the file (or a file in the folder) open: tried again a few times.
+      if (isDir) retryWhileBusy(() => renameSync(partPath, target));
       else placeFile(partPath, target);
       return target;
     } catch (error) {
-      if (NAME_TAKEN.has((error as NodeJS.ErrnoException).code ?? '')) continue;
+      // Windows says EPERM, not EEXIST, for a folder renamed onto a name that appeared meanwhile.
+      if (NAME_TAKEN.has((error as NodeJS.ErrnoException).code ?? '') || (isDir && taken(target))) continue;
       throw cantPlace(partPath, target, error);
     }
   }
   throw noFreeName(dir, name);
 }
 
-/** link() fails if the name exists: no clobbering, even in a race; rename() where links cannot be made. */
+/**
+ * link() fails if the name exists: no clobbering, even in a race, on Windows too (where rename()
+ * replaces); rename() where links cannot be made (link() refused while nothing holds the name:
+ * EPERM or ENOTSUP here, EISDIR on a Windows FAT disk). When the `.part` cannot be removed after
+ * the link, the link is undone, so that the file is in one place.
+ */
 function placeFile(partPath: string, target: string): void {
   try {
     linkSync(partPath, target);
   } catch (error) {
-    if (!NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    renameSync(partPath, target);
+    if (NAME_TAKEN.has((error as NodeJS.ErrnoException).code ?? '') && taken(target)) throw error;
+    retryWhileBusy(() => renameSync(partPath, target));
     return;
   }
-  unlinkSync(partPath);
+  try {
+    retryWhileBusy(() => unlinkSync(partPath));
+  } catch (error) {
+    rmSync(target, { force: true });
+    throw error;
+  }
 }

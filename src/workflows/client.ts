@@ -58,9 +58,9 @@ export interface OpenOptions extends Partial<Identity> {
   readonly crypto?: boolean;
   /** Also RSA-1024 + Blowfish-128 for old clients. */
   readonly legacyCrypto?: boolean;
-  /** Our keys and the known peers (default `$XDG_CONFIG_HOME/ipmsg`). */
+  /** Our keys and the known peers (default: paths(env).keyDir, the config folder). */
   readonly keyDir?: string;
-  /** The packet counter, plain-peer marks and peer charsets (default `$XDG_STATE_HOME/ipmsg`). */
+  /** The packet counter, plain-peer marks and peer charsets (default: paths(env).stateDir). */
   readonly stateDir?: string;
   /** Our answer to GETINFO. */
   readonly clientVersion?: string;
