@@ -97,8 +97,8 @@ export function startWin(args: readonly string[], options: WineOptions = {}): Ru
   return startWineNode([winPath(binPath), ...args], options);
 }
 
-/** Starts `node.exe …nodeArgs` under Wine. */
-function startWineNode(nodeArgs: readonly string[], options: WineOptions = {}): Running {
+/** Starts `node.exe …nodeArgs` under Wine (a script of the test's own: `['-e', source]`). */
+export function startWineNode(nodeArgs: readonly string[], options: WineOptions = {}): Running {
   const { wine, node } = wineSetup();
   const dir = mkdtempSync(join(tmpdir(), 'ipmsg-wine-run-'));
   const outFile = join(dir, 'stdout');

@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
 import { freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 import { listTree, makeTree } from '../helpers/tree.js';
-import { runWin, startWin, winPath, wineSkip } from '../helpers/wine.js';
+import { runWin, startWin, startWineNode, winPath, wineSkip } from '../helpers/wine.js';
 
 const sandbox = makeSandbox();
 // The Windows side pins this peer's key in its prefix, which outlives this file: a name of its own.
@@ -29,9 +29,9 @@ function local(port: number): string[] {
 }
 
 /** A Windows recv --save into `dst` (a Linux folder, given to Windows as Z:\…). */
-async function startWinRecv(dst: string) {
+async function startWinRecv(dst: string, extra: readonly string[] = []) {
   const port = await freePort();
-  const recv = startWin(['recv', ...local(port), '-v', '--json', '--save', winPath(dst), '--timeout', '60s']);
+  const recv = startWin(['recv', ...local(port), '-v', '--json', '--save', winPath(dst), '--timeout', '60s', ...extra]);
   await recv.waitFor('listening on UDP port', 30_000);
   return { port, recv };
 }
@@ -115,6 +115,34 @@ describe('Windows send --file → Linux recv --save', { skip: wineSkip }, () => 
     assert.equal(done.code, 0, done.stderr);
     assert.ok(readFileSync(join(dst, 'big.bin')).equals(readFileSync(join(src, 'big.bin'))));
     assert.deepEqual(listTree(join(dst, 'tree')), listTree(join(src, 'tree')));
+  });
+});
+
+describe('Windows file semantics under Wine', { skip: wineSkip }, () => {
+  test('recv --on-conflict overwrite onto a file another program holds open fails saying so; the file and the download are kept', async () => {
+    const src = join(root, 'held-src');
+    const dst = join(root, 'held-dst');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(dst, { recursive: true });
+    writeFileSync(join(src, 'report.txt'), 'new');
+    writeFileSync(join(dst, 'report.txt'), 'old');
+    // Opened without sharing (UV_FS_O_EXLOCK: share mode 0), as an editor may: Windows refuses to replace it.
+    const held = winPath(join(dst, 'report.txt')).replaceAll('\\', '/');
+    const holder = startWineNode(['-e', `const fs = require('fs'); fs.openSync('${held}', fs.constants.O_RDONLY | fs.constants.UV_FS_O_EXLOCK); console.log('held'); setInterval(() => {}, 1000);`]);
+    try {
+      await holder.waitFor('held', 30_000);
+      const { port, recv } = await startWinRecv(dst, ['--on-conflict', 'overwrite']);
+      const send = await runCli(['send', ...local(await freePort()), `127.0.0.1:${port}`, '--file', join(src, 'report.txt')], sandbox.env);
+      const done = await recv.done;
+      assert.equal(done.code, 73, done.stderr);
+      assert.match(done.stderr, /still refused after 6 tries: another program may have the file open\) \(the download is kept as .*report\.txt\.part\)/);
+      assert.equal(readFileSync(join(dst, 'report.txt'), 'utf8'), 'old');
+      assert.equal(readFileSync(join(dst, 'report.txt.part'), 'utf8'), 'new');
+      assert.equal(send.code, 0, send.stderr);
+    } finally {
+      holder.child.kill('SIGINT');
+      await holder.done;
+    }
   });
 });
 
