@@ -82,7 +82,7 @@ describe('Linux send --file → Windows recv --save', { skip: wineSkip }, () => 
     assert.deepEqual(readdirSync(dst).sort(), [...Object.values(files), 'folder'].sort());
     for (const [offered, local] of Object.entries(files)) {
       assert.equal(readFileSync(join(dst, local), 'utf8'), `content of ${offered}`, local);
-      assert.match(done.stderr, new RegExp(`saved .${escape(offered)}. as .${escape(local)}. \\(not a valid Windows file name\\)`));
+      assert.match(done.stderr, new RegExp(`saved .${escapeRegExp(offered)}. as .${escapeRegExp(local)}. \\(not a valid Windows file name\\)`));
     }
     assert.deepEqual(readdirSync(join(dst, 'folder')).sort(), ['NUL_', 'sub']);
     assert.match(done.stderr, /saved "folder\/NUL" as "folder\/NUL_" \(not a valid Windows file name\)/);
@@ -146,7 +146,7 @@ describe('Windows file semantics under Wine', { skip: wineSkip }, () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\<>]/g, '\\$&');
 }
 

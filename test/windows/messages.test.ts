@@ -69,6 +69,19 @@ describe('Windows Node under Wine ↔ Linux Node: send → recv', { skip: wineSk
   }
 });
 
+describe('Windows Node under Wine: the message from standard input', { skip: wineSkip }, () => {
+  // From a file (`ipmsg send host < note.txt`): Wine cannot give Windows' Node a Unix pipe (see helpers/wine.ts).
+  test('send reads the text from a redirected file; its CRLF line ends arrive as LF, the last one dropped', async () => {
+    const port = await freePort();
+    const recv = startCli(['recv', ...local(port), '-v', '--json', '--timeout', '30s'], sandbox.env);
+    await recv.waitFor('listening on UDP port');
+    const send = await runWin(['send', ...local(await freePort()), `127.0.0.1:${port}`], { input: 'from a file 飞鸽\r\nsecond line\r\n' });
+    assert.equal(send.code, 0, send.stderr);
+    const [message] = jsonLines((await recv.done).stdout);
+    assert.equal(message?.['text'], 'from a file 飞鸽\nsecond line');
+  });
+});
+
 describe('Windows Node under Wine: where keys and state land', { skip: wineSkip }, () => {
   let appData = '';
   let localAppData = '';
