@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { IpmsgError } from '../errors.js';
+import { IpmsgError, isIpmsgError } from '../errors.js';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR } from '../protocol/file-attr.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../transfer/save.js';
 import type { Context } from './context.js';
@@ -92,7 +92,15 @@ export function makeGetFileCommand(ctx: Context): Command {
           progress,
           onNotice: out.notice,
         },
-      ).finally(() => progress.stop());
+      )
+        .catch((error: unknown) => {
+          // A file's .part is kept and can be continued; a folder starts over.
+          if (!flags.dir && isIpmsgError(error, 'IPMSG_ERR_TRANSFER')) {
+            throw new IpmsgError('IPMSG_ERR_TRANSFER', `${error.message} (the .part stays: run the same command with --resume to continue)`, { cause: error });
+          }
+          throw error;
+        })
+        .finally(() => progress.stop());
       if (saved.status === 'skipped') throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `not saved: ${saved.reason}`);
       out.result(saved, `saved ${saved.path} (${saved.bytes} bytes)`);
     });

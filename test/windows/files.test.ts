@@ -179,6 +179,7 @@ describe('Windows get-file --resume', { skip: wineSkip }, () => {
     stalling.server.close();
     assert.equal(first.code, 75, first.stderr);
     assert.match(first.stderr, /the transfer stalled/);
+    assert.match(first.stderr, /the \.part stays: run the same command with --resume to continue/);
     assert.deepEqual(readdirSync(dst), ['data.bin.part']);
     assert.ok(readFileSync(join(dst, 'data.bin.part')).equals(content.subarray(0, 1_000_000)));
 
