@@ -11,6 +11,7 @@ import { makeServeDirCommand } from './serve-dir.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
 import { makeRecvCommand } from './recv.js';
 import { EXIT_OK, EXIT_STATUSES, endRecord, report } from './report.js';
+import { makeRunCommand } from './run.js';
 import { makeSendCommand } from './send.js';
 
 const SUBCOMMANDS = {
@@ -22,6 +23,7 @@ const SUBCOMMANDS = {
   'get-file': makeGetFileCommand,
   'serve-dir': makeServeDirCommand,
   keys: makeKeysCommand,
+  run: makeRunCommand,
 } as const;
 
 /**
