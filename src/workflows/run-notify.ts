@@ -31,12 +31,15 @@ export interface RunNotifyResult {
 }
 
 /**
- * Characters whose bytes a legacy code page may need more of than UTF-8 does (GB18030 takes four
- * for some): the report is measured as if each took two bytes more, so it fits whatever the peer reads.
+ * The report is measured in UTF-8 plus what a legacy code page may need beyond it: GB18030 takes
+ * up to four bytes for a character UTF-8 writes in two or three. So it fits whatever the peer reads.
  */
 function worstCase(text: string): string {
   let extra = 0;
-  for (const ch of text) if ((ch.codePointAt(0) ?? 0) > 0x7f && (ch.codePointAt(0) ?? 0) <= 0xffff) extra += 2;
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c > 0x7f) extra += c <= 0x7ff ? 2 : c <= 0xffff ? 1 : 0;
+  }
   return text + ' '.repeat(extra);
 }
 

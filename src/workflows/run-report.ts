@@ -76,7 +76,7 @@ function tailText(tail: TailLines): string {
 
 /**
  * The report as long as `fits` allows (the peer's datagram in its code page): the oldest output
- * goes first, then the command line's end. Both are cut at a character, marked with '…'.
+ * goes first, whole lines while a line fits, then the command line's end; '…' marks each cut.
  */
 export function fitReport(report: RunReport, fits: (text: string) => boolean): string {
   const full = composeReport(report);
@@ -86,7 +86,13 @@ export function fitReport(report: RunReport, fits: (text: string) => boolean): s
   // The most output characters that fit, counted from the end: the head stays whole if it can.
   const withTail = (keep: number): string => composeReport(report, command, keep === 0 ? '' : `${CUT}${tail.slice(tail.length - keep).join('')}`);
   const keep = largest(tail.length, (n) => fits(withTail(n)));
-  if (keep > 0 || fits(withTail(0))) return withTail(keep);
+  if (keep > 0) {
+    // Whole lines where one fits: the first line kept is shown from its start.
+    const kept = tail.slice(tail.length - keep).join('');
+    const newline = kept.indexOf('\n');
+    return newline < 0 ? withTail(keep) : composeReport(report, command, `${CUT}${kept.slice(newline)}`);
+  }
+  if (fits(withTail(0))) return withTail(0);
   const chars = [...command];
   const withCommand = (n: number): string => composeReport(report, `${chars.slice(0, n).join('')}${CUT}`, '');
   return withCommand(largest(chars.length, (n) => fits(withCommand(n))));

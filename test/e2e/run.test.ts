@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type Running, binPath, freePort, jsonLines, makeSandbox, ndjson, runCli, startCli } from '../helpers/cli.js';
@@ -103,6 +103,17 @@ describe('ipmsg run notifies', () => {
     assert.match(await received(recv), /^✖ sh -c 'echo ready; exec sleep 60'\nkilled by SIGTERM \(exit 143\) · .*\n\nready$/);
   });
 
+  test('SIGINT goes to the command too, and its message is still sent although ipmsg was interrupted', async () => {
+    const { port, recv } = await startRecv();
+    const run = startCli(['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--json', '--', 'sh', '-c', 'echo ready; exec sleep 60'], env);
+    await run.waitFor('ready');
+    run.child.kill('SIGINT');
+    const done = await run.done;
+    assert.equal(done.code, 130, done.stderr);
+    assert.equal(jsonLines(done.stdout.slice('ready\n'.length))[1]?.['status'], 'delivered');
+    assert.match(await received(recv), /\nkilled by SIGINT \(exit 130\) · /);
+  });
+
   test('a command that handles SIGTERM ends as it chooses: its status is kept', async () => {
     const { port, recv } = await startRecv();
     const run = startCli(['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--', 'sh', '-c', 'trap "echo cleaning up; exit 5" TERM; echo ready; while :; do sleep 1; done'], env);
@@ -160,6 +171,31 @@ describe('--attach-log', () => {
   });
 });
 
+describe('a long output is trimmed to one datagram', () => {
+  test('with --tail 1000 of long lines, the newest lines that fit arrive, marked as cut', async () => {
+    const { port, recv } = await startRecv();
+    const script = "for (let i = 0; i < 1000; i++) console.log(`${i} ${'飞鸽'.repeat(30)} ${'x'.repeat(40)}`)";
+    const run = await runCli(['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--tail', '1000', '--', ...nodeCmd(script)], env);
+    assert.equal(run.code, 0, run.stderr.slice(-300));
+    const text = await received(recv);
+    const lines = text.split('\n');
+    assert.equal(lines[3], '…');
+    assert.ok(lines.length > 10, `${lines.length} lines`);
+    assert.equal(lines.at(-1), `999 ${'飞鸽'.repeat(30)} ${'x'.repeat(40)}`);
+    assert.ok(Buffer.byteLength(text) < 8192);
+  });
+
+  test('in a code page that takes more bytes than UTF-8 (GB18030: ß is four), it still fits', async () => {
+    const { port, recv } = await startRecv();
+    const script = "for (let i = 0; i < 500; i++) console.log(`${i} ${'ß'.repeat(100)}`)";
+    const run = await runCli(['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--encoding', 'gb18030', '--no-crypto', '--tail', '500', '--', ...nodeCmd(script)], env);
+    assert.equal(run.code, 0, run.stderr.slice(-300));
+    assert.match(run.stderr, /message delivered to 127\.0\.0\.1/);
+    const text = await received(recv);
+    assert.equal(text.split('\n').at(-1), `499 ${'ß'.repeat(100)}`);
+  });
+});
+
 describe('output passes through untouched', () => {
   test('binary output over 1 MiB on stdout and stderr arrives byte for byte', async () => {
     // Every byte value, in a pattern that is not a repetition of pipe-sized pieces.
@@ -174,6 +210,19 @@ describe('output passes through untouched', () => {
     assert.equal(run.stderr.length, 1024 * 1024 + 3);
     for (let i = 0; i < run.stdout.length; i++) if (run.stdout[i] !== ((i * 31 + (i >> 9)) & 255)) assert.fail(`stdout differs at byte ${i}`);
     for (let i = 0; i < run.stderr.length; i++) if (run.stderr[i] !== ((i * 7 + (i >> 11)) & 255)) assert.fail(`stderr differs at byte ${i}`);
+  });
+});
+
+describe('--attach-log nobody fetches', () => {
+  test('after --serve-timeout: a notice, the command\'s status, and the temporary log removed', async () => {
+    const tmp = join(sandbox.dir, 'tmp');
+    mkdirSync(tmp);
+    const { port, recv } = await startRecv();
+    const run = await runCli(['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--attach-log', '--serve-timeout', '300ms', '--', 'sh', '-c', 'echo partial; exit 2'], { ...env, TMPDIR: tmp });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /the log: not fetched within 0\.3s/);
+    assert.match(await received(recv), /^✖ sh -c 'echo partial; exit 2'\n/);
+    assert.deepEqual(readdirSync(tmp), []);
   });
 });
 

@@ -59,6 +59,8 @@ describe('fitReport', () => {
     assert.ok(Buffer.byteLength(text) > 900, `as much as fits: ${Buffer.byteLength(text)}`);
     assert.ok(text.startsWith('✔ make test\nexit 0 · 1m12s · on build1\n\n…'), text);
     assert.ok(text.endsWith(`line 199 ${'é'.repeat(20)}`));
+    // Whole lines: the one after the mark is shown from its start.
+    assert.match(text.split('\n')[4] ?? '', /^line \d+ é{20}$/);
   });
 
   test('a line longer than the whole datagram keeps its end', () => {
