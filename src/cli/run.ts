@@ -121,6 +121,7 @@ export function makeRunCommand(ctx: Context): Command {
         (error: unknown) => {
           if (!(error instanceof IpmsgError)) throw error;
           out.notice(`the message was not sent: ${error.message}`);
+          out.result({ event: 'notification', ok: false, code: error.code, error: error.message }, undefined);
           return error;
         },
       );

@@ -4,6 +4,7 @@
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { IpmsgError } from '../errors.js';
 
 export interface OutputSpool {
   /** The file, named after the command: `make-output.log`. */
@@ -22,8 +23,17 @@ export function spoolName(program: string | undefined): string {
   return base === '' ? 'output.log' : `${base}-output.log`;
 }
 
+/**
+ * A new spool in a private temporary folder.
+ * @throws IpmsgError IPMSG_ERR_CANT_CREATE when the folder cannot be made
+ */
 export function openSpool(program: string | undefined): OutputSpool {
-  const folder = mkdtempSync(join(tmpdir(), 'ipmsg-run-'));
+  let folder: string;
+  try {
+    folder = mkdtempSync(join(tmpdir(), 'ipmsg-run-'));
+  } catch (error) {
+    throw new IpmsgError('IPMSG_ERR_CANT_CREATE', `Cannot make a temporary file for the output in ${tmpdir()}: ${(error as Error).message}`);
+  }
   const path = join(folder, spoolName(program));
   const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
   let failure: Error | undefined;

@@ -69,8 +69,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     if (file === undefined) return finish({ kind: 'not-started', reason: 'no command', code: NOT_FOUND });
     const running = spawn(file, args, { stdio: ['inherit', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
     child = running;
-    running.once('error', (error: NodeJS.ErrnoException) => {
-      // Only a failed start comes here before 'spawn'; a kill that fails later is not an end.
+    running.on('error', (error: NodeJS.ErrnoException) => {
+      // A failed start has no pid; a kill that fails later is not an end.
       if (running.pid !== undefined) return;
       const code = error.code === 'ENOENT' ? NOT_FOUND : NOT_EXECUTABLE;
       const reason = error.code === 'ENOENT' ? `${file}: command not found` : `${file}: ${error.code === 'EACCES' ? 'permission denied' : error.message}`;

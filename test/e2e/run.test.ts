@@ -155,6 +155,20 @@ describe('a message nobody acknowledges', () => {
   });
 });
 
+describe('a target that cannot be found', () => {
+  test("the command's status is kept, --json says why; --strict makes it 68", async () => {
+    const args = ['run', ...local(await freePort()), '--to', 'nobody-here-ipmsg-test', '--no-dns', '--wait', '200ms', '--json'];
+    const run = await runCli([...args, '--', 'sh', '-c', 'exit 6'], env);
+    assert.equal(run.code, 6, run.stderr);
+    assert.match(run.stderr, /the message was not sent: Unknown target/);
+    const records = ndjson(run.stdout);
+    assert.deepEqual([records[1]?.['event'], records[1]?.['ok'], records[1]?.['code']], ['notification', false, 'IPMSG_ERR_UNKNOWN_TARGET']);
+    assert.equal(records.at(-1)?.['exit'], 6);
+    const strict = await runCli([...args, '--strict', '--', 'true'], env);
+    assert.equal(strict.code, 68, strict.stderr);
+  });
+});
+
 describe('--attach-log', () => {
   test('recv --save gets the whole output (both streams) as <command>-output.log', async () => {
     const dir = join(sandbox.dir, 'saved');
