@@ -15,7 +15,7 @@ import { TEXT_SERVE_TIMEOUT } from '../workflows/send-text.js';
 import type { Context } from './context.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, parseCount, parseDuration } from './options.js';
 import { ExitStatus } from './report.js';
-import { describeOutcome, outcomeRecord } from './send.js';
+import { DEFAULT_RESOLVE_WAIT, DEFAULT_TIMEOUT, describeOutcome, outcomeRecord } from './send.js';
 import { type Session, openSettings, withSession } from './session.js';
 
 export const DEFAULT_TAIL_LINES = 20;
@@ -51,15 +51,15 @@ acknowledged makes it the send failure's status (75) instead.`;
 
 export function makeRunCommand(ctx: Context): Command {
   const command = new Command('run')
-    .description("run a command, passing its output through, and send a message with its status and output's end when it ends")
+    .description('run a command with its output passed through; when it ends, send how it ended and the end of its output')
     .argument('<command...>', "the command and its arguments (write '--' before it)")
     .passThroughOptions()
     .addOption(
-      new Option('--to <target>', 'where the message goes (repeatable, comma-separated; default $IPMSG_TO)')
+      new Option('--to <target>', 'where the message goes (repeatable, comma-separated)')
         .env('IPMSG_TO')
         .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
     )
-    .addOption(new Option('--tail <n>', `send the last n lines of output, as many as fit one datagram (default ${DEFAULT_TAIL_LINES})`).argParser(parseCount).default(DEFAULT_TAIL_LINES))
+    .addOption(new Option('--tail <n>', 'send the last n lines of output, as many as fit one datagram').argParser(parseCount).default(DEFAULT_TAIL_LINES))
     .addOption(new Option('--on <when>', 'send only when the command failed, or only when it succeeded').choices(WHEN).default('always'))
     .addOption(new Option('--attach-log', 'also offer the whole output as a file (<command>-output.log), served for a short time'))
     .addOption(new Option('--serve-timeout <duration>', `with --attach-log: stop serving the log after this long (default ${TEXT_SERVE_TIMEOUT / 60_000}m)`).argParser(parseDuration))
@@ -70,8 +70,8 @@ export function makeRunCommand(ctx: Context): Command {
         .env('IPMSG_ENCRYPT')
         .default('auto'),
     );
-  addRetryOptions(command, 'total time to wait for the acknowledgement (default 5s)');
-  addResolveOptions(command, 'how long to look for a target given by name (default 4.5s)');
+  addRetryOptions(command, `total time to wait for the acknowledgement (default ${DEFAULT_TIMEOUT / 1000}s)`);
+  addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (argv: string[], flags: RunFlags, cmd: Command) => {
