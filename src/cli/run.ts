@@ -16,6 +16,7 @@ import type { Context } from './context.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, parseCount, parseDuration } from './options.js';
 import { ExitStatus } from './report.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_TIMEOUT, describeOutcome, outcomeRecord } from './send.js';
+import { makeOutput } from './output.js';
 import { type Session, openSettings, withSession } from './session.js';
 
 export const DEFAULT_TAIL_LINES = 20;
@@ -84,14 +85,17 @@ export function makeRunCommand(ctx: Context): Command {
     for (const target of targets) parseTarget(target, settings.port);
     if (flags.encrypt === 'always' && !settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', '--encrypt always needs keys: drop --no-crypto');
     if (flags.serveTimeout !== undefined && !flags.attachLog) throw new IpmsgError('IPMSG_ERR_USAGE', '--serve-timeout needs --attach-log');
-    const { out } = opened;
 
     const tail = new OutputTail();
     let spool: OutputSpool | undefined;
     try {
       spool = flags.attachLog ? openSpool(argv[0]) : undefined;
-      const result = await runPassedThrough(argv, tail, spool, out.notice);
+      const { result, stdoutBroken } = await runPassedThrough(argv, tail, spool, opened.out.notice);
       const status = exitStatusOf(result.end);
+      // Our stdout was closed early (`| head`): nothing more goes there, and should the end record
+      // meet the closed pipe, the process still exits with this run's status.
+      const out = stdoutBroken ? makeOutput(ctx, { ...settings, json: false, quiet: true }) : opened.out;
+      if (stdoutBroken) process.exitCode = status;
       if (result.end.kind === 'not-started') out.notice(result.end.reason);
       out.result(
         {
@@ -125,7 +129,10 @@ export function makeRunCommand(ctx: Context): Command {
           return error;
         },
       );
-      if (problem && flags.strict) throw problem;
+      if (problem && flags.strict) {
+        if (stdoutBroken) process.exitCode = problem.exitStatus;
+        throw problem;
+      }
       if (failure) throw failure;
     } finally {
       spool?.remove();
@@ -137,6 +144,11 @@ export function makeRunCommand(ctx: Context): Command {
 /** Runs the command with our stdio, forwarding SIGINT and SIGTERM to it until it ends. */
 async function runPassedThrough(argv: readonly string[], tail: OutputTail, spool: OutputSpool | undefined, notice: (message: string) => void) {
   let spoolFailed = false;
+  let stdoutBroken = false;
+  const broke = (): void => {
+    stdoutBroken = true;
+  };
+  process.stdout.once('error', broke);
   const running = runCommand(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -152,9 +164,11 @@ async function runPassedThrough(argv: readonly string[], tail: OutputTail, spool
   const forwarders = FORWARDED.map((name) => [name, () => running.kill(name)] as const);
   for (const [name, forward] of forwarders) process.on(name, forward);
   try {
-    return await running.done;
+    const result = await running.done;
+    return { result, stdoutBroken };
   } finally {
     for (const [name, forward] of forwarders) process.off(name, forward);
+    process.stdout.off('error', broke);
   }
 }
 

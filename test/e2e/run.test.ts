@@ -240,6 +240,22 @@ describe('--attach-log nobody fetches', () => {
   });
 });
 
+describe('a reader that stops early (| head)', () => {
+  test('the command sees the broken pipe (SIGPIPE, 141) and still notifies; --json keeps the status', async () => {
+    for (const json of [false, true]) {
+      const { port, recv } = await startRecv();
+      const args = ['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, ...(json ? ['--json'] : []), '--', 'sh', '-c', 'while :; do echo y; done'];
+      const child = spawn(process.execPath, [binPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      assert.equal(code, 141, stderr);
+      assert.match(await received(recv), /^✖ sh -c 'while :; do echo y; done'\nkilled by SIGPIPE \(exit 141\) · [^\n]*\n\n(…\n)?y\n/);
+    }
+  });
+});
+
 describe('usage errors run nothing', () => {
   test('a bad flag, no target, a bad target, --serve-timeout alone: exit 64 and the command never ran', async () => {
     const marker = join(sandbox.dir, 'ran');
