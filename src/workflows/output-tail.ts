@@ -37,7 +37,7 @@ export class OutputTail {
   /**
    * The last `count` lines as text: UTF-8 (invalid bytes shown as U+FFFD), CRLF as one line end,
    * a carriage return inside a line keeps only what was written after it (progress bars), and
-   * terminal escape sequences removed.
+   * terminal escape sequences and other control characters but the tab removed.
    */
   lines(count: number): TailLines {
     const all = Buffer.concat(this.#chunks);
@@ -57,8 +57,12 @@ export class OutputTail {
 // CSI (colours, cursor moves) and OSC (titles, links) sequences.
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
+// Other control characters (NUL, BEL, backspace…) but the tab: a message cannot carry NUL, and
+// the rest show as nothing on a terminal.
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
 function screenLine(raw: string): string {
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   const overwritten = line.lastIndexOf('\r');
-  return (overwritten >= 0 ? line.slice(overwritten + 1) : line).replace(ESCAPES, '');
+  return (overwritten >= 0 ? line.slice(overwritten + 1) : line).replace(ESCAPES, '').replace(CONTROLS, '');
 }

@@ -199,6 +199,13 @@ describe('a long output is trimmed to one datagram', () => {
     assert.ok(Buffer.byteLength(text) < 8192);
   });
 
+  test('binary output (NUL bytes) in the tail does not stop the message', async () => {
+    const { port, recv } = await startRecv();
+    const run = await runCli(['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--', ...nodeCmd("process.stdout.write(Buffer.alloc(5000)); console.log('after\\0zeros')")], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(await received(recv), /\n\nafterzeros$/);
+  });
+
   test('in a code page that takes more bytes than UTF-8 (GB18030: ß is four), it still fits', async () => {
     const { port, recv } = await startRecv();
     const script = "for (let i = 0; i < 500; i++) console.log(`${i} ${'ß'.repeat(100)}`)";

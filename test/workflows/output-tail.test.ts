@@ -34,6 +34,12 @@ describe('OutputTail', () => {
     assert.deepEqual(tail.lines(1).lines, ['FAIL test x']);
   });
 
+  test('NUL and other control characters are removed; tabs stay', () => {
+    const tail = new OutputTail();
+    tail.push(Uint8Array.from([0x61, 0x00, 0x09, 0x62, 0x07, 0x08, 0x7f, 0x0a, 0x00, 0x00]));
+    assert.deepEqual(tail.lines(5).lines, ['a\tb', '']);
+  });
+
   test('invalid UTF-8 shows as U+FFFD, valid multi-byte text survives being split across pieces', () => {
     const tail = new OutputTail();
     const text = Buffer.from('飞鸽\n');
