@@ -263,6 +263,16 @@ describe('a reader that stops early (| head)', () => {
   });
 });
 
+describe('the command line', () => {
+  test("what follows the command's name is the command's, with or without --", async () => {
+    const to = ['--to', `127.0.0.1:${await freePort()}`, '--on', 'failure'];
+    const bare = await runCli(['run', ...local(await freePort()), ...to, 'echo', '--json', '-x'], env);
+    assert.deepEqual([bare.code, bare.stdout], [0, '--json -x\n']);
+    const dashed = await runCli(['run', ...local(await freePort()), ...to, '--', 'echo', '--', '--to'], env);
+    assert.deepEqual([dashed.code, dashed.stdout], [0, '-- --to\n']);
+  });
+});
+
 describe('usage errors run nothing', () => {
   test('a bad flag, no target, a bad target, --serve-timeout alone: exit 64 and the command never ran', async () => {
     const marker = join(sandbox.dir, 'ran');
