@@ -23,6 +23,11 @@ export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, ty
 export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';
 export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './workflows/send-text.js';
 export type { ProgressSink, ProgressItem, ProgressPeer } from './workflows/progress.js';
+export { runCommand, type RunCommandOptions, type RunningCommand, type CommandResult, type OutputSink } from './workflows/run-command.js';
+export { OutputTail, DEFAULT_TAIL_BYTES, type TailLines } from './workflows/output-tail.js';
+export { openSpool, type OutputSpool } from './workflows/output-spool.js';
+export { composeReport, fitReport, exitStatusOf, commandLine, formatDuration, type RunReport, type CommandEnd } from './workflows/run-report.js';
+export { notifyRun, type RunNotifyOptions, type RunNotifyResult } from './workflows/run-notify.js';
 export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
 export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
 export { windowsSafeName, localName, WINDOWS_NAME_MAX } from './transfer/windows-name.js';

@@ -14,6 +14,7 @@ import { makeServeDirCommand } from './serve-dir.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
 import { makeRecvCommand } from './recv.js';
 import { EXIT_OK, EXIT_STATUSES, endRecord, report } from './report.js';
+import { makeRunCommand } from './run.js';
 import { makeSendCommand } from './send.js';
 
 const SUBCOMMANDS = {
@@ -29,6 +30,7 @@ const SUBCOMMANDS = {
   // The script describes every subcommand: the whole program is built for it.
   completion: (ctx: Context) => makeCompletionCommand(ctx, () => makeProgram(ctx)),
   doctor: makeDoctorCommand,
+  run: makeRunCommand,
 } as const;
 
 /**

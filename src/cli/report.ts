@@ -40,9 +40,24 @@ export interface EndRecord {
   readonly error?: string;
 }
 
+/**
+ * A run that ends with a status that is not one of ipmsg's own: `ipmsg run` exits with its
+ * command's. Nothing is printed for it; the end record carries `message` without a code.
+ */
+export class ExitStatus extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExitStatus';
+  }
+}
+
 /** The final record of a run that ended with `status` (and `error` when it failed). */
 export function endRecord(status: number, error?: unknown): EndRecord {
   if (status === EXIT_OK) return { event: 'end', ok: true, exit: status };
+  if (error instanceof ExitStatus) return { event: 'end', ok: false, exit: status, error: oneLine(error.message) };
   const code: ErrorCode =
     error instanceof IpmsgError ? error.code : error instanceof CommanderError ? 'IPMSG_ERR_USAGE' : 'IPMSG_ERR_INTERNAL';
   const message = error instanceof Error ? error.message.replace(/^error: /, '') : String(error);
@@ -51,6 +66,7 @@ export function endRecord(status: number, error?: unknown): EndRecord {
 
 /** Prints `error` (stack and cause only with --debug) and returns the exit status. */
 export function report(error: unknown, stderr: OutputStream, debug: boolean): number {
+  if (error instanceof ExitStatus) return error.status;
   if (error instanceof CommanderError) {
     // commander has already printed its message (or the help/version text).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {

@@ -38,7 +38,7 @@ interface SendFlags {
   encrypt: EncryptMode;
 }
 
-function describeOutcome(o: SendOutcome): string {
+export function describeOutcome(o: SendOutcome): string {
   const who = o.destination.label ? `${o.destination.label} ` : '';
   const where = `${who}${formatEndpoint(o.destination.address, o.destination.port)}`;
   switch (o.status) {
@@ -51,6 +51,22 @@ function describeOutcome(o: SendOutcome): string {
     case 'failed':
       return `not delivered to ${where}`;
   }
+}
+
+/** The --json record of one target's outcome (send, and run's notification). */
+export function outcomeRecord(o: SendOutcome): object {
+  return {
+    target: o.destination.text,
+    address: o.destination.address,
+    port: o.destination.port,
+    packetNo: o.packetNo,
+    status: o.status,
+    encrypted: o.encrypted,
+    charset: o.charset,
+    charsetReason: o.charsetReason,
+    attempts: o.attempts,
+    ...(o.error ? { error: o.error.message, code: o.error.code } : {}),
+  };
 }
 
 export function makeSendCommand(ctx: Context): Command {
@@ -147,21 +163,7 @@ export function makeSendCommand(ctx: Context): Command {
       const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;
       const outcomes = await messenger.sendMessage(destinations, message, sendOptions).finally(() => waiting?.stop());
       for (const o of outcomes) {
-        out.result(
-          {
-            target: o.destination.text,
-            address: o.destination.address,
-            port: o.destination.port,
-            packetNo: o.packetNo,
-            status: o.status,
-            encrypted: o.encrypted,
-            charset: o.charset,
-            charsetReason: o.charsetReason,
-            attempts: o.attempts,
-            ...(o.error ? { error: o.error.message, code: o.error.code } : {}),
-          },
-          o.error && o.status === 'failed' ? undefined : describeOutcome(o),
-        );
+        out.result(outcomeRecord(o), o.error && o.status === 'failed' ? undefined : describeOutcome(o));
       }
       const failed = outcomes.filter((o) => o.error);
       const [first] = failed;

@@ -26,8 +26,13 @@ export function openSettings(ctx: Context, command: Command): { settings: Settin
  * A run has keys unless --no-crypto says otherwise, whatever its messages' encryption: its entries
  * carry one fingerprinted user name, so the official does not list it as a second user (§16).
  */
-export async function withSession<T>(ctx: Context, command: Command, work: (session: Session) => Promise<T>): Promise<T> {
-  const { settings, out } = openSettings(ctx, command);
+export async function withSession<T>(
+  ctx: Context,
+  command: Command,
+  work: (session: Session) => Promise<T>,
+  opened: { settings: Settings; out: Output } = openSettings(ctx, command),
+): Promise<T> {
+  const { settings, out } = opened;
   const client = await openMessenger({
     ...settings.identity,
     port: settings.port,
