@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type Running, binPath, freePort, jsonLines, makeSandbox, ndjson, runCli, startCli } from '../helpers/cli.js';
@@ -91,6 +91,15 @@ describe('ipmsg run notifies', () => {
     const loud = await runCli(['run', ...local(await freePort()), '--on', 'failure', '--', 'false'], toEnv);
     assert.equal(loud.code, 1, loud.stderr);
     assert.match(await received(recv), /^✖ false\nexit 1 · /);
+  });
+
+  test("--to takes the config file's aliases", async () => {
+    const { port, recv } = await startRecv();
+    const config = join(sandbox.dir, 'run-aliases.json');
+    writeFileSync(config, JSON.stringify({ aliases: { desk: `127.0.0.1:${port}`, ci: 'desk' } }));
+    const run = await runCli(['run', ...local(await freePort()), '--to', 'ci', '--', 'true'], { ...env, IPMSG_CONFIG: config });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(await received(recv), /^✔ true\nexit 0 · /);
   });
 
   test('SIGTERM to ipmsg goes to the command; ipmsg exits 143 and the message names the signal', async () => {
