@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   IPMSG_ERR_KEY_FILE: 78, // a key or known-peers file that cannot be read or is corrupt (EX_CONFIG)
   IPMSG_ERR_ENCRYPT_UNAVAILABLE: 79, // --encrypt always: the peer cannot encrypt (no key, no common cipher); not sysexits
   IPMSG_ERR_INTERRUPTED: 130, // SIGINT / SIGTERM
+  IPMSG_ERR_OUTPUT_CLOSED: 141, // the reader of standard output went away (`| head`): 128 + SIGPIPE, as a shell reports it
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -28,11 +28,14 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Standard output written with writeSync: creating process.stdout is a start-up cost a one-shot command avoids,
- * and results are small. `ipmsg list | head` closes the pipe early: that ends the process quietly.
+ * and results are small. `ipmsg list | head` closes the pipe early: what follows is dropped and
+ * `onClosed` ends the run, which then stops as Ctrl-C stops it (BR_EXIT, `.part` files kept).
  */
-export function fdOutput(fd: number): OutputStream {
+export function fdOutput(fd: number, onClosed: () => void = () => undefined): OutputStream {
+  let closed = false;
   return {
     write(chunk) {
+      if (closed) return true;
       const bytes = Buffer.from(chunk);
       for (let offset = 0; offset < bytes.length; ) {
         try {
@@ -40,8 +43,11 @@ export function fdOutput(fd: number): OutputStream {
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1); // a non-blocking pipe that is full
-          else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
-          else throw error;
+          else if (code === 'EPIPE') {
+            closed = true;
+            onClosed();
+            return true;
+          } else throw error;
         }
       }
       return true;
@@ -53,9 +59,10 @@ export function fdOutput(fd: number): OutputStream {
   };
 }
 
-export function processContext(signal: AbortSignal, version: string): Context {
+/** This process's context; `onStdoutClosed` is called once when the reader of stdout has gone. */
+export function processContext(signal: AbortSignal, version: string, onStdoutClosed?: () => void): Context {
   return {
-    stdout: fdOutput(1),
+    stdout: fdOutput(1, onStdoutClosed),
     // Created on first use, like stdin: most runs write nothing to stderr.
     get stderr() {
       return process.stderr;

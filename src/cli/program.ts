@@ -2,7 +2,7 @@
 // The ipmsg program: subcommands, one catch, one exit status.
 
 import { Command, CommanderError } from 'commander';
-import { IpmsgError } from '../errors.js';
+import { ERROR_CODES, IpmsgError, isIpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
 import { makeAliasesCommand } from './aliases.js';
 import { makeCompletionCommand } from './completion.js';
@@ -81,6 +81,10 @@ function wantsJson(command: Command): boolean {
   return command.opts()['json'] === true || command.commands.some(wantsJson);
 }
 
+function outputClosed(signal: AbortSignal): boolean {
+  return signal.aborted && isIpmsgError(signal.reason, 'IPMSG_ERR_OUTPUT_CLOSED');
+}
+
 const SHOWN_TEXT = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
 /**
@@ -95,9 +99,15 @@ export async function run(argv: readonly string[], ctx: Context): Promise<number
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    status = report(error, ctx.stderr, argv.includes('--debug'));
+    if (!outputClosed(ctx.signal)) status = report(error, ctx.stderr, argv.includes('--debug'));
     if (error instanceof CommanderError && SHOWN_TEXT.has(error.code)) return status;
     failure = error;
+  }
+  // Whatever the run was doing when its reader went away, its results did not all arrive: it
+  // ends quietly, as a program killed by SIGPIPE does, with 141.
+  if (outputClosed(ctx.signal)) {
+    failure = ctx.signal.reason;
+    status = ERROR_CODES.IPMSG_ERR_OUTPUT_CLOSED;
   }
   if (wantsJson(program)) ctx.stdout.write(`${JSON.stringify(endRecord(status, failure))}\n`);
   return status;
@@ -113,6 +123,7 @@ export async function runProcess(argv: readonly string[], version: string): Prom
   // Ctrl-Break on Windows (SIGBREAK) ends a run as Ctrl-C does, keeping its .part files.
   const signals = process.platform === 'win32' ? (['SIGINT', 'SIGTERM', 'SIGBREAK'] as const) : (['SIGINT', 'SIGTERM'] as const);
   for (const signal of signals) process.on(signal, interrupt);
-  process.exitCode = await run(argv, processContext(controller.signal, version));
+  const outputClosed = (): void => controller.abort(new IpmsgError('IPMSG_ERR_OUTPUT_CLOSED', 'standard output was closed'));
+  process.exitCode = await run(argv, processContext(controller.signal, version, outputClosed));
   for (const signal of signals) process.off(signal, interrupt);
 }

@@ -26,6 +26,7 @@ export const EXIT_STATUSES = {
   78: 'bad key file',
   79: 'cannot encrypt',
   130: 'interrupted',
+  141: 'output closed',
 } as const satisfies Record<typeof EXIT_OK | (typeof ERROR_CODES)[ErrorCode], string>;
 
 /**
