@@ -26,7 +26,7 @@ export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
 export { Messenger, type HostListResult, type MessengerOptions, type PeerCharsets, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
 export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';
-export { parseTarget, type Destination, type TargetSpec } from './messenger/target.js';
+export { parseTarget, MAX_TARGETS, type Destination, type TargetSpec } from './messenger/target.js';
 export type { Peer } from './messenger/peers.js';
 export type { Identity } from './messenger/packets.js';
 export { systemClock, type Clock } from './transport/clock.js';

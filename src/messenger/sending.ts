@@ -18,7 +18,8 @@ import { type RetryOptions, schedule } from './options.js';
 import { type Sender, sendMsgPacket } from './packets.js';
 import { peerKey } from './peers.js';
 import type { Security } from './security.js';
-import type { Destination } from './target.js';
+import { type Destination, checkTargetCount } from './target.js';
+import type { RetryGroup } from '../transport/retry-group.js';
 
 export type EncryptMode = 'auto' | 'always' | 'never';
 
@@ -65,6 +66,11 @@ interface Prepared {
   readonly bytes: Uint8Array;
 }
 
+/** An answer's sender as the group knows it: address and port. */
+function endpointKey(at: { readonly address: string; readonly port: number }): string {
+  return `${at.address}|${at.port}`;
+}
+
 function asIpmsgError(error: unknown): IpmsgError {
   return error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_INTERNAL', String(error));
 }
@@ -81,9 +87,11 @@ export class Sending {
   /**
    * Sends one message to each destination (one packet number, MULTICASTOPT when several), confirmed
    * by RECVMSG with retries unless `check` is off.
-   * @throws IpmsgError IPMSG_ERR_ENCODING, IPMSG_ERR_TOO_LONG, IPMSG_ERR_ENCRYPT_UNAVAILABLE before anything is sent
+   * @throws IpmsgError IPMSG_ERR_ENCODING, IPMSG_ERR_TOO_LONG, IPMSG_ERR_ENCRYPT_UNAVAILABLE, IPMSG_ERR_USAGE
+   *   (more than MAX_TARGETS destinations) before anything is sent
    */
   async sendMessage(destinations: readonly Destination[], text: string, options: SendOptions): Promise<SendOutcome[]> {
+    checkTargetCount(destinations.length);
     const { security, plainPeers } = this.#link.options;
     const seal = options.seal || options.waitRead;
     const packetNo = this.#link.next();
@@ -110,25 +118,38 @@ export class Sending {
     const mode = options.encrypt ?? (security ? 'auto' : 'never');
     if (mode === 'always' && !security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot encrypt: no keys loaded');
     options.beforeSend?.(packetNo);
-    return Promise.all(
-      destinations.map(async (d, i): Promise<SendOutcome> => {
-        const { choice, packet, bytes } = prepared[i] as Prepared;
-        const charset = { charset: choice.charset, charsetReason: choice.reason };
-        let own: Uint8Array;
-        try {
-          own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
-        } catch (error) {
-          if (options.signal?.aborted) throw error;
-          return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
-        }
-        const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal });
-        // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
-        // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
-        // name (it has keys; only its key was lost on the way, a lossy LAN).
-        if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
-        return { ...sent, encrypted: own !== bytes, ...charset };
-      }),
-    );
+    // One retry schedule for every destination; RECVMSG names its packet number, and its sender is
+    // told apart by address and port (peers on one address, several ports) or, alone there, by address.
+    const group = options.check
+      ? this.#link.exchanges.group<string>({
+          identify: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo ? { keys: [endpointKey(from), from.address], value: p.user } : undefined),
+          ...schedule(options, true),
+          hint: this.#link.portHint(),
+        })
+      : undefined;
+    try {
+      return await Promise.all(
+        destinations.map(async (d, i): Promise<SendOutcome> => {
+          const { choice, packet, bytes } = prepared[i] as Prepared;
+          const charset = { charset: choice.charset, charsetReason: choice.reason };
+          let own: Uint8Array;
+          try {
+            own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
+          } catch (error) {
+            if (options.signal?.aborted) throw error;
+            return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
+          }
+          const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal }, group);
+          // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
+          // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
+          // name (it has keys; only its key was lost on the way, a lossy LAN).
+          if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
+          return { ...sent, encrypted: own !== bytes, ...charset };
+        }),
+      );
+    } finally {
+      group?.close();
+    }
   }
 
   /**
@@ -184,7 +205,7 @@ export class Sending {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Delivery> {
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions, group: RetryGroup<string> | undefined): Promise<Delivery> {
     const link = this.#link;
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
@@ -202,7 +223,7 @@ export class Sending {
           )
         : undefined;
     read?.catch(() => undefined); // settled below; never an unhandled rejection
-    if (!options.check) {
+    if (!group) {
       try {
         await transmit();
       } catch (error) {
@@ -213,15 +234,8 @@ export class Sending {
     }
     let acknowledged = false;
     try {
-      const result = await link.exchanges.run({
-        transmit,
-        // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
-        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? p.user : undefined),
-        ...schedule(options),
-        failure: `No acknowledgement from ${destination.text}`,
-        hint: link.portHint(),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
+      const result = await group.add([endpointKey(to), to.address], { transmit, failure: `No acknowledgement from ${destination.text}` });
       acknowledged = true;
       if (read) await read;
       return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };
