@@ -12,7 +12,7 @@ import { type SendMsgPacket, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import type { CharsetChoice, CharsetReason } from '../protocol/peer-charset.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
-import type { KeyExchange, AnsweredKey } from './key-exchange.js';
+import type { KeyExchange, AnsweredKey, KeyRequests } from './key-exchange.js';
 import type { BroadcastResult, Link } from './link.js';
 import { type RetryOptions, schedule } from './options.js';
 import { type Sender, sendMsgPacket } from './packets.js';
@@ -58,6 +58,13 @@ export interface SendOptions extends RetryOptions {
 
 /** One destination's outcome before we know whether it went encrypted, and in which charset. */
 type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedByKeyHolder?: boolean };
+
+/** What the destinations of one message share when it goes encrypted: key requests, and the parts made before a key is known. */
+interface Fleet {
+  readonly keys: KeyRequests;
+  /** By charset and whether the attachment list goes inside (`utf-8|false`). */
+  readonly prepared: Map<string, PreparedMessage | undefined>;
+}
 
 /** One destination's plain packet in its charset, and that packet's bytes. */
 interface Prepared {
@@ -127,6 +134,7 @@ export class Sending {
           hint: this.#link.portHint(),
         })
       : undefined;
+    const fleet: Fleet | undefined = mode !== 'never' && security ? { keys: this.#keys.requests(), prepared: new Map() } : undefined;
     try {
       return await Promise.all(
         destinations.map(async (d, i): Promise<SendOutcome> => {
@@ -134,7 +142,7 @@ export class Sending {
           const charset = { charset: choice.charset, charsetReason: choice.reason };
           let own: Uint8Array;
           try {
-            own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
+            own = mode === 'never' || !fleet ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options, fleet);
           } catch (error) {
             if (options.signal?.aborted) throw error;
             return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
@@ -149,6 +157,7 @@ export class Sending {
       );
     } finally {
       group?.close();
+      fleet?.keys.close();
     }
   }
 
@@ -157,7 +166,7 @@ export class Sending {
    * ANSPUBKEY gives (pinned in known peers), or `plain` when auto finds it cannot encrypt.
    * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE (always), IPMSG_ERR_KEY_MISMATCH
    */
-  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: SendOptions): Promise<Uint8Array> {
+  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: SendOptions, fleet: Fleet): Promise<Uint8Array> {
     const link = this.#link;
     const security = link.options.security as Security;
     const to = { address: destination.address, port: destination.port };
@@ -175,9 +184,12 @@ export class Sending {
     let answer: AnsweredKey;
     try {
       // A peer that announced ENCRYPTOPT gets the full retry schedule; an unknown one a short probe.
-      const asked = this.#keys.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : schedule(options, true));
-      // GETPUBKEY is on the wire: sign and encrypt while its answer travels.
-      prepared = security.prepare(parts, charset, String(packet.packetNo));
+      const asked = fleet.keys.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : schedule(options, true));
+      // GETPUBKEY is on the wire: sign and encrypt while its answer travels, once for every
+      // destination that reads the same plaintext (one signature, not a thousand).
+      const id = `${charset}|${extended}`;
+      if (!fleet.prepared.has(id)) fleet.prepared.set(id, security.prepare(parts, charset, String(packet.packetNo)));
+      prepared = fleet.prepared.get(id);
       answer = await asked;
     } catch (error) {
       if (options.signal?.aborted || !(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
