@@ -4,9 +4,12 @@
 // to the socket at once, and the cap on targets.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { isIpmsgError } from '../../src/errors.js';
-import type { SendOptions } from '../../src/messenger/index.js';
+import type { PlainPeers, SendOptions } from '../../src/messenger/index.js';
 import { MAX_TARGETS } from '../../src/messenger/target.js';
 import type { Destination } from '../../src/messenger/target.js';
 import { IPMSG_MULTICASTOPT, IPMSG_RECVMSG, hasOpt } from '../../src/protocol/command.js';
@@ -14,10 +17,13 @@ import type { DatagramSocket } from '../../src/transport/datagram.js';
 import { SEND_WINDOW } from '../../src/transport/endpoint.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeLan, decode } from '../helpers/fake-lan.js';
+import { fixtureSecurity } from '../helpers/keys.js';
 import { PORT, openNode } from '../helpers/lan-node.js';
 import { track } from '../helpers/track.js';
 
 const SENDER = '10.0.0.1';
+const root = mkdtempSync(join(tmpdir(), 'ipmsg-fleet-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function sendOptions(options: Partial<SendOptions> = {}): SendOptions {
   return { check: true, seal: false, waitRead: false, readTimeout: undefined, timeout: 5000, retries: 4, encrypt: 'never', ...options };
@@ -131,5 +137,42 @@ describe('a message to a fleet of peers', () => {
     const many: Destination[] = Array.from({ length: MAX_TARGETS + 1 }, (_, i) => ({ text: `t${i}`, address: '10.1.0.1', port: 3000 + (i % 60000) }));
     await assert.rejects(sender.messenger.sendMessage(many, 'hi', sendOptions()), (e) => isIpmsgError(e) && e.code === 'IPMSG_ERR_USAGE' && /at most 10000/.test(e.message));
     assert.equal(lan.sent.length, 0);
+  });
+});
+
+describe('an encrypted message (--encrypt auto) to a fleet', () => {
+  it('10 peers with keys get it encrypted, 90 that send no key get it plain after the short probe, and are remembered', async () => {
+    const clock = new FakeClock(0);
+    const lan = new FakeLan(clock);
+    const plain = new Set<string>();
+    const plainPeers: PlainPeers = { has: (p) => plain.has(p), add: (p) => void plain.add(p), delete: (p) => void plain.delete(p) };
+    const sender = await openNode(lan, clock, SENDER, { overrides: { security: await fixtureSecurity('alice-rsa2048', root), plainPeers } });
+    const keyed = [];
+    for (let i = 2; i <= 11; i++) keyed.push(await openNode(lan, clock, `10.0.0.${i}`, { overrides: { security: await fixtureSecurity('bob-rsa2048', root) } }));
+    const raw: Destination[] = [];
+    for (let i = 1; i <= 90; i++) {
+      const address = `10.1.0.${i}`;
+      lan.addHost(address);
+      const socket = lan.open(address, PORT);
+      socket.onMessage((bytes, from) => {
+        const packet = decode(bytes);
+        if (packet.kind === 'SENDMSG') void socket.send(Buffer.from(`1:${i}:raw${i}:host${i}:${IPMSG_RECVMSG}:${packet.packetNo}`, 'latin1'), from);
+      });
+      raw.push({ text: address, address, port: PORT });
+    }
+    const destinations = [...keyed.map((n) => n.destination), ...raw];
+    const sending = track(sender.messenger.sendMessage(destinations, 'hello fleet', sendOptions({ encrypt: 'auto' })));
+    await clock.tickUntil(() => sending.settled, 10_000, 50);
+    assert.ok(sending.fulfilled, String(sending.error));
+    const outcomes = sending.value ?? [];
+    assert.deepEqual(
+      outcomes.map((o) => [o.destination.text, o.status, o.encrypted]),
+      destinations.map((d, i) => [d.text, 'delivered', i < 10]),
+    );
+    for (const node of keyed) assert.deepEqual(node.inbox.map((m) => [m.packet.text, m.encrypted]), [['hello fleet', true]]);
+    assert.deepEqual([...plain].sort(), raw.map((d) => `${d.address}:${PORT}`).sort());
+    const keyRequests = lan.packets((d) => d.from.address === SENDER && d.to.address.startsWith('10.1.')).filter((d) => d.packet?.kind === 'GETPUBKEY');
+    assert.equal(keyRequests.length, 90 * 2, 'two GETPUBKEYs (the probe) to each peer without keys');
+    assert.deepEqual(sender.warnings, []);
   });
 });
