@@ -2,6 +2,7 @@
 // Messages we send: one packet number for all destinations, encrypted for each one that gives its
 // key (§6), confirmed by RECVMSG with retries, and the unconfirmed broadcast message.
 
+import { setMaxListeners } from 'node:events';
 import type { PreparedMessage } from '../crypto/message.js';
 import { type Charset, decodeText, encodeText } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
@@ -64,6 +65,29 @@ interface Fleet {
   readonly keys: KeyRequests;
   /** By charset and whether the attachment list goes inside (`utf-8|false`). */
   readonly prepared: Map<string, PreparedMessage | undefined>;
+}
+
+/** The read notices a sealed message to several destinations waits for (--wait-read). */
+interface ReadWaits {
+  /** Addresses that more than one destination shares (on different ports): their notices must come from the right port. */
+  readonly shared: ReadonlySet<string>;
+  /** Aborted with the caller's signal; one listener on it for all the waits. */
+  readonly signal: AbortSignal | undefined;
+  close(): void;
+}
+
+function readWaits(destinations: readonly Destination[], signal: AbortSignal | undefined): ReadWaits {
+  const seen = new Set<string>();
+  const shared = new Set<string>();
+  for (const d of destinations) (seen.has(d.address) ? shared : seen).add(d.address);
+  if (!signal) return { shared, signal, close: () => undefined };
+  const child = new AbortController();
+  // Node warns past 10 listeners on one signal: a wait per destination is expected here.
+  setMaxListeners(destinations.length + 1, child.signal);
+  const forward = (): void => child.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  return { shared, signal: child.signal, close: () => signal.removeEventListener('abort', forward) };
 }
 
 /** One destination's plain packet in its charset, and that packet's bytes. */
@@ -135,6 +159,7 @@ export class Sending {
         })
       : undefined;
     const fleet: Fleet | undefined = mode !== 'never' && security ? { keys: this.#keys.requests(), prepared: new Map() } : undefined;
+    const reads = seal && options.waitRead ? readWaits(destinations, options.signal) : undefined;
     try {
       return await Promise.all(
         destinations.map(async (d, i): Promise<SendOutcome> => {
@@ -147,7 +172,7 @@ export class Sending {
             if (options.signal?.aborted) throw error;
             return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
           }
-          const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal }, group);
+          const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal }, group, reads);
           // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
           // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
           // name (it has keys; only its key was lost on the way, a lossy LAN).
@@ -158,6 +183,7 @@ export class Sending {
     } finally {
       group?.close();
       fleet?.keys.close();
+      reads?.close();
     }
   }
 
@@ -217,7 +243,7 @@ export class Sending {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions, group: RetryGroup<string> | undefined): Promise<Delivery> {
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions, group: RetryGroup<string> | undefined, reads: ReadWaits | undefined): Promise<Delivery> {
     const link = this.#link;
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
@@ -225,15 +251,14 @@ export class Sending {
       transmissions++;
       return link.endpoint.sendBytes(bytes, to);
     };
-    const read =
-      options.seal && options.waitRead
-        ? link.exchanges.waitFor(
-            (p, from) => (p.kind === 'READMSG' && p.ref === packetNo && from.address === to.address ? true : undefined),
-            options.readTimeout,
-            `${destination.text} did not open the sealed message in time`,
-            options.signal,
-          )
-        : undefined;
+    const read = reads
+      ? link.exchanges.waitFor(
+          (p, from) => (p.kind === 'READMSG' && p.ref === packetNo && from.address === to.address && (from.port === to.port || !reads.shared.has(to.address)) ? true : undefined),
+          options.readTimeout,
+          `${destination.text} did not open the sealed message in time`,
+          reads.signal,
+        )
+      : undefined;
     read?.catch(() => undefined); // settled below; never an unhandled rejection
     if (!group) {
       try {

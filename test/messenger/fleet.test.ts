@@ -12,7 +12,7 @@ import { isIpmsgError } from '../../src/errors.js';
 import type { PlainPeers, SendOptions } from '../../src/messenger/index.js';
 import { MAX_TARGETS } from '../../src/messenger/target.js';
 import type { Destination } from '../../src/messenger/target.js';
-import { IPMSG_MULTICASTOPT, IPMSG_RECVMSG, hasOpt } from '../../src/protocol/command.js';
+import { IPMSG_MULTICASTOPT, IPMSG_READMSG, IPMSG_RECVMSG, hasOpt } from '../../src/protocol/command.js';
 import type { DatagramSocket } from '../../src/transport/datagram.js';
 import { SEND_WINDOW } from '../../src/transport/endpoint.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -130,6 +130,35 @@ describe('a message to a fleet of peers', () => {
       (sending.value ?? []).map((o) => o.status),
       destinations.map((_, i) => (i % 2 === 0 ? 'failed' : 'delivered')),
     );
+  });
+
+  it('--wait-read: each read notice counts for the peer (and port) that sent it, with one listener on the signal', async () => {
+    // 20 peers on 10.2.0.1; the even ones acknowledge and then send their read notice.
+    const { clock, lan, sender, destinations } = await fleet(20, () => 1, 20);
+    for (const [i, d] of destinations.entries()) {
+      if (i % 2 === 1) continue;
+      lan.socket(d.address, d.port)?.onMessage((bytes, from) => {
+        const packet = decode(bytes);
+        if (packet.kind === 'SENDMSG') void lan.socket(d.address, d.port)?.send(Buffer.from(`1:${700 + i}:peer${i}:host${i}:${IPMSG_READMSG}:${packet.packetNo}`, 'latin1'), from);
+      });
+    }
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const sending = track(sender.messenger.sendMessage(destinations, 'open me', sendOptions({ waitRead: true, readTimeout: 3000, signal: controller.signal })));
+      await clock.tickUntil(() => sending.settled, 4000, 100);
+      assert.ok(sending.fulfilled, String(sending.error));
+      assert.deepEqual(
+        (sending.value ?? []).map((o) => o.status),
+        destinations.map((_, i) => (i % 2 === 0 ? 'read' : 'delivered')),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings.map((w) => w.name), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('refuses more than MAX_TARGETS destinations before anything is sent', async () => {
