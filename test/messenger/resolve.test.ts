@@ -87,6 +87,18 @@ describe('resolveTargets', () => {
     assert.equal(w.clock.pending, 0, 'no timer left behind');
   });
 
+  it('100 names are found by one discovery round, one grace second after the last answered', async () => {
+    const peers = Array.from({ length: 100 }, (_, i) => ({ address: `10.0.1.${i + 1}`, user: `user${i}`, host: `pc${i}`, nick: `Nick ${i}` }));
+    const w = await world(peers);
+    const r = resolve(w, peers.map((p) => p.user), 2000);
+    const spent = await w.clock.tickUntil(() => r.settled, 20_000, 10);
+    assert.ok(r.fulfilled, String(r.error));
+    assert.ok(spent >= 1000 && spent <= 1010, `resolved after ${spent} ms of fake time`);
+    assert.deepEqual(r.value?.map((d) => d.address), peers.map((p) => p.address));
+    assert.equal(brEntries(w), 1);
+    assert.deepEqual(w.asked, []);
+  });
+
   it('waits for every name before the grace starts', async () => {
     const clock = new FakeClock();
     const lan = new FakeLan(clock);
