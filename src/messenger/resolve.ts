@@ -113,17 +113,15 @@ export async function resolveTargets(
     }
   }
   const found: (Destination | { readonly error: unknown })[] = new Array(specs.length);
-  await eachAtMost([...specs.keys()], LOOKUPS_AT_ONCE, async (i) => {
-    const spec = specs[i] as TargetSpec;
-    if (spec.kind === 'address') {
-      found[i] = { text: spec.text, address: spec.address, port: spec.port };
-      return;
-    }
-    const dns = byDns.get(spec.name);
-    if (dns !== undefined) {
-      found[i] = { text: spec.text, address: dns, port: spec.port ?? defaultPort };
-      return;
-    }
+  const discovered: number[] = [];
+  specs.forEach((spec, i) => {
+    if (spec.kind === 'address') found[i] = { text: spec.text, address: spec.address, port: spec.port };
+    else if (byDns.has(spec.name)) found[i] = { text: spec.text, address: byDns.get(spec.name) as string, port: spec.port ?? defaultPort };
+    else discovered.push(i);
+  });
+  // Names the LAN did not answer may still be host names: those lookups run side by side.
+  await eachAtMost(discovered, LOOKUPS_AT_ONCE, async (i) => {
+    const spec = specs[i] as Extract<TargetSpec, { kind: 'name' }>;
     found[i] = await fromDiscovery(messenger.peers.match(spec.name), spec, defaultPort, resolveHost, options.wait).catch((error: unknown) => ({ error }));
   });
   // The first target in the order given decides the error, however the lookups finished.
