@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // scripts/run-tests.js
 // Runs every compiled test file (.test-build/test/**/*.test.js) with node's test runner.
-// Usage: node scripts/run-tests.js [--stress] [substring...]  — only files whose path contains a
-// substring. The reliability battery (test/stress/) runs only with --stress (`npm run test:stress`),
-// one file at a time; the figures its tests record are printed at the end and kept in
-// .test-build/stress-summary.json.
+// Usage: node scripts/run-tests.js [--stress | --windows] [substring...]  — only files whose path
+// contains a substring. The reliability battery (test/stress/) runs only with --stress
+// (`npm run test:stress`), one file at a time; the figures its tests record are printed at the end
+// and kept in .test-build/stress-summary.json. The Windows lane (test/windows/) runs only with
+// --windows, one file at a time (they share one Wine prefix), from scripts/test-windows.sh
+// (`npm run test:windows`), which sets Wine up.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join, relative, sep } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const testRoot = join(root, '.test-build', 'test');
 const stressRoot = join(testRoot, 'stress') + sep;
+const windowsRoot = join(testRoot, 'windows') + sep;
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -25,19 +28,21 @@ function find(dir) {
 
 const args = process.argv.slice(2);
 const stress = args.includes('--stress');
-const filters = args.filter((a) => a !== '--stress');
+const windows = args.includes('--windows');
+const filters = args.filter((a) => a !== '--stress' && a !== '--windows');
 const files = find(testRoot)
-  .filter((f) => f.startsWith(stressRoot) === stress)
+  .filter((f) => f.startsWith(stressRoot) === stress && f.startsWith(windowsRoot) === windows)
   .filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error(`no ${stress ? 'stress ' : ''}test files found; run \`npm ${stress ? 'run test:stress' : 'test'}\` (it builds them first)`);
+  const lane = stress ? 'stress' : windows ? 'windows' : undefined;
+  console.error(`no ${lane ? `${lane} ` : ''}test files found; run \`npm ${lane ? `run test:${lane}` : 'test'}\` (it builds them first)`);
   process.exit(1);
 }
 const env = { ...process.env };
 const summaryDir = stress ? mkdtempSync(join(tmpdir(), 'ipmsg-stress-summary-')) : undefined;
 if (summaryDir) env['IPMSG_STRESS_SUMMARY_DIR'] = summaryDir;
-const runnerArgs = ['--test', '--test-reporter=spec', '--test-timeout=300000', ...(stress ? ['--test-concurrency=1'] : []), ...files];
+const runnerArgs = ['--test', '--test-reporter=spec', '--test-timeout=300000', ...(stress || windows ? ['--test-concurrency=1'] : []), ...files];
 const started = Date.now();
 const result = spawnSync(process.execPath, runnerArgs, { stdio: 'inherit', cwd: root, env });
 if (summaryDir) {

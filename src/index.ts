@@ -15,7 +15,9 @@ export * from './protocol/peer-charset.js';
 export * from './encoding/charset.js';
 export * from './crypto/index.js';
 export { openMessenger, openSecurity, Client, type OpenOptions, type SendTextOptions, type SendFilesOptions, type ResolveOptions, type HostListOutcome } from './workflows/client.js';
+export { AliasTable, expandAliases, ALIAS_LIMITS, type Aliases } from './workflows/aliases.js';
 export { messages, type MessagesOptions } from './workflows/messages.js';
+export { runDoctor, type DoctorOptions, type DoctorReport, type CheckResult, type CheckStatus, type DoctorSummary } from './workflows/doctor/index.js';
 export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type SaveOffers, type SenderFilter } from './workflows/receive.js';
 export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';
 export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';
@@ -23,6 +25,7 @@ export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './
 export type { ProgressSink, ProgressItem, ProgressPeer } from './workflows/progress.js';
 export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
 export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
+export { windowsSafeName, localName, WINDOWS_NAME_MAX } from './transfer/windows-name.js';
 export { Messenger, type HostListResult, type MessengerOptions, type PeerCharsets, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
 export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';

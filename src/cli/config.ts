@@ -9,6 +9,7 @@ import type { Identity } from '../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
 import { type Family, familyOf } from '../transport/address.js';
+import { AliasTable } from '../workflows/aliases.js';
 import { makeIdentity } from '../workflows/identity.js';
 import { parseBindAddress, parseBroadcastAddress, parseEncodingOption, parseVia } from './options.js';
 
@@ -24,10 +25,11 @@ export interface FileConfig {
   bind?: string;
   broadcast?: string[];
   via?: string[];
+  aliases?: AliasTable;
 }
 
 const STRING_KEYS = ['user', 'host', 'nick', 'group'] as const;
-const KNOWN_KEYS = [...STRING_KEYS, 'encoding', 'decodeEncoding', 'port', 'bind', 'broadcast', 'via'] as const satisfies readonly (keyof FileConfig)[];
+const KNOWN_KEYS = [...STRING_KEYS, 'encoding', 'decodeEncoding', 'port', 'bind', 'broadcast', 'via', 'aliases'] as const satisfies readonly (keyof FileConfig)[];
 
 /**
  * Reads the JSON config file; a missing file is an empty config. An unknown key is a warning that
@@ -94,6 +96,16 @@ export function loadConfig(file: string, onWarning: (message: string) => void = 
       return v.map((target) => parseVia(string(target)));
     });
   }
+  if (record['aliases'] !== undefined) {
+    const value = record['aliases'];
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('aliases', 'expected an object of name → targets');
+    try {
+      config.aliases = new AliasTable(value as Record<string, string>);
+    } catch (error) {
+      // The value may be large: the error names the alias instead of quoting it all.
+      throw new IpmsgError('IPMSG_ERR_USAGE', `Config file ${file}: bad "aliases": ${(error as Error).message}`);
+    }
+  }
   return config;
 }
 
@@ -127,6 +139,8 @@ export interface Settings {
   readonly broadcast: readonly string[];
   /** Peers whose host lists are asked (--via, IPMSG_VIA, the config file's "via"). */
   readonly via: readonly string[];
+  /** The config file's "aliases" (empty without). */
+  readonly aliases: AliasTable;
   /** -4 / -6; both families when undefined. */
   readonly family: Family | undefined;
   readonly portFallback: boolean;
@@ -172,6 +186,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv, onWarn
     bind,
     broadcast: pick<string[]>('broadcast', file.broadcast) ?? [],
     via: pick<string[]>('via', file.via) ?? [],
+    aliases: file.aliases ?? new AliasTable(),
     family,
     portFallback: opts['strictPort'] !== true,
     charset,

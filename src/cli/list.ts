@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Peer, groupPeers } from '../messenger/peers.js';
 import { type FeiqVersion, parseFeiqVersion } from '../protocol/entry.js';
+import { parseFingerprintName } from '../protocol/user-name.js';
+import { writePeerNames } from '../state/peer-names.js';
 import { compareAddresses, familyOf, formatEndpoint } from '../transport/address.js';
 import type { Context } from './context.js';
 import { addCommonOptions, addViaOption, addWaitOption, parseCount } from './options.js';
@@ -59,6 +61,12 @@ export function mergePeers(answered: readonly Peer[], listed: readonly (readonly
   return [...out.values()];
 }
 
+/** The names a peer answers to as a target (peers.match): user (without its key fingerprint), nick, host, user@host. */
+function targetNames(peer: Peer): string[] {
+  const user = parseFingerprintName(peer.user)?.base ?? peer.user;
+  return [user, peer.nick, peer.host, `${user}@${peer.host}`].filter((n) => n.length > 0);
+}
+
 function can(peer: Peer): string {
   const c = peer.capabilities;
   const list = [c.utf8 ? 'utf8' : '', c.fileAttach ? 'files' : '', c.encrypt ? 'encrypt' : ''].filter(Boolean);
@@ -99,6 +107,12 @@ export function makeListCommand(ctx: Context): Command {
         peers = mergePeers(answered.filter((p) => p.via === undefined), lists.map((l) => l.peers));
       } finally {
         spinner.stop();
+      }
+      // For shell completion; a cache that cannot be written costs nothing but the completion.
+      try {
+        writePeerNames(settings.paths.cacheDir, peers.flatMap(targetNames));
+      } catch (error) {
+        out.verbose(`cannot cache the peer names for completion: ${(error as Error).message}`);
       }
       const via = settings.via.length > 0;
       const groups = groupPeers(peers).sort((a, b) => byAddress(a.peer, b.peer));

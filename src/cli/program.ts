@@ -4,6 +4,9 @@
 import { Command, CommanderError } from 'commander';
 import { IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
+import { makeAliasesCommand } from './aliases.js';
+import { makeCompletionCommand } from './completion.js';
+import { makeDoctorCommand } from './doctor.js';
 import { makeGetFileCommand } from './get-file.js';
 import { makeKeysCommand } from './keys.js';
 import { makeListCommand } from './list.js';
@@ -22,6 +25,10 @@ const SUBCOMMANDS = {
   'get-file': makeGetFileCommand,
   'serve-dir': makeServeDirCommand,
   keys: makeKeysCommand,
+  aliases: makeAliasesCommand,
+  // The script describes every subcommand: the whole program is built for it.
+  completion: (ctx: Context) => makeCompletionCommand(ctx, () => makeProgram(ctx)),
+  doctor: makeDoctorCommand,
 } as const;
 
 /**
@@ -101,9 +108,9 @@ export async function runProcess(argv: readonly string[], version: string): Prom
     if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for BR_EXIT
     controller.abort(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'interrupted'));
   };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
+  // Ctrl-Break on Windows (SIGBREAK) ends a run as Ctrl-C does, keeping its .part files.
+  const signals = process.platform === 'win32' ? (['SIGINT', 'SIGTERM', 'SIGBREAK'] as const) : (['SIGINT', 'SIGTERM'] as const);
+  for (const signal of signals) process.on(signal, interrupt);
   process.exitCode = await run(argv, processContext(controller.signal, version));
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
+  for (const signal of signals) process.off(signal, interrupt);
 }

@@ -119,7 +119,7 @@ export function makeSendCommand(ctx: Context): Command {
       const encrypt = settings.crypto ? flags.encrypt : ('never' as const);
       // Refused before any name is looked for: the run ends at once.
       if (!flags.asFile && !offered) checkFits(messenger, message, encrypt);
-      const specs = targets.map((t) => parseTarget(t, settings.port));
+      const specs = session.client.expandTargets(targets).map((t) => parseTarget(t, settings.port));
       const needsDiscovery = specs.some((s) => s.kind === 'name');
       const spinner = needsDiscovery ? await startSpinner(ctx, 'looking for the targets on the LAN…') : undefined;
       const destinations = await session.client.resolve(targets, resolveFlags(flags, ctx.signal)).finally(() => spinner?.stop());

@@ -35,6 +35,7 @@ export async function withSession<T>(ctx: Context, command: Command, work: (sess
     ...(settings.bind ? { bind: settings.bind } : {}),
     broadcast: settings.broadcast,
     via: settings.via,
+    aliases: settings.aliases,
     ...(settings.family ? { family: settings.family } : {}),
     encoding: settings.charset,
     fallbackEncoding: settings.fallbackCharset,

@@ -5,7 +5,7 @@
 import { IPMSG_MULTICAST_GROUP, ipv6Interfaces } from '../transport/broadcast.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { sleep } from '../transport/clock.js';
-import type { Link } from './link.js';
+import type { BroadcastResult, Link } from './link.js';
 import { type RetryOptions, schedule } from './options.js';
 import { entryPacket, queryPacket } from './packets.js';
 import { type Peer, identityKey } from './peers.js';
@@ -54,11 +54,12 @@ export class Discovery {
     }
   }
 
-  /** BR_ENTRY to the LAN; goodbye() will say BR_EXIT. */
-  async announce(): Promise<void> {
+  /** BR_ENTRY to the LAN; goodbye() will say BR_EXIT. How each broadcast target went. */
+  async announce(): Promise<BroadcastResult[]> {
     this.#announced = true;
     const results = await this.#link.broadcast(entryPacket(this.#link.sender, this.#link.next(), 'BR_ENTRY'));
     for (const { address, error } of results) if (error) this.#link.options.onWarning(`broadcast to ${address}: ${error.message}`);
+    return results;
   }
 
   /**

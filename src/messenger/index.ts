@@ -168,8 +168,11 @@ export class Messenger {
     return this.#discovery.announceTo(to);
   }
 
-  /** BR_ENTRY to the LAN; close() will say BR_EXIT. */
-  announce(): Promise<void> {
+  /**
+   * BR_ENTRY to the LAN; close() will say BR_EXIT. How each broadcast target went.
+   * @throws IpmsgError IPMSG_ERR_UNAVAILABLE when no target could be reached
+   */
+  announce(): Promise<BroadcastResult[]> {
     return this.#discovery.announce();
   }
 

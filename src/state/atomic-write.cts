@@ -8,6 +8,7 @@
 
 import fs = require('node:fs');
 import path = require('node:path');
+import busy = require('./busy-retry.cjs');
 
 // Types in a namespace merged with the export: a CommonJS module with `export =` has no other exports.
 declare namespace atomicWrite {
@@ -20,6 +21,12 @@ declare namespace atomicWrite {
     readonly fsync?: boolean;
     /** Only if no file has the name yet: returns false and leaves the existing file alone otherwise. */
     readonly exclusive?: boolean;
+    /** Whose file semantics apply (default: the running platform's): on 'win32' a rename refused while the file is open elsewhere is retried. */
+    readonly platform?: NodeJS.Platform;
+    /** The file operations (tests fail some of them). */
+    readonly fs?: Pick<typeof fs, 'mkdirSync' | 'openSync' | 'writeFileSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'linkSync' | 'rmSync'>;
+    /** Waits between retries (tests record them). */
+    readonly sleep?: (ms: number) => void;
   }
 }
 
@@ -33,33 +40,36 @@ let written = 0;
  * @returns false when `exclusive` found the file already there; true when the file was written
  */
 function writeFileAtomic(file: string, data: string | Uint8Array, options: atomicWrite.AtomicWriteOptions = {}): boolean {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: options.dirMode ?? 0o700 });
+  const io = options.fs ?? fs;
+  io.mkdirSync(path.dirname(file), { recursive: true, mode: options.dirMode ?? 0o700 });
   // pid + counter: unique among live writers; the random part guards against a dead run's leftover with a reused pid.
   const temporary = `${file}.${process.pid}.${++written}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   let created = false;
   try {
-    const fd = fs.openSync(temporary, 'wx', options.mode ?? 0o600);
+    const fd = io.openSync(temporary, 'wx', options.mode ?? 0o600);
     created = true;
     try {
-      fs.writeFileSync(fd, data);
-      if (options.fsync) fs.fsyncSync(fd);
+      io.writeFileSync(fd, data);
+      if (options.fsync) io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
     if (!options.exclusive) {
-      fs.renameSync(temporary, file);
+      // Windows refuses to rename over a file that another program has open: tried again a few times.
+      const retry = { ...(options.platform ? { platform: options.platform } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) };
+      busy.retryWhileBusy(() => io.renameSync(temporary, file), retry);
       created = false;
       return true;
     }
     try {
-      fs.linkSync(temporary, file);
+      io.linkSync(temporary, file);
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
     }
   } finally {
-    if (created) fs.rmSync(temporary, { force: true });
+    if (created) io.rmSync(temporary, { force: true });
   }
 }
 

@@ -5,13 +5,14 @@
 // in place under its lock (packet-counter.ts says why). Parsing and making keys is crypto/'s; only
 // the files are here.
 //
-// paths(env) → { configFile, keyDir, stateDir, cacheDir }     XDG base directories, absolute only
+// paths(env, platform?) → { configFile, keyDir, stateDir, cacheDir }   per platform; XDG_* wins
 // writeFileAtomic(file, data, { mode?, dirMode?, fsync?, exclusive? }) → boolean
 // loadOwnKeys(dir, { legacy?, generate? }) → Promise<LoadedKeys>   rsa2048.pem (+ rsa1024.pem)
 // KnownPeers.open(dir, { now? }) → check / remember / trust / forget / get / list
 // FilePacketCounter(path, clock, warn) / MemoryPacketCounter(clock): PacketNumberSource
 // FilePlainPeers(stateDir, now?) → has / add / delete / flush
 // FilePeerCharsets(stateDir, now?) → get / set / flush
+// writePeerNames(cacheDir, names) / readPeerNames(cacheDir)   names `list` heard, for completion
 
 import atomicWrite from './atomic-write.cjs';
 import statePaths from './paths.cjs';
@@ -25,3 +26,4 @@ export * from './known-peers.js';
 export * from './packet-counter.js';
 export * from './plain-peers.js';
 export * from './peer-charsets.js';
+export * from './peer-names.js';

@@ -8,6 +8,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_PACKET_NO, type PacketNo, nextPacketNo } from '../protocol/packet-no.js';
+import busyRetry from './busy-retry.cjs';
 
 /** The wall clock the numbers follow (transport/clock.ts's Clock fits). */
 export interface PacketClock {
@@ -57,17 +58,20 @@ export class FilePacketCounter implements PacketNumberSource {
   readonly #clock: PacketClock;
   readonly #warn: (message: string) => void;
   readonly #lockWaitMs: number;
+  readonly #platform: NodeJS.Platform;
   #last = 0;
   /** The last number of our block, as we wrote it to the file. */
   #blockEnd = 0;
   /** Set once the file has failed: from then on numbers come from memory. */
   #memory: MemoryPacketCounter | undefined;
 
-  constructor(path: string, clock: PacketClock, warn: (message: string) => void, lockWaitMs = LOCK_WAIT_MS) {
+  /** `platform`: whose file semantics apply to the lock file (default: the running platform's). */
+  constructor(path: string, clock: PacketClock, warn: (message: string) => void, lockWaitMs = LOCK_WAIT_MS, platform: NodeJS.Platform = process.platform) {
     this.#path = path;
     this.#clock = clock;
     this.#warn = warn;
     this.#lockWaitMs = lockWaitMs;
+    this.#platform = platform;
   }
 
   next(): PacketNo {
@@ -116,7 +120,7 @@ export class FilePacketCounter implements PacketNumberSource {
       this.#blockEnd = locked ? blockEnd : value;
       return value;
     } finally {
-      if (locked) unlinkSync(lock);
+      if (locked) busyRetry.retryWhileBusy(() => unlinkSync(lock), { platform: this.#platform });
     }
   }
 
@@ -147,7 +151,7 @@ export class FilePacketCounter implements PacketNumberSource {
         closeSync(openSync(lock, 'wx', 0o600));
         return true;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (!lockHeld((error as NodeJS.ErrnoException).code, this.#platform)) throw error;
       }
       try {
         if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) {
@@ -155,10 +159,21 @@ export class FilePacketCounter implements PacketNumberSource {
           continue;
         }
       } catch {
-        continue; // the holder just released it
+        // The holder just released it; on Windows its name may linger until a reader lets go.
+        if (Date.now() > deadline) return false;
+        continue;
       }
       if (Date.now() > deadline) return false;
       Atomics.wait(sleeper, 0, 0, Math.min(LOCK_POLL_MAX_MS, 1 + (attempt >> 2)));
     }
   }
+}
+
+/**
+ * Whether creating the lock file failed because someone holds it. On Windows a lock file just
+ * deleted while another run looked at it stays "delete pending" for a moment, and creating it
+ * again says EPERM (or EACCES), not EEXIST.
+ */
+export function lockHeld(code: string | undefined, platform: NodeJS.Platform): boolean {
+  return code === 'EEXIST' || (platform === 'win32' && (code === 'EPERM' || code === 'EACCES'));
 }

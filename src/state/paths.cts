@@ -1,7 +1,11 @@
 // src/state/paths.cts
-// Where persistent state lives, by the XDG base-directory rules: settings and keys under
-// $XDG_CONFIG_HOME/ipmsg, run state (packet numbers, plain-peer marks) under $XDG_STATE_HOME/ipmsg,
-// the launcher's code caches under $XDG_CACHE_HOME/ipmsg. CommonJS because the launcher shares the
+// Where persistent state lives, per platform (the env-paths convention): settings and keys in the
+// config folder, run state (packet numbers, plain-peer marks) in the state folder, the launcher's
+// code caches in the cache folder.
+//   linux and others: $XDG_CONFIG_HOME/ipmsg, $XDG_STATE_HOME/ipmsg, $XDG_CACHE_HOME/ipmsg
+//   darwin: ~/Library/Application Support/ipmsg (config and state), ~/Library/Caches/ipmsg
+//   win32: %APPDATA%\ipmsg (config), %LOCALAPPDATA%\ipmsg (state), %LOCALAPPDATA%\ipmsg\cache
+// An absolute XDG_* variable wins on every platform. CommonJS because the launcher shares the
 // rule and runs before the ESM code (Node 20 cannot require ESM).
 
 import os = require('node:os');
@@ -12,26 +16,58 @@ declare namespace statePaths {
   interface Paths {
     /** The JSON config file ($IPMSG_CONFIG, else `config.json` in the config folder). */
     readonly configFile: string;
-    /** Our keys and the pinned peer keys (`$XDG_CONFIG_HOME/ipmsg`). */
+    /** Our keys and the pinned peer keys (the config folder). */
     readonly keyDir: string;
-    /** Packet counter and plain-peer marks (`$XDG_STATE_HOME/ipmsg`). */
+    /** Packet counter and plain-peer marks. */
     readonly stateDir: string;
-    /** Code caches (`$XDG_CACHE_HOME/ipmsg`): anything in it may be deleted at any time. */
+    /** Code caches: anything in it may be deleted at any time. */
     readonly cacheDir: string;
   }
 }
 
-/** The folders for an environment (the CLI passes process.env). */
-function paths(env: NodeJS.ProcessEnv): statePaths.Paths {
-  // Absolute paths only: a relative XDG variable is ignored, as the XDG spec says.
-  const xdg = (name: string): string | undefined => (path.isAbsolute(env[name] ?? '') ? env[name] : undefined);
-  const home = path.resolve(env['HOME'] || os.homedir());
-  const configHome = xdg('XDG_CONFIG_HOME') ?? path.join(home, '.config');
+/**
+ * The folders for an environment (the CLI passes process.env) on `platform`; pure, so that every
+ * platform's rule can be checked anywhere.
+ */
+function paths(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): statePaths.Paths {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  // Absolute paths only: a relative variable is ignored, as the XDG spec says.
+  const absolute = (name: string): string | undefined => (p.isAbsolute(env[name] ?? '') ? env[name] : undefined);
+  const base = platformBase(env, platform, p, absolute);
+  const configHome = absolute('XDG_CONFIG_HOME');
+  const configDir = configHome === undefined ? base.config : p.join(configHome, 'ipmsg');
+  const stateHome = absolute('XDG_STATE_HOME');
+  const cacheHome = absolute('XDG_CACHE_HOME');
   return {
-    configFile: path.resolve(env['IPMSG_CONFIG'] || path.join(configHome, 'ipmsg', 'config.json')),
-    keyDir: path.join(configHome, 'ipmsg'),
-    stateDir: path.join(xdg('XDG_STATE_HOME') ?? path.join(home, '.local', 'state'), 'ipmsg'),
-    cacheDir: path.join(xdg('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'ipmsg'),
+    configFile: p.resolve(env['IPMSG_CONFIG'] || p.join(configDir, 'config.json')),
+    keyDir: configDir,
+    stateDir: stateHome === undefined ? base.state : p.join(stateHome, 'ipmsg'),
+    cacheDir: cacheHome === undefined ? base.cache : p.join(cacheHome, 'ipmsg'),
+  };
+}
+
+/** The platform's own folders, used where no XDG variable says otherwise. */
+function platformBase(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+  p: path.PlatformPath,
+  absolute: (name: string) => string | undefined,
+): { config: string; state: string; cache: string } {
+  if (platform === 'win32') {
+    const profile = p.resolve(absolute('USERPROFILE') ?? os.homedir());
+    const roaming = absolute('APPDATA') ?? p.join(profile, 'AppData', 'Roaming');
+    const local = p.join(absolute('LOCALAPPDATA') ?? p.join(profile, 'AppData', 'Local'), 'ipmsg');
+    return { config: p.join(roaming, 'ipmsg'), state: local, cache: p.join(local, 'cache') };
+  }
+  const home = p.resolve(env['HOME'] || os.homedir());
+  if (platform === 'darwin') {
+    const support = p.join(home, 'Library', 'Application Support', 'ipmsg');
+    return { config: support, state: support, cache: p.join(home, 'Library', 'Caches', 'ipmsg') };
+  }
+  return {
+    config: p.join(home, '.config', 'ipmsg'),
+    state: p.join(home, '.local', 'state', 'ipmsg'),
+    cache: p.join(home, '.cache', 'ipmsg'),
   };
 }
 

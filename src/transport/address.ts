@@ -68,7 +68,7 @@ export function formatEndpoint(address: string, port: number): string {
 }
 
 /** The 16 bytes of an IPv6 literal (zone ignored) as a hex string; undefined when it is not one. */
-function ipv6Hex(address: string): string | undefined {
+export function ipv6Hex(address: string): string | undefined {
   const bare = withoutScope(address);
   if (!isIPv6(bare)) return undefined;
   let text = bare;

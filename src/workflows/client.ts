@@ -18,6 +18,7 @@ import { FilePacketCounter, PACKET_COUNTER_FILE, type PacketNumberSource } from 
 import { FilePeerCharsets } from '../state/peer-charsets.js';
 import { FilePlainPeers } from '../state/plain-peers.js';
 import { prepareOffer } from '../transfer/local-files.js';
+import { type Aliases, AliasTable } from './aliases.js';
 import { makeIdentity } from './identity.js';
 import { type MessagesOptions, messages } from './messages.js';
 import { type ReceiveOptions, type ReceiveResult, receive } from './receive.js';
@@ -42,6 +43,12 @@ export interface OpenOptions extends Partial<Identity> {
    */
   readonly via?: readonly string[];
   /**
+   * Short names for targets, usable wherever a target is (send, resolve, `via`, receive's `from`):
+   * name → comma-separated targets or an array of them; aliases may name aliases. An alias takes
+   * precedence over a LAN or host name of the same spelling (ignoring case); an address is never one.
+   */
+  readonly aliases?: Aliases | AliasTable;
+  /**
    * One code page for every peer. Default: each peer its own — UTF-8 where it announced CAPUTF8OPT
    * or nothing is known of it, iptux's announced encoding, else the legacy code page.
    */
@@ -58,9 +65,9 @@ export interface OpenOptions extends Partial<Identity> {
   readonly crypto?: boolean;
   /** Also RSA-1024 + Blowfish-128 for old clients. */
   readonly legacyCrypto?: boolean;
-  /** Our keys and the known peers (default `$XDG_CONFIG_HOME/ipmsg`). */
+  /** Our keys and the known peers (default: paths(env).keyDir, the config folder). */
   readonly keyDir?: string;
-  /** The packet counter, plain-peer marks and peer charsets (default `$XDG_STATE_HOME/ipmsg`). */
+  /** The packet counter, plain-peer marks and peer charsets (default: paths(env).stateDir). */
   readonly stateDir?: string;
   /** Our answer to GETINFO. */
   readonly clientVersion?: string;
@@ -137,9 +144,11 @@ export async function openSecurity(keyDir: string, legacy: boolean, onKeyCreated
 /**
  * Opens a messenger on the LAN: binds the port, loads (or makes) our keys, and answers peers
  * until close().
- * @throws IpmsgError IPMSG_ERR_UNAVAILABLE (the port), IPMSG_ERR_KEY_FILE (a damaged key file)
+ * @throws IpmsgError IPMSG_ERR_UNAVAILABLE (the port), IPMSG_ERR_KEY_FILE (a damaged key file), IPMSG_ERR_USAGE (bad aliases)
  */
 export async function openMessenger(options: OpenOptions = {}): Promise<Client> {
+  // Checked before anything is opened: a bad alias table costs no socket.
+  const aliases = options.aliases instanceof AliasTable ? options.aliases : new AliasTable(options.aliases);
   const env = options.env ?? process.env;
   const where = statePaths.paths(env);
   const keyDir = options.keyDir ?? where.keyDir;
@@ -169,7 +178,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     peerCharsets: new FilePeerCharsets(stateDir),
     ...(security ? { security, plainPeers: new FilePlainPeers(stateDir) } : {}),
   });
-  return new Client(messenger, { port, clock, charset, fallbackCharset, via: options.via ?? [], onNotice, ...(options.bind ? { bind: options.bind } : {}) });
+  return new Client(messenger, { port, clock, charset, fallbackCharset, via: aliases.expand(options.via ?? []), aliases, onNotice, ...(options.bind ? { bind: options.bind } : {}) });
 }
 
 interface ClientSettings {
@@ -180,6 +189,8 @@ interface ClientSettings {
   readonly fallbackCharset: Charset;
   readonly bind?: string;
   readonly via: readonly string[];
+  /** Default: none. */
+  readonly aliases?: AliasTable;
   readonly onNotice: (message: string) => void;
 }
 
@@ -201,12 +212,22 @@ export class Client {
   }
 
   /**
-   * Targets to destinations: addresses (`10.0.0.7`, `10.0.0.7:2426`), host names, or user/nick/host
-   * names found on the LAN (`alice`, `alice@pc1`); a string may list several, comma-separated.
+   * Targets as they will be resolved: split at commas, aliases (OpenOptions.aliases) replaced by
+   * what they name, each target once.
+   * @throws IpmsgError IPMSG_ERR_USAGE when they expand to too many
+   */
+  expandTargets(targets: string | readonly string[]): string[] {
+    const list = typeof targets === 'string' ? [targets] : targets;
+    return this.#settings.aliases ? this.#settings.aliases.expand(list) : splitTargets(list);
+  }
+
+  /**
+   * Targets to destinations: aliases, addresses (`10.0.0.7`, `10.0.0.7:2426`), host names, or
+   * user/nick/host names found on the LAN (`alice`, `alice@pc1`); a string may list several, comma-separated.
    * @throws IpmsgError IPMSG_ERR_USAGE, IPMSG_ERR_UNKNOWN_TARGET, IPMSG_ERR_AMBIGUOUS_TARGET
    */
   async resolve(targets: string | readonly string[], options: ResolveOptions = {}): Promise<Destination[]> {
-    const names = splitTargets(typeof targets === 'string' ? [targets] : targets);
+    const names = this.expandTargets(targets);
     if (names.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target');
     checkTargetCount(names.length);
     const specs = names.map((t) => parseTarget(t, this.#settings.port));
@@ -284,12 +305,13 @@ export class Client {
 
   /** Messages as they arrive: `for await (const message of client.messages({ signal })) …`. */
   messages(options: MessagesOptions = {}): AsyncIterableIterator<ReceivedMessage> {
-    return messages(this.messenger, options);
+    return messages(this.messenger, options.from ? { ...options, from: this.expandTargets(options.from) } : options);
   }
 
   /** Receives until `count` messages (saving their offers with `save`), the timeout, or the signal. */
   receive(options: Omit<ReceiveOptions, 'clock'>): Promise<ReceiveResult> {
-    return receive(this.messenger, { clock: this.#settings.clock, ...options, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
+    const from = options.from ? { from: this.expandTargets(options.from) } : {};
+    return receive(this.messenger, { clock: this.#settings.clock, ...options, ...from, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
   }
 
   /**

@@ -11,7 +11,9 @@ import { type Attachment, attachmentKind } from '../protocol/attachment.js';
 import { type Clock, systemClock } from '../transport/clock.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import { encodeDirFilesRequest, encodeFileDataRequest } from '../transfer/request.js';
-import { type ConflictPolicy, partName, placeCompleted, unsafeName } from '../transfer/save.js';
+import { quoteName } from '../transfer/entry-name.js';
+import { type ConflictPolicy, partFileName, partName, placeCompleted, unsafeName } from '../transfer/save.js';
+import { WINDOWS_NAME_REASON, localName, windowsSafeName } from '../transfer/windows-name.js';
 import { type ProgressSink, noProgress } from './progress.js';
 
 export const DEFAULT_STALL_TIMEOUT = 30_000;
@@ -49,12 +51,20 @@ export interface SaveOptions {
   readonly signal?: AbortSignal;
   readonly progress?: ProgressSink;
   readonly onNotice?: (message: string) => void;
+  /**
+   * Whose file-name rules apply (default: the running platform's). On 'win32' names Windows cannot
+   * hold are saved under names it can (transfer/windows-name.ts), with a notice.
+   */
+  readonly platform?: NodeJS.Platform;
 }
 
 /** The outcome of one offered item. */
 export interface Saved {
   readonly fileId: number;
+  /** The name it is saved under (before any ` (N)` that a conflict adds: see `path`). */
   readonly name: string;
+  /** The name asked for, only when Windows needed another one. */
+  readonly offeredName?: string;
   readonly kind: 'file' | 'dir' | 'other';
   readonly path: string | null;
   readonly bytes: number;
@@ -87,15 +97,18 @@ export async function preloadFetching(): Promise<void> {
  */
 export async function saveAttachment(messenger: Messenger, from: RemoteAddress, packetNo: number, attachment: OfferedItem, options: SaveOptions): Promise<Saved> {
   const kind = attachmentKind(attachment.attr);
-  const name = options.name ?? attachment.name;
+  const platform = options.platform ?? process.platform;
+  const wanted = options.name ?? attachment.name;
   const dir = resolve(options.dir);
   const utf8 = options.utf8 ?? true;
   const policy = options.policy ?? 'rename';
-  const skip = (reason: string): Saved => ({ fileId: attachment.fileId, name, kind, path: null, bytes: 0, status: 'skipped', reason });
-  const bad = unsafeName(name);
+  const bad = unsafeName(wanted, platform);
   // An offered name we cannot use is the peer's fault, as an unusable name inside a folder stream is.
-  if (bad && options.name === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', `Invalid offer: the name ${JSON.stringify(name)} cannot be used here: ${bad}`);
-  if (bad) throw new IpmsgError('IPMSG_ERR_USAGE', `The name ${JSON.stringify(name)} cannot be used: ${bad}`);
+  if (bad && options.name === undefined) throw new IpmsgError('IPMSG_ERR_PROTOCOL', `Invalid offer: the name ${JSON.stringify(wanted)} cannot be used here: ${bad}`);
+  if (bad) throw new IpmsgError('IPMSG_ERR_USAGE', `The name ${JSON.stringify(wanted)} cannot be used: ${bad}`);
+  const name = localName(wanted, platform);
+  const names = { fileId: attachment.fileId, name, ...(name === wanted ? {} : { offeredName: wanted }) };
+  const skip = (reason: string): Saved => ({ ...names, kind, path: null, bytes: 0, status: 'skipped', reason });
   if (kind === 'other') return skip('neither a file nor a folder');
   if (options.maxSize !== undefined && (attachment.size ?? 0) > options.maxSize) return skip(`larger than the size limit (${attachment.size} bytes)`);
   options.signal?.throwIfAborted();
@@ -114,7 +127,7 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   });
   const security = requester?.security ?? 'plain';
   // A resumed file's progress starts at what its .part holds: the speed counts only what moves now.
-  const initial = kind === 'file' && options.resume === true ? (lstatSync(join(dir, `${name}.part`), { throwIfNoEntry: false })?.size ?? 0) : 0;
+  const initial = kind === 'file' && options.resume === true ? (lstatSync(join(dir, partFileName(name)), { throwIfNoEntry: false })?.size ?? 0) : 0;
   const item = (options.progress ?? noProgress).start(name, kind === 'file' ? attachment.size : undefined, initial, { from: from.address });
   const common = {
     address: from.address,
@@ -128,7 +141,9 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   const place = (part: string, bytes: number): Saved => {
     item.finish();
     const path = placeCompleted(part, dir, name, policy);
-    return path ? { fileId: attachment.fileId, name, kind, path, bytes, status: 'saved', security } : skip(`${name} exists (conflict policy skip)`);
+    if (!path) return skip(`${name} exists (conflict policy skip)`);
+    if (name !== wanted) options.onNotice?.(renamedNotice(wanted, name));
+    return { ...names, kind, path, bytes, status: 'saved', security };
   };
   if (kind === 'file') {
     const resume = options.resume === true;
@@ -157,13 +172,35 @@ export async function saveAttachment(messenger: Messenger, from: RemoteAddress, 
   const partDir = join(dir, partName(dir, name, false));
   const limit = [options.maxSize, attachment.size || undefined].filter((n): n is number => n !== undefined);
   const fallback = options.fallbackCharset ?? DEFAULT_FALLBACK_CHARSET;
+  const renamed = renamedEntries(options.onNotice);
   const result = await fetchFolder({
     ...common,
+    ...(platform === 'win32' ? { localName: windowsSafeName, onRenamed: renamed.notice } : {}),
     request: () =>
       requester ? requester.request('dir', packetNo, attachment.fileId, 0, utf8) : messenger.fileRequest('dir', encodeDirFilesRequest(packetNo, attachment.fileId), utf8),
     partDir,
     decodeName: (bytes) => decodeText(bytes, detectCharset([bytes], utf8, fallback)),
     maxTotalBytes: limit.length > 0 ? Math.min(...limit) : undefined,
-  });
+  }).finally(renamed.summary);
   return place(partDir, result.bytes);
+}
+
+/** Entries of one folder whose renaming is told one by one; beyond them, a count. */
+const RENAMED_ENTRIES_TOLD = 10;
+
+function renamedNotice(offered: string, saved: string): string {
+  return `saved ${quoteName(offered)} as ${quoteName(saved)} (${WINDOWS_NAME_REASON})`;
+}
+
+/** Notices for renamed folder entries: the first few by name, then how many more (a stream may hold a million). */
+function renamedEntries(onNotice: ((message: string) => void) | undefined) {
+  let count = 0;
+  return {
+    notice: (offered: string, saved: string): void => {
+      if (++count <= RENAMED_ENTRIES_TOLD) onNotice?.(renamedNotice(offered, saved));
+    },
+    summary: (): void => {
+      if (count > RENAMED_ENTRIES_TOLD) onNotice?.(`saved ${count - RENAMED_ENTRIES_TOLD} more folder entries under other names (${WINDOWS_NAME_REASON})`);
+    },
+  };
 }

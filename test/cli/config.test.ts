@@ -66,6 +66,11 @@ describe('config file', () => {
     ['via', [5]],
     ['via', ['10.1.0.5:99999']],
     ['via', ['']],
+    ['aliases', ['desk']],
+    ['aliases', 'desk=10.0.0.7'],
+    ['aliases', { '10.0.0.7': 'desk' }],
+    ['aliases', { desk: '' }],
+    ['aliases', { a: 'b', b: 'a' }],
   ] as const) {
     test(`${key}: ${JSON.stringify(value)} is a usage error (64) naming the key`, () => {
       assert.throws(
@@ -74,6 +79,20 @@ describe('config file', () => {
       );
     });
   }
+});
+
+describe('aliases', () => {
+  test('are checked and expanded when the file is read', () => {
+    const { config, warnings } = load({ aliases: { desk: '10.0.0.7', team: ['alice', 'desk'] } });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.aliases?.list(), [
+      { name: 'desk', targets: ['10.0.0.7'] },
+      { name: 'team', targets: ['alice', '10.0.0.7'] },
+    ]);
+  });
+  test('a cycle is one line naming the file and the cycle', () => {
+    assert.throws(() => load({ aliases: { a: 'b', b: 'a' } }), (error: unknown) => isIpmsgError(error, 'IPMSG_ERR_USAGE') && /config\.json: bad "aliases": alias cycle: a → b → a$/.test(error.message));
+  });
 });
 
 describe('via: --via, then IPMSG_VIA, then the config file', () => {

@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { IPMSG_FILE_DIR, IPMSG_FILE_REGULAR, IPMSG_FILE_RETPARENT } from '../../src/protocol/file-attr.js';
 import { encodeDirHeader } from '../../src/transfer/dir-header.js';
-import { fetchFolder } from '../../src/transfer/fetch-folder.js';
+import { MAX_ENTRY_CANDIDATES, fetchFolder } from '../../src/transfer/fetch-folder.js';
+import { windowsSafeName } from '../../src/transfer/windows-name.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-fetch-folder-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -99,5 +100,45 @@ describe('fetchFolder', () => {
     const calls = await chdirCalls(() => fetchFolder(options(port, target)));
     assert.deepEqual(calls, []);
     assert.equal(readFileSync(join(target, 'sub', 'x.txt'), 'utf8'), 'x');
+  });
+
+  describe("with Windows' names (localName)", () => {
+    test('every entry is saved under its safe name, each renaming is told, and names made the same are numbered', async () => {
+      const stream = Buffer.concat([
+        dir('top', 1_000_000_000),
+        ...file('CON.txt', 'con', 1_000_000_000),
+        ...file('a?b', 'first', 1_000_000_000),
+        ...file('a*b', 'second', 1_000_000_000),
+        dir('AUX', 1_000_000_000),
+        ...file('ok.txt', 'ok', 1_000_000_000),
+        ...file('x.', 'dot', 1_000_000_000),
+        up(),
+        up(),
+      ]);
+      const target = join(root, 'win.part');
+      const renamed: [string, string][] = [];
+      const result = await fetchFolder({ ...options(await serve(stream), target), localName: windowsSafeName, onRenamed: (offered, saved) => renamed.push([offered, saved]) });
+      assert.deepEqual(result, { files: 5, folders: 2, bytes: 19 });
+      assert.deepEqual(readdirSync(target).sort(), ['AUX_', 'CON_.txt', 'a_b', 'a_b (1)']);
+      assert.deepEqual(readdirSync(join(target, 'AUX_')).sort(), ['ok.txt', 'x']);
+      assert.equal(readFileSync(join(target, 'a_b'), 'utf8'), 'first');
+      assert.equal(readFileSync(join(target, 'a_b (1)'), 'utf8'), 'second');
+      assert.equal(readFileSync(join(target, 'AUX_', 'x'), 'utf8'), 'dot');
+      assert.deepEqual(renamed, [
+        ['top/CON.txt', 'top/CON_.txt'],
+        ['top/a?b', 'top/a_b'],
+        ['top/a*b', 'top/a_b (1)'],
+        ['top/AUX', 'top/AUX_'],
+        ['top/AUX/x.', 'top/AUX_/x'],
+      ]);
+    });
+
+    test(`a name taken more than ${MAX_ENTRY_CANDIDATES} times is an error, not a long loop`, async () => {
+      const copies = Array.from({ length: MAX_ENTRY_CANDIDATES + 1 }, () => file('same', '', 1_000_000_000)).flat();
+      const stream = Buffer.concat([dir('top', 1_000_000_000), ...copies, up()]);
+      const target = join(root, 'many.part');
+      await assert.rejects(fetchFolder({ ...options(await serve(stream), target), localName: windowsSafeName }), (error: Error & { code?: string }) => error.code === 'IPMSG_ERR_CANT_CREATE');
+      assert.equal(readdirSync(target).length, MAX_ENTRY_CANDIDATES);
+    });
   });
 });

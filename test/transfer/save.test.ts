@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isIpmsgError } from '../../src/errors.js';
-import { availableName, partName, placeCompleted } from '../../src/transfer/save.js';
+import { availableName, candidates, partFileName, partName, placeCompleted } from '../../src/transfer/save.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-save-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -80,5 +80,42 @@ describe('a name that cannot be placed', () => {
       (e) => isIpmsgError(e, 'IPMSG_ERR_CANT_CREATE') && e.message.includes('name too long'),
     );
     assert.equal(readFileSync(join(dir, 'f.part'), 'utf8'), 'f');
+  });
+});
+
+describe('names near the 255 limit', () => {
+  const bytes = (name: string): number => Buffer.byteLength(name);
+  test('a 255-byte name gets a .part name a file system takes, and is saved under its own name', () => {
+    const dir = folder('long');
+    const name = `${'é'.repeat(123)}x.txt`; // 246 + 1 + 4 = 251 bytes: its .part would be 256
+    assert.equal(bytes(name), 251);
+    const part = partName(dir, name, false);
+    assert.ok(bytes(part) <= 255 && part.endsWith('.part'), part);
+    writeFileSync(join(dir, part), 'data');
+    assert.equal(placeCompleted(join(dir, part), dir, name, 'rename'), join(dir, name));
+    assert.equal(readFileSync(join(dir, name), 'utf8'), 'data');
+    // The next one with the same name is numbered, still within the limit, keeping its extension.
+    const next = availableName(dir, name);
+    assert.ok(bytes(next) <= 255 && next.endsWith(' (1).txt'), next);
+    writeFileSync(join(dir, next), 'again');
+  });
+  test('shortening keeps whole code points, and resume finds the same .part', () => {
+    const name = '飞'.repeat(85); // 255 bytes
+    const part = partFileName(name, 'linux');
+    assert.equal(part, `${'飞'.repeat(83)}.part`);
+    assert.equal(partFileName(name, 'linux'), part);
+    const [first, second] = candidates(name, 'linux');
+    assert.equal(first, name);
+    assert.equal(second, `${'飞'.repeat(83)} (1)`);
+  });
+  test('Windows counts UTF-16 code units, not bytes', () => {
+    const name = '飞'.repeat(240);
+    assert.equal(partFileName(name, 'win32'), `${name}.part`);
+    assert.equal(partFileName('a'.repeat(255), 'win32'), `${'a'.repeat(250)}.part`);
+  });
+  test('an extension too long to keep beside a number is cut like the rest', () => {
+    const name = `a.${'b'.repeat(253)}`;
+    const second = [...candidates(name, 'linux')][1] ?? '';
+    assert.ok(bytes(second) <= 255 && second.endsWith(' (1)'), second);
   });
 });

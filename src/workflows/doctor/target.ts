@@ -1,0 +1,146 @@
+// src/workflows/doctor/target.ts
+// One peer, as `ipmsg send` would reach it: found (like send finds it), answering BR_ENTRY and
+// GETINFO over UDP, its TCP port open for files, what it can do, and whether its key is the pinned one.
+
+import { connect } from 'node:net';
+import { IpmsgError } from '../../errors.js';
+import type { Messenger } from '../../messenger/index.js';
+import type { Peer } from '../../messenger/peers.js';
+import type { Destination } from '../../messenger/target.js';
+import { parseFingerprintName } from '../../protocol/user-name.js';
+import { KnownPeers } from '../../state/known-peers.js';
+import { formatEndpoint } from '../../transport/address.js';
+import { type Clock, sleep } from '../../transport/clock.js';
+import type { Client, ResolveOptions } from '../client.js';
+import { type CheckResult, check } from './check.js';
+
+export type TcpState = 'open' | 'refused' | 'timeout' | 'unreachable';
+
+/** Connects to the peer's TCP port and closes at once: nothing is requested. */
+export type TcpProbe = (address: string, port: number, timeout: number, signal: AbortSignal) => Promise<TcpState>;
+
+export const tcpProbe: TcpProbe = (address, port, timeout, signal) =>
+  new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout, signal });
+    const done = (state: TcpState): void => {
+      socket.destroy();
+      resolve(state);
+    };
+    socket.once('connect', () => done('open'));
+    socket.once('timeout', () => done('timeout'));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable'));
+  });
+
+export interface TargetOptions extends ResolveOptions {
+  readonly timeout: number;
+  readonly retries: number;
+  /** How long the TCP connect may take. */
+  readonly connectTimeout: number;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  /** Our keys folder: the known peers are read from it, never written. */
+  readonly keyDir: string;
+  /** The answers to the broadcast probe, and when it started. */
+  readonly answered: readonly { readonly peer: Peer; readonly afterMs: number }[];
+  readonly tcp?: TcpProbe;
+}
+
+/** BR_ENTRY to the destination alone, and its ANSENTRY within `timeout`. */
+async function askEntry(messenger: Messenger, to: Destination, options: TargetOptions): Promise<{ peer: Peer; afterMs: number } | undefined> {
+  const heard = new AbortController();
+  let found: Peer | undefined;
+  const stop = messenger.peers.watch((peer) => {
+    if (peer.address === to.address && peer.port === to.port) {
+      found = peer;
+      heard.abort();
+    }
+  });
+  const startedAt = options.clock.now();
+  try {
+    await messenger.announceTo({ address: to.address, port: to.port });
+    await sleep(options.clock, options.timeout, AbortSignal.any([heard.signal, options.signal])).catch(() => {
+      if (options.signal.aborted) throw options.signal.reason;
+    });
+  } finally {
+    stop();
+  }
+  return found && { peer: found, afterMs: options.clock.now() - startedAt };
+}
+
+function capabilities(peer: Peer): CheckResult {
+  const c = peer.capabilities;
+  const can = [c.utf8 ? 'UTF-8' : '', c.fileAttach ? 'files' : '', c.encrypt ? 'encryption' : '', c.fileEncrypt ? 'encrypted files' : ''].filter(Boolean);
+  const lacks = [!c.utf8 ? 'UTF-8 (text goes in its legacy code page: --encoding)' : '', !c.encrypt ? 'encryption (messages go in plain text)' : ''].filter(Boolean);
+  return check('target-capabilities', lacks.length > 0 ? 'warn' : 'ok', `${peer.client ?? 'its client'} announces ${can.length > 0 ? can.join(', ') : 'no extension'}`, lacks.length > 0 ? `it lacks ${lacks.join(' and ')}` : undefined, { ...c, client: peer.client ?? null, version: peer.version });
+}
+
+async function keyCheck(peer: Peer, keyDir: string): Promise<CheckResult> {
+  const id = 'target-key';
+  const named = parseFingerprintName(peer.user);
+  if (!named) {
+    return peer.capabilities.encrypt
+      ? check(id, 'skip', 'its user name carries no key fingerprint: the key is only known once ipmsg send asks for it (GETPUBKEY)')
+      : check(id, 'skip', 'it has no key (no encryption)');
+  }
+  const who = `${named.base}@${peer.host}`;
+  let pinned: string | undefined;
+  try {
+    pinned = (await KnownPeers.open(keyDir)).fingerprint(who);
+  } catch (error) {
+    return check(id, 'warn', (error as Error).message, 'fix or remove the known-peers file: sends refuse to run with it', { peer: who });
+  }
+  const details = { peer: who, announced: named.fingerprint, pinned: pinned ?? null };
+  if (pinned === undefined) return check(id, 'ok', `key ${named.fingerprint} of ${who} is not pinned yet: the first encrypted send pins it`, undefined, details);
+  if (pinned.toLowerCase() === named.fingerprint) return check(id, 'ok', `key ${named.fingerprint} of ${who} is the pinned one`, undefined, details);
+  return check(id, 'fail', `${who} announces key ${named.fingerprint}, but ${pinned} is pinned: encrypted sends refuse (67)`, `if it made a new key and you trust it, run: ipmsg keys trust ${who}`, details);
+}
+
+const tcpResults: Record<TcpState, { status: 'ok' | 'warn'; text: string; advice?: string }> = {
+  open: { status: 'ok', text: 'is open: files can be fetched from it' },
+  refused: { status: 'warn', text: 'refuses connections', advice: 'fine for messages; it listens only while offering files (the official client always does: if it is one, allow TCP in its firewall)' },
+  timeout: { status: 'warn', text: 'does not answer (a firewall drops it)', advice: 'messages still work; to fetch its files, allow TCP in its firewall' },
+  unreachable: { status: 'warn', text: 'is unreachable', advice: 'check the route to it' },
+};
+
+export async function checkTarget(client: Client, target: string, options: TargetOptions): Promise<CheckResult[]> {
+  const messenger = client.messenger;
+  let destination: Destination | undefined;
+  try {
+    [destination] = await client.resolve(target, options);
+  } catch (error) {
+    if (!(error instanceof IpmsgError) || options.signal.aborted) throw error;
+    return [check('target', 'fail', error.message, 'check the name with ipmsg list, or give its address', { target })];
+  }
+  if (!destination) return [check('target', 'fail', `no peer for ${target}`, 'give its address', { target })];
+  const where = formatEndpoint(destination.address, destination.port);
+  const results: CheckResult[] = [check('target', 'ok', `${target} is ${where}${destination.label ? ` (${destination.label})` : ''}`, undefined, { target, address: destination.address, port: destination.port })];
+
+  const broadcastAnswer = options.answered.find((a) => a.peer.address === destination.address && a.peer.port === destination.port);
+  const entry = broadcastAnswer ?? (await askEntry(messenger, destination, options));
+  results.push(
+    entry
+      ? check('target-entry', 'ok', `${where} answered BR_ENTRY after ${entry.afterMs} ms${broadcastAnswer ? ' (to the broadcast)' : ''}`, undefined, { rttMs: entry.afterMs, broadcast: broadcastAnswer !== undefined })
+      : check('target-entry', 'fail', `${where} did not answer BR_ENTRY within ${options.timeout / 1000}s`, 'is an IP Messenger client running there? allow UDP 2425 in its firewall (both PCs)'),
+  );
+
+  const asked = options.clock.now();
+  try {
+    const version = await messenger.query(destination, 'GETINFO', { timeout: options.timeout, retries: options.retries, signal: options.signal });
+    const rtt = options.clock.now() - asked;
+    results.push(check('target-info', 'ok', `${where} answered GETINFO after ${rtt} ms: ${version}`, undefined, { rttMs: rtt, version }));
+  } catch (error) {
+    if (!(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
+    results.push(
+      entry
+        ? check('target-info', 'warn', `${where} did not answer GETINFO (iptux never does)`, 'messages still work: it answered BR_ENTRY')
+        : check('target-info', 'fail', `${where} answers nothing over UDP`, 'a send to it would fail (75): check that it runs IP Messenger, its address, and its firewall'),
+    );
+  }
+
+  const tcp = await (options.tcp ?? tcpProbe)(destination.address, destination.port, options.connectTimeout, options.signal);
+  const outcome = tcpResults[tcp];
+  results.push(check('target-tcp', outcome.status, `TCP ${where} ${outcome.text}`, outcome.advice, { state: tcp }));
+
+  if (entry) results.push(capabilities(entry.peer), await keyCheck(entry.peer, options.keyDir));
+  return results;
+}
