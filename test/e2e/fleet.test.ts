@@ -3,6 +3,8 @@
 // some of which never answer: a record or line per target, the exit status, the summary on stderr.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort, jsonLines, makeSandbox, ndjson, runCli } from '../helpers/cli.js';
 import { startAckSwarm } from '../helpers/peer-swarm.js';
@@ -72,6 +74,24 @@ describe('send to a fleet of 200 peers', () => {
       assert.equal(records.length, 100);
       assert.ok(records.every((r) => r['status'] === 'delivered' && r['encrypted'] === false));
       assert.doesNotMatch(run.stderr, /MaxListeners|Warning/);
+    } finally {
+      await swarm.close();
+    }
+  });
+
+  test('an alias that names all 200 peers (in two nested aliases) reaches each of them', async () => {
+    const swarm = await startAckSwarm({ address: '127.0.0.2', peers: PEERS });
+    try {
+      const file = join(sandbox.dir, 'fleet-config.json');
+      const half = PEERS / 2;
+      writeFileSync(file, JSON.stringify({ aliases: { east: swarm.targets.slice(0, half).join(','), west: swarm.targets.slice(half).join(','), fleet: 'east,west' } }));
+      const port = await freePort();
+      const run = await runCli(['send', '--bind', '127.0.0.1', '--port', String(port), '--no-crypto', '--json', '--to', 'fleet', 'by alias'], { ...sandbox.env, IPMSG_CONFIG: file });
+      assert.equal(run.code, 0, run.stderr);
+      const records = jsonLines(run.stdout);
+      assert.deepEqual(records.map((r) => r['target']), swarm.targets);
+      assert.ok(records.every((r) => r['status'] === 'delivered'));
+      assert.ok(swarm.received.every((n) => n >= 1));
     } finally {
       await swarm.close();
     }
