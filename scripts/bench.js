@@ -23,6 +23,8 @@ const FILE_ROUNDS = Number(process.env.BENCH_FILE_ROUNDS ?? 3);
 const ONLY_SMALL_FILES = process.env.BENCH_ONLY === 'small-files';
 /** BENCH_ONLY=list runs only the `list` rows with 1,000 simulated peers (IPv4 and IPv6). */
 const ONLY_LIST = process.env.BENCH_ONLY === 'list';
+/** BENCH_ONLY=fleet runs only the row of one `send` to 1,000 simulated peers. */
+const ONLY_FLEET = process.env.BENCH_ONLY === 'fleet';
 const home = mkdtempSync(join(tmpdir(), 'ipmsg-bench-'));
 const env = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: join(home, 'state'), XDG_CONFIG_HOME: join(home, 'config') };
 
@@ -114,6 +116,77 @@ async function listBurst(peers, family = 'IPv4') {
   const listed = new Set(lines.map((p) => `${p.address}:${p.port}`)).size;
   const families = new Set(lines.map((p) => p.family));
   return { family, ms, lines: lines.length, listed, twice: lines.length - listed, status: result.status, familyOk: families.size === 1 && families.has(family) };
+}
+
+/**
+ * Simulated peers on 127.0.0.2, each on a port of its own, that acknowledge every SENDMSG with
+ * RECVMSG from that port (as a real peer answers from its one socket).
+ */
+async function ackingPeers(count) {
+  const sockets = [];
+  const state = { messages: 0 };
+  for (let i = 0; i < count; i++) {
+    const s = createSocket('udp4');
+    await new Promise((resolve) => s.bind(0, '127.0.0.2', resolve));
+    s.on('message', (msg, from) => {
+      const fields = msg.toString('latin1').split(':');
+      if ((Number(fields[4]) & 0xff) !== 0x20) return; // SENDMSG
+      state.messages++;
+      s.send(Buffer.from(`1:${i + 1}:peer${i}:simhost${i}:33:${fields[1]}\0`, 'latin1'), from.port, from.address);
+    });
+    sockets.push(s);
+  }
+  return {
+    targets: sockets.map((s) => `127.0.0.2:${s.address().port}`),
+    get messages() {
+      return state.messages;
+    },
+    close: () => Promise.all(sockets.map((s) => new Promise((resolve) => s.close(resolve)))),
+  };
+}
+
+/** Spawns `args` (the peers answer in this process meanwhile); its time, exit status and --json records. */
+async function timeSpawned(args) {
+  const start = process.hrtime.bigint();
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const status = await new Promise((resolve) => child.on('close', resolve));
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const records = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.event === undefined);
+  return { ms, status, records, stderr };
+}
+
+/**
+ * One `send --to` 1,000 simulated peers against one `send` to one of them, interleaved, RUNS times
+ * each after a warm-up (plain, --no-crypto, as the send + ack row). All must acknowledge every time.
+ */
+async function fleetSend(count) {
+  const peers = await ackingPeers(count);
+  const port = await freePort();
+  const send = (targets) => [bin, 'send', '--bind', '127.0.0.1', '--port', String(port), '--no-crypto', '--json', '--to', targets.join(','), 'bench message'];
+  const one = send(peers.targets.slice(0, 1));
+  const all = send(peers.targets);
+  const times = { one: [], all: [] };
+  let acknowledged = count;
+  let runs = 0;
+  try {
+    for (let i = 0; i <= RUNS; i++) {
+      for (const [kind, args] of [['one', one], ['all', all]]) {
+        const run = await timeSpawned(args);
+        const delivered = run.records.filter((r) => r.status === 'delivered').length;
+        if (kind === 'all') acknowledged = Math.min(acknowledged, run.status === 0 ? delivered : Math.min(delivered, count - 1));
+        if (run.status !== 0 && kind === 'one') throw new Error(`send exited ${run.status}: ${run.stderr}`);
+        if (i > 0) times[kind].push(run.ms); // the first round warms up
+      }
+      runs++;
+    }
+  } finally {
+    await peers.close();
+  }
+  return { count, ms: median(times.all), baseMs: median(times.one), acknowledged, runs: runs - 1 };
 }
 
 /**
@@ -406,7 +479,9 @@ const rows = [];
 const node0 = ['-e', '0'];
 let via;
 const bursts = [];
+let fleet;
 if (ONLY_LIST) bursts.push(await listBurst(1000), await listBurst(1000, 'IPv6'));
+else if (ONLY_FLEET) fleet = await fleetSend(1000);
 else if (!ONLY_SMALL_FILES) {
   const [baseVersion, version] = interleaved([node0, [bin, '--version']]);
   rows.push(['ipmsg --version (cold)', version, 'node -e 0', baseVersion, 1.3]);
@@ -432,8 +507,9 @@ else if (!ONLY_SMALL_FILES) {
   }
   bursts.push(await listBurst(1000), await listBurst(1000, 'IPv6'));
   via = await listVia(1000, 300);
+  fleet = await fleetSend(1000);
 }
-const transfers = process.env.BENCH_SKIP_FILES || ONLY_LIST ? [] : await fileBenches();
+const transfers = process.env.BENCH_SKIP_FILES || ONLY_LIST || ONLY_FLEET ? [] : await fileBenches();
 
 console.log(`ipmsg bench: medians of ${RUNS} interleaved runs, Node ${process.version}\n`);
 console.log('| what | ms | baseline | ms | ratio | target |');
@@ -449,6 +525,14 @@ for (const burst of bursts) console.log(
 if (via) console.log(
   `list --via a peer whose host list holds 1000 hosts (${via.pages} pages): ${via.listed} of 1000 listed, ${via.twice} twice, in ${via.ms.toFixed(0)} ms with --wait 1s (exit ${via.status}) ${via.listed === 1000 && via.twice === 0 && via.status === 0 ? '✔' : '✘'}`,
 );
+if (fleet) {
+  const ratio = fleet.ms / fleet.baseMs;
+  const all = fleet.acknowledged === fleet.count;
+  console.log(
+    `send to ${fleet.count} simulated peers (all acked), plain: ${fleet.ms.toFixed(0)} ms against ${fleet.baseMs.toFixed(0)} ms for one send + ack (medians of ${fleet.runs}): ` +
+      `${ratio.toFixed(2)}× (target ≤ 3×), ${all ? `all ${fleet.count} acknowledged every time` : `only ${fleet.acknowledged} of ${fleet.count} acknowledged in the worst run`} ${ratio <= 3 && all ? '✔' : '✘'}`,
+  );
+}
 if (transfers.length > 0) {
   console.log('\n| file transfer (loopback unless said) | ipmsg ms | baseline | baseline ms | ratio | target | peak RSS send / recv |');
   console.log('|---|---|---|---|---|---|---|');

@@ -34,7 +34,7 @@ export { windowsSafeName, localName, WINDOWS_NAME_MAX } from './transfer/windows
 export { Messenger, type HostListResult, type MessengerOptions, type PeerCharsets, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
 export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';
-export { parseTarget, type Destination, type TargetSpec } from './messenger/target.js';
+export { parseTarget, MAX_TARGETS, type Destination, type TargetSpec } from './messenger/target.js';
 export type { Peer } from './messenger/peers.js';
 export type { Identity } from './messenger/packets.js';
 export { systemClock, type Clock } from './transport/clock.js';

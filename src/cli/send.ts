@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { EncryptMode, SendOutcome } from '../messenger/index.js';
-import { parseTarget, splitTargets } from '../messenger/target.js';
+import { checkTargetCount, parseTarget, splitTargets } from '../messenger/target.js';
 import { prepareOffer } from '../transfer/local-files.js';
 import { DEFAULT_RESOLVE_WAIT as RESOLVE_WAIT, DEFAULT_SEND } from '../workflows/client.js';
 import { ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT, checkFits, offerText } from '../workflows/send-text.js';
@@ -49,7 +49,7 @@ export function describeOutcome(o: SendOutcome): string {
     case 'sent':
       return `sent to ${where} (unconfirmed)`;
     case 'failed':
-      return `not delivered to ${where}`;
+      return `not delivered to ${where}${o.error ? ` (${o.error.code === 'IPMSG_ERR_NO_ACK' ? `no acknowledgement after ${o.attempts} ${o.attempts === 1 ? 'try' : 'tries'}` : o.error.message})` : ''}`;
   }
 }
 
@@ -67,6 +67,17 @@ export function outcomeRecord(o: SendOutcome): object {
     attempts: o.attempts,
     ...(o.error ? { error: o.error.message, code: o.error.code } : {}),
   };
+}
+
+/** Failed targets a summary names; the rest are counted ("… and 990 more"). */
+const SUMMARY_NAMES = 10;
+
+/** The error line of a send to several targets: how many got it, and which did not (a bounded list) and why the first did not. */
+function fleetSummary(total: number, failed: readonly SendOutcome[], check: boolean): string {
+  const names = failed.slice(0, SUMMARY_NAMES).map((o) => o.destination.text);
+  const more = failed.length > SUMMARY_NAMES ? ` and ${failed.length - SUMMARY_NAMES} more` : '';
+  const reason = failed[0]?.error ? ` (${failed[0].error.message})` : '';
+  return `${check ? 'delivered to' : 'sent to'} ${total - failed.length} of ${total}; not delivered: ${names.join(', ')}${more}${reason}`;
 }
 
 export function makeSendCommand(ctx: Context): Command {
@@ -106,6 +117,7 @@ export function makeSendCommand(ctx: Context): Command {
     const messageWords = flags.to || flags.all ? [...(target === undefined ? [] : [target]), ...words] : words;
     const targets = flags.to || flags.all ? named : splitTargets(target === undefined ? [] : [target]);
     if (!flags.all && targets.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target: name one, use --to, or --all');
+    checkTargetCount(targets.length);
     if ((flags.file || flags.asFile) && flags.all) throw new IpmsgError('IPMSG_ERR_USAGE', '--file and --as-file cannot be broadcast with --all');
     const offered = flags.file ? prepareOffer(flags.file) : undefined;
     // With files the message may be empty (iptux sends offers with an empty text); '-' reads stdin.
@@ -162,17 +174,18 @@ export function makeSendCommand(ctx: Context): Command {
       }
       const waiting = flags.waitRead ? await startSpinner(ctx, 'waiting for the recipient to open the message…') : undefined;
       const outcomes = await messenger.sendMessage(destinations, message, sendOptions).finally(() => waiting?.stop());
-      for (const o of outcomes) {
-        out.result(outcomeRecord(o), o.error && o.status === 'failed' ? undefined : describeOutcome(o));
-      }
+      out.results(
+        outcomes.map((o) => [
+          outcomeRecord(o),
+          // One target: its failure is the run's error line; several: each has its line.
+          o.error && o.status === 'failed' && outcomes.length === 1 ? undefined : describeOutcome(o),
+        ]),
+      );
       const failed = outcomes.filter((o) => o.error);
       const [first] = failed;
       if (!first?.error) return;
-      if (failed.length === 1) throw first.error;
-      throw new IpmsgError(
-        first.error.code,
-        `${failed.length} of ${outcomes.length} targets failed: ${failed.map((o) => o.error?.message).join('; ')}`,
-      );
+      if (outcomes.length === 1) throw first.error;
+      throw new IpmsgError(first.error.code, fleetSummary(outcomes.length, failed, flags.check));
     });
   });
   return command;

@@ -320,6 +320,7 @@ export class Messenger {
     } finally {
       this.#closed = true;
       this.#link.charsets.flush();
+      this.#link.options.plainPeers?.flush?.();
       this.#link.exchanges.cancelAll(new IpmsgError('IPMSG_ERR_INTERRUPTED', 'Closed'));
       await this.#link.endpoint.close();
     }

@@ -7,9 +7,11 @@ import { IpmsgError } from '../errors.js';
 import { IPMSG_AUTORETOPT, hasOpt } from '../protocol/command.js';
 import type { GetPubKeyPacket } from '../protocol/packet.js';
 import type { RemoteAddress } from '../transport/datagram.js';
+import type { RetryGroup } from '../transport/retry-group.js';
 import { type Link, isNoAck } from './link.js';
 import type { Schedule } from './options.js';
 import { ansPubKeyPacket, getPubKeyPacket } from './packets.js';
+import { peerKey } from './peers.js';
 import type { KeyChange, PeerKey, Security } from './security.js';
 
 /** How long a received message waits for its sender's key (for the signature). */
@@ -72,6 +74,11 @@ export class KeyExchange {
     }
   }
 
+  /** Key requests to many peers (one message to a fleet), one retry group per schedule; close() when done. */
+  requests(): KeyRequests {
+    return new KeyRequests(this.#link);
+  }
+
   /** Answers GETPUBKEY with ANSPUBKEY; a signing requester whose key we lack is asked for it in turn (as the official does). */
   onGetPubKey(packet: GetPubKeyPacket, from: RemoteAddress): void {
     const link = this.#link;
@@ -106,5 +113,80 @@ export class KeyExchange {
     })();
     this.#learning.set(at, learning);
     return learning;
+  }
+}
+
+/** One schedule's requests: the peers asked, and the answers refused (a key its user name contradicts). */
+interface Asking {
+  readonly group: RetryGroup<AnsweredKey>;
+  readonly asked: Set<string>;
+  readonly refused: Map<string, IpmsgError>;
+}
+
+/**
+ * GETPUBKEY → ANSPUBKEY to many peers at once, as KeyExchange.publicKey asks one: the requests of
+ * one schedule share a retry group (one timer), and each ANSPUBKEY is read once, not once per
+ * pending request.
+ */
+export class KeyRequests {
+  readonly #link: Link;
+  readonly #bySchedule = new Map<string, Asking>();
+
+  constructor(link: Link) {
+    this.#link = link;
+  }
+
+  /**
+   * The peer's capability word and key, and who it says it is.
+   * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE without keys, IPMSG_ERR_NO_ACK, IPMSG_ERR_KEY_MISMATCH
+   */
+  async publicKey(to: RemoteAddress, schedule: Schedule): Promise<AnsweredKey> {
+    const link = this.#link;
+    const security = link.options.security;
+    if (!security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot ask for keys: no keys loaded');
+    const asking = this.#asking(schedule);
+    asking.asked.add(to.address);
+    const packet = getPubKeyPacket(link.sender, link.next(), security.capa, false);
+    try {
+      const result = await asking.group.add([peerKey(to), to.address], { transmit: () => link.endpoint.send(packet, to), failure: `No public key (ANSPUBKEY) from ${to.address}` });
+      return result.value;
+    } catch (error) {
+      const refused = asking.refused.get(to.address);
+      throw refused && isNoAck(error) ? refused : error;
+    }
+  }
+
+  close(): void {
+    for (const { group } of this.#bySchedule.values()) group.close();
+    this.#bySchedule.clear();
+  }
+
+  #asking(schedule: Schedule): Asking {
+    const id = `${schedule.tries}/${schedule.interval}`;
+    const existing = this.#bySchedule.get(id);
+    if (existing) return existing;
+    const link = this.#link;
+    const security = link.options.security as Security;
+    const asked = new Set<string>();
+    const refused = new Map<string, IpmsgError>();
+    const group = link.exchanges.group<AnsweredKey>({
+      identify: (p, from) => {
+        if (p.kind !== 'ANSPUBKEY' || !asked.has(from.address)) return undefined;
+        try {
+          return { keys: [peerKey(from), from.address], value: { ...security.readAnswer(p.key, p), user: p.user, host: p.host } };
+        } catch (error) {
+          if (!refused.has(from.address)) refused.set(from.address, error as IpmsgError);
+          link.options.onWarning(`ignored an ANSPUBKEY from ${from.address}: ${(error as Error).message}`);
+          return undefined;
+        }
+      },
+      tries: schedule.tries,
+      interval: schedule.interval,
+      hint: link.portHint(),
+      ...(schedule.signal ? { signal: schedule.signal } : {}),
+    });
+    const asking = { group, asked, refused };
+    this.#bySchedule.set(id, asking);
+    return asking;
   }
 }

@@ -63,6 +63,8 @@ export interface PlainPeers {
   add(peer: string): void;
   /** A plain message to it went unacknowledged (it may have keys now, §6.6): probe it again next time. */
   delete(peer: string): void;
+  /** Saves what was added and deleted (called when the messenger closes). */
+  flush?(): void;
 }
 
 export interface RetryOptions {

@@ -80,13 +80,14 @@ export async function resolveTargets(
   const lookup = options.lookup ?? systemLookupFor(messenger.families);
   const resolveHost: HostLookup = (name) => lookupWithin(lookup, name, options.clock);
   const byDns = new Map<string, string>();
-  for (const spec of specs) {
-    if (spec.kind !== 'name' || !looksLikeHostName(spec.name)) continue;
-    const address = await resolveHost(spec.name);
-    if (address !== undefined) byDns.set(spec.name, address);
-  }
-  const names = specs.flatMap((s) => (s.kind === 'name' && !byDns.has(s.name) ? [s.name] : []));
-  if (names.length > 0) {
+  const hostNames = new Set(specs.flatMap((s) => (s.kind === 'name' && looksLikeHostName(s.name) ? [s.name] : [])));
+  await eachAtMost([...hostNames], LOOKUPS_AT_ONCE, async (name) => {
+    const address = await resolveHost(name);
+    if (address !== undefined) byDns.set(name, address);
+  });
+  // Names still unmatched: each packet discovery brings is checked against these only.
+  const unmatched = new Set(specs.flatMap((s) => (s.kind === 'name' && !byDns.has(s.name) ? [s.name] : [])));
+  if (unmatched.size > 0) {
     let graceTimer: Timer | undefined;
     const grace = new AbortController();
     const signals = [grace.signal, ...(options.signal ? [options.signal] : [])];
@@ -95,7 +96,11 @@ export async function resolveTargets(
         wait: options.wait,
         signal: AbortSignal.any(signals),
         until: () => {
-          if (!graceTimer && names.every((n) => messenger.peers.match(n).length > 0)) {
+          for (const name of unmatched) {
+            if (messenger.peers.match(name).length === 0) break;
+            unmatched.delete(name);
+          }
+          if (!graceTimer && unmatched.size === 0) {
             graceTimer = options.clock.after(AMBIGUITY_GRACE_MS, () => grace.abort());
           }
           return false;
@@ -107,21 +112,37 @@ export async function resolveTargets(
       graceTimer?.cancel();
     }
   }
-  const out: Destination[] = [];
-  for (const spec of specs) {
-    if (spec.kind === 'address') {
-      out.push({ text: spec.text, address: spec.address, port: spec.port });
-      continue;
-    }
-    const dns = byDns.get(spec.name);
-    if (dns !== undefined) {
-      out.push({ text: spec.text, address: dns, port: spec.port ?? defaultPort });
-      continue;
-    }
-    out.push(await fromDiscovery(messenger.peers.match(spec.name), spec, defaultPort, resolveHost, options.wait));
-  }
+  const found: (Destination | { readonly error: unknown })[] = new Array(specs.length);
+  const discovered: number[] = [];
+  specs.forEach((spec, i) => {
+    if (spec.kind === 'address') found[i] = { text: spec.text, address: spec.address, port: spec.port };
+    else if (byDns.has(spec.name)) found[i] = { text: spec.text, address: byDns.get(spec.name) as string, port: spec.port ?? defaultPort };
+    else discovered.push(i);
+  });
+  // Names the LAN did not answer may still be host names: those lookups run side by side.
+  await eachAtMost(discovered, LOOKUPS_AT_ONCE, async (i) => {
+    const spec = specs[i] as Extract<TargetSpec, { kind: 'name' }>;
+    found[i] = await fromDiscovery(messenger.peers.match(spec.name), spec, defaultPort, resolveHost, options.wait).catch((error: unknown) => ({ error }));
+  });
+  // The first target in the order given decides the error, however the lookups finished.
+  const out = found.map((d) => {
+    if ('error' in d) throw d.error;
+    return d;
+  });
   for (const destination of out) checkFamily(destination, messenger.families);
   return out;
+}
+
+/** Host lookups in flight at once: a list of a thousand names waits for the slowest few, not for their sum. */
+const LOOKUPS_AT_ONCE = 32;
+
+/** `fn` for every item, at most `limit` at a time. */
+async function eachAtMost<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

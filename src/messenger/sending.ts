@@ -2,6 +2,7 @@
 // Messages we send: one packet number for all destinations, encrypted for each one that gives its
 // key (§6), confirmed by RECVMSG with retries, and the unconfirmed broadcast message.
 
+import { setMaxListeners } from 'node:events';
 import type { PreparedMessage } from '../crypto/message.js';
 import { type Charset, decodeText, encodeText } from '../encoding/charset.js';
 import { IpmsgError } from '../errors.js';
@@ -12,13 +13,14 @@ import { type SendMsgPacket, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import type { CharsetChoice, CharsetReason } from '../protocol/peer-charset.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
-import type { KeyExchange, AnsweredKey } from './key-exchange.js';
+import type { KeyExchange, AnsweredKey, KeyRequests } from './key-exchange.js';
 import type { BroadcastResult, Link } from './link.js';
 import { type RetryOptions, schedule } from './options.js';
 import { type Sender, sendMsgPacket } from './packets.js';
 import { peerKey } from './peers.js';
 import type { Security } from './security.js';
-import type { Destination } from './target.js';
+import { type Destination, checkTargetCount } from './target.js';
+import type { RetryGroup } from '../transport/retry-group.js';
 
 export type EncryptMode = 'auto' | 'always' | 'never';
 
@@ -58,11 +60,46 @@ export interface SendOptions extends RetryOptions {
 /** One destination's outcome before we know whether it went encrypted, and in which charset. */
 type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedByKeyHolder?: boolean };
 
+/** What the destinations of one message share when it goes encrypted: key requests, and the parts made before a key is known. */
+interface Fleet {
+  readonly keys: KeyRequests;
+  /** By charset and whether the attachment list goes inside (`utf-8|false`). */
+  readonly prepared: Map<string, PreparedMessage | undefined>;
+}
+
+/** The read notices a sealed message to several destinations waits for (--wait-read). */
+interface ReadWaits {
+  /** Addresses that more than one destination shares (on different ports): their notices must come from the right port. */
+  readonly shared: ReadonlySet<string>;
+  /** Aborted with the caller's signal; one listener on it for all the waits. */
+  readonly signal: AbortSignal | undefined;
+  close(): void;
+}
+
+function readWaits(destinations: readonly Destination[], signal: AbortSignal | undefined): ReadWaits {
+  const seen = new Set<string>();
+  const shared = new Set<string>();
+  for (const d of destinations) (seen.has(d.address) ? shared : seen).add(d.address);
+  if (!signal) return { shared, signal, close: () => undefined };
+  const child = new AbortController();
+  // Node warns past 10 listeners on one signal: a wait per destination is expected here.
+  setMaxListeners(destinations.length + 1, child.signal);
+  const forward = (): void => child.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  return { shared, signal: child.signal, close: () => signal.removeEventListener('abort', forward) };
+}
+
 /** One destination's plain packet in its charset, and that packet's bytes. */
 interface Prepared {
   readonly choice: CharsetChoice;
   readonly packet: SendMsgPacket;
   readonly bytes: Uint8Array;
+}
+
+/** An answer's sender as the group knows it: address and port. */
+function endpointKey(at: { readonly address: string; readonly port: number }): string {
+  return `${at.address}|${at.port}`;
 }
 
 function asIpmsgError(error: unknown): IpmsgError {
@@ -81,9 +118,11 @@ export class Sending {
   /**
    * Sends one message to each destination (one packet number, MULTICASTOPT when several), confirmed
    * by RECVMSG with retries unless `check` is off.
-   * @throws IpmsgError IPMSG_ERR_ENCODING, IPMSG_ERR_TOO_LONG, IPMSG_ERR_ENCRYPT_UNAVAILABLE before anything is sent
+   * @throws IpmsgError IPMSG_ERR_ENCODING, IPMSG_ERR_TOO_LONG, IPMSG_ERR_ENCRYPT_UNAVAILABLE, IPMSG_ERR_USAGE
+   *   (more than MAX_TARGETS destinations) before anything is sent
    */
   async sendMessage(destinations: readonly Destination[], text: string, options: SendOptions): Promise<SendOutcome[]> {
+    checkTargetCount(destinations.length);
     const { security, plainPeers } = this.#link.options;
     const seal = options.seal || options.waitRead;
     const packetNo = this.#link.next();
@@ -110,25 +149,42 @@ export class Sending {
     const mode = options.encrypt ?? (security ? 'auto' : 'never');
     if (mode === 'always' && !security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot encrypt: no keys loaded');
     options.beforeSend?.(packetNo);
-    return Promise.all(
-      destinations.map(async (d, i): Promise<SendOutcome> => {
-        const { choice, packet, bytes } = prepared[i] as Prepared;
-        const charset = { charset: choice.charset, charsetReason: choice.reason };
-        let own: Uint8Array;
-        try {
-          own = mode === 'never' ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options);
-        } catch (error) {
-          if (options.signal?.aborted) throw error;
-          return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
-        }
-        const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal });
-        // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
-        // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
-        // name (it has keys; only its key was lost on the way, a lossy LAN).
-        if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
-        return { ...sent, encrypted: own !== bytes, ...charset };
-      }),
-    );
+    // One retry schedule for every destination; RECVMSG names its packet number, and its sender is
+    // told apart by address and port (peers on one address, several ports) or, alone there, by address.
+    const group = options.check
+      ? this.#link.exchanges.group<string>({
+          identify: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo ? { keys: [endpointKey(from), from.address], value: p.user } : undefined),
+          ...schedule(options, true),
+          hint: this.#link.portHint(),
+        })
+      : undefined;
+    const fleet: Fleet | undefined = mode !== 'never' && security ? { keys: this.#keys.requests(), prepared: new Map() } : undefined;
+    const reads = seal && options.waitRead ? readWaits(destinations, options.signal) : undefined;
+    try {
+      return await Promise.all(
+        destinations.map(async (d, i): Promise<SendOutcome> => {
+          const { choice, packet, bytes } = prepared[i] as Prepared;
+          const charset = { charset: choice.charset, charsetReason: choice.reason };
+          let own: Uint8Array;
+          try {
+            own = mode === 'never' || !fleet ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options, fleet);
+          } catch (error) {
+            if (options.signal?.aborted) throw error;
+            return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
+          }
+          const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal }, group, reads);
+          // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
+          // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
+          // name (it has keys; only its key was lost on the way, a lossy LAN).
+          if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
+          return { ...sent, encrypted: own !== bytes, ...charset };
+        }),
+      );
+    } finally {
+      group?.close();
+      fleet?.keys.close();
+      reads?.close();
+    }
   }
 
   /**
@@ -136,7 +192,7 @@ export class Sending {
    * ANSPUBKEY gives (pinned in known peers), or `plain` when auto finds it cannot encrypt.
    * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE (always), IPMSG_ERR_KEY_MISMATCH
    */
-  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: SendOptions): Promise<Uint8Array> {
+  async #encryptedFor(destination: Destination, packet: SendMsgPacket, plain: Uint8Array, mode: 'auto' | 'always', options: SendOptions, fleet: Fleet): Promise<Uint8Array> {
     const link = this.#link;
     const security = link.options.security as Security;
     const to = { address: destination.address, port: destination.port };
@@ -154,9 +210,12 @@ export class Sending {
     let answer: AnsweredKey;
     try {
       // A peer that announced ENCRYPTOPT gets the full retry schedule; an unknown one a short probe.
-      const asked = this.#keys.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : schedule(options, true));
-      // GETPUBKEY is on the wire: sign and encrypt while its answer travels.
-      prepared = security.prepare(parts, charset, String(packet.packetNo));
+      const asked = fleet.keys.publicKey(to, mode === 'auto' && !entry ? { ...KEY_PROBE, ...(options.signal ? { signal: options.signal } : {}) } : schedule(options, true));
+      // GETPUBKEY is on the wire: sign and encrypt while its answer travels, once for every
+      // destination that reads the same plaintext (one signature, not a thousand).
+      const id = `${charset}|${extended}`;
+      if (!fleet.prepared.has(id)) fleet.prepared.set(id, security.prepare(parts, charset, String(packet.packetNo)));
+      prepared = fleet.prepared.get(id);
       answer = await asked;
     } catch (error) {
       if (options.signal?.aborted || !(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
@@ -184,7 +243,7 @@ export class Sending {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions): Promise<Delivery> {
+  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions, group: RetryGroup<string> | undefined, reads: ReadWaits | undefined): Promise<Delivery> {
     const link = this.#link;
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
@@ -192,17 +251,16 @@ export class Sending {
       transmissions++;
       return link.endpoint.sendBytes(bytes, to);
     };
-    const read =
-      options.seal && options.waitRead
-        ? link.exchanges.waitFor(
-            (p, from) => (p.kind === 'READMSG' && p.ref === packetNo && from.address === to.address ? true : undefined),
-            options.readTimeout,
-            `${destination.text} did not open the sealed message in time`,
-            options.signal,
-          )
-        : undefined;
+    const read = reads
+      ? link.exchanges.waitFor(
+          (p, from) => (p.kind === 'READMSG' && p.ref === packetNo && from.address === to.address && (from.port === to.port || !reads.shared.has(to.address)) ? true : undefined),
+          options.readTimeout,
+          `${destination.text} did not open the sealed message in time`,
+          reads.signal,
+        )
+      : undefined;
     read?.catch(() => undefined); // settled below; never an unhandled rejection
-    if (!options.check) {
+    if (!group) {
       try {
         await transmit();
       } catch (error) {
@@ -213,15 +271,8 @@ export class Sending {
     }
     let acknowledged = false;
     try {
-      const result = await link.exchanges.run({
-        transmit,
-        // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
-        match: (p, from) => (p.kind === 'RECVMSG' && p.ref === packetNo && from.address === to.address ? p.user : undefined),
-        ...schedule(options),
-        failure: `No acknowledgement from ${destination.text}`,
-        hint: link.portHint(),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
+      const result = await group.add([endpointKey(to), to.address], { transmit, failure: `No acknowledgement from ${destination.text}` });
       acknowledged = true;
       if (read) await read;
       return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };

@@ -60,6 +60,14 @@ export function parseTarget(text: string, defaultPort: number): TargetSpec {
   return { kind: 'name', text: trimmed, name: base, port };
 }
 
+/** Most targets one message goes to: each is a pending exchange and a line of output. */
+export const MAX_TARGETS = 10_000;
+
+/** @throws IpmsgError IPMSG_ERR_USAGE beyond MAX_TARGETS */
+export function checkTargetCount(count: number): void {
+  if (count > MAX_TARGETS) throw new IpmsgError('IPMSG_ERR_USAGE', `Too many targets: ${count} (one send takes at most ${MAX_TARGETS})`);
+}
+
 /** Splits comma-separated target lists (`--to a,b --to c`). */
 export function splitTargets(values: readonly string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);

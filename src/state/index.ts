@@ -10,7 +10,7 @@
 // loadOwnKeys(dir, { legacy?, generate? }) → Promise<LoadedKeys>   rsa2048.pem (+ rsa1024.pem)
 // KnownPeers.open(dir, { now? }) → check / remember / trust / forget / get / list
 // FilePacketCounter(path, clock, warn) / MemoryPacketCounter(clock): PacketNumberSource
-// FilePlainPeers(stateDir, now?) → has / add / delete
+// FilePlainPeers(stateDir, now?) → has / add / delete / flush
 // FilePeerCharsets(stateDir, now?) → get / set / flush
 // writePeerNames(cacheDir, names) / readPeerNames(cacheDir)   names `list` heard, for completion
 

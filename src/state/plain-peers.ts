@@ -16,6 +16,7 @@ export class FilePlainPeers {
   readonly #path: string;
   readonly #now: () => number;
   #entries: Map<string, number> | undefined;
+  #dirty = false;
 
   constructor(stateDir: string, now: () => number = Date.now) {
     this.#path = join(stateDir, PLAIN_PEERS_FILE);
@@ -44,14 +45,19 @@ export class FilePlainPeers {
   }
 
   add(address: string): void {
-    const entries = this.#load();
-    entries.set(address, this.#now() + PLAIN_PEER_TTL);
-    this.#save(entries);
+    this.#load().set(address, this.#now() + PLAIN_PEER_TTL);
+    this.#dirty = true;
   }
 
   delete(address: string): void {
-    const entries = this.#load();
-    if (entries.delete(address)) this.#save(entries);
+    if (this.#load().delete(address)) this.#dirty = true;
+  }
+
+  /** Writes the marks added or deleted since the last flush (one write for a message to a thousand peers). */
+  flush(): void {
+    if (!this.#dirty || !this.#entries) return;
+    this.#dirty = false;
+    this.#save(this.#entries);
   }
 
   #save(entries: Map<string, number>): void {

@@ -13,13 +13,33 @@ export interface EndpointOptions {
   readonly limits?: DecodeLimits;
   readonly onPacket: (packet: Packet, from: RemoteAddress) => void;
   readonly onWarning: (message: string) => void;
+  /** Datagrams handed to the socket and not yet sent, at most (default SEND_WINDOW). */
+  readonly sendWindow?: number;
+}
+
+/**
+ * A burst (one message to a thousand peers) goes out at most this many datagrams at a time: the
+ * socket's queue, and the kernel's, never hold the whole burst (ENOBUFS, drops at the sender).
+ */
+export const SEND_WINDOW = 64;
+
+interface Queued {
+  readonly bytes: Uint8Array;
+  readonly to: RemoteAddress;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
 }
 
 export class Endpoint {
   readonly socket: DatagramSocket;
+  readonly #window: number;
+  #sending = 0;
+  #queue: Queued[] = [];
+  #head = 0;
 
   constructor(socket: DatagramSocket, options: EndpointOptions) {
     this.socket = socket;
+    this.#window = Math.max(1, options.sendWindow ?? SEND_WINDOW);
     const decodeOptions = {
       fallbackCharset: options.fallbackCharset,
       ...(options.limits ? { limits: options.limits } : {}),
@@ -48,11 +68,37 @@ export class Endpoint {
 
   /** Encodes and sends; encoding errors (text the code page cannot hold) are thrown before anything is sent. */
   send(packet: Packet, to: RemoteAddress, options?: EncodeOptions): Promise<void> {
-    return this.socket.send(encodePacket(packet, options), to);
+    return this.sendBytes(encodePacket(packet, options), to);
   }
 
+  /** Sends at once when the window has room, else after the datagrams before it. */
   sendBytes(bytes: Uint8Array, to: RemoteAddress): Promise<void> {
-    return this.socket.send(bytes, to);
+    if (this.#sending < this.#window) return this.#send(bytes, to);
+    return new Promise((resolve, reject) => this.#queue.push({ bytes, to, resolve, reject }));
+  }
+
+  /** Datagrams handed to the socket and not yet sent (at most the window). */
+  get sending(): number {
+    return this.#sending;
+  }
+
+  #send(bytes: Uint8Array, to: RemoteAddress): Promise<void> {
+    this.#sending++;
+    return this.socket.send(bytes, to).finally(() => {
+      this.#sending--;
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    const queued = this.#queue[this.#head];
+    if (!queued) return;
+    this.#queue[this.#head++] = undefined as unknown as Queued;
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    this.#send(queued.bytes, queued.to).then(queued.resolve, queued.reject);
   }
 
   close(): Promise<void> {

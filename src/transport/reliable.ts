@@ -6,6 +6,7 @@ import { IpmsgError } from '../errors.js';
 import type { Packet } from '../protocol/packet.js';
 import type { Clock, Timer } from './clock.js';
 import type { RemoteAddress } from './datagram.js';
+import { type GroupOptions, RetryGroup } from './retry-group.js';
 
 /** Returns a value when `packet` is the awaited answer, else undefined. */
 export type Matcher<T> = (packet: Packet, from: RemoteAddress) => T | undefined;
@@ -60,6 +61,27 @@ export class Exchanges {
 
   get pending(): number {
     return this.#waiters.size;
+  }
+
+  /**
+   * Exchanges of one schedule with many peers (one message to each), driven by one timer; the
+   * caller closes the group when it is done with it.
+   */
+  group<T>(options: GroupOptions<T>): RetryGroup<T> {
+    return new RetryGroup(this.#clock, (take, cancel) => this.#listen(take, cancel), options);
+  }
+
+  /** A standing waiter: `take` sees every packet until the returned function removes it. */
+  #listen(take: (packet: Packet, from: RemoteAddress) => boolean, cancel: (reason: unknown) => void): () => void {
+    const waiter: Waiter = {
+      match: (packet, from) => (take(packet, from) ? true : undefined),
+      settle: () => undefined,
+      cancel,
+    };
+    this.#waiters.add(waiter);
+    return () => {
+      this.#waiters.delete(waiter);
+    };
   }
 
   /** Stops every pending exchange and wait (their promises reject with `reason`). */

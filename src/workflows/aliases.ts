@@ -4,7 +4,7 @@
 // expandAliases, so each command (and each library user) gets them the same way.
 
 import { IpmsgError } from '../errors.js';
-import { parseTarget, splitTargets } from '../messenger/target.js';
+import { MAX_TARGETS, parseTarget, splitTargets } from '../messenger/target.js';
 
 /** Alias name → its targets: a comma-separated string or an array of strings (each may list several). */
 export type Aliases = Readonly<Record<string, string | readonly string[]>>;
@@ -16,8 +16,8 @@ export const ALIAS_LIMITS = {
   nameLength: 64,
   /** Aliases naming aliases, this many deep. */
   depth: 16,
-  /** Targets one list of targets may expand to. */
-  targets: 10_000,
+  /** Targets one list of targets may expand to: as many as one send takes. */
+  targets: MAX_TARGETS,
 } as const;
 
 /** What no alias name may hold: a list separator, a port or IPv6 colon, brackets, blanks. */

@@ -9,7 +9,7 @@ import { type EncryptMode, type HostListResult, Messenger, type Peer, type Recei
 import type { Identity } from '../messenger/packets.js';
 import { type HostLookup, noLookup, resolveTargets } from '../messenger/resolve.js';
 import type { Security } from '../messenger/security.js';
-import { type Destination, type TargetSpec, parseTarget, splitTargets } from '../messenger/target.js';
+import { type Destination, type TargetSpec, checkTargetCount, parseTarget, splitTargets } from '../messenger/target.js';
 import { IPMSG_DEFAULT_PORT, IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
 import statePaths from '../state/paths.cjs';
 import type { Family } from '../transport/address.js';
@@ -229,6 +229,7 @@ export class Client {
   async resolve(targets: string | readonly string[], options: ResolveOptions = {}): Promise<Destination[]> {
     const names = this.expandTargets(targets);
     if (names.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target');
+    checkTargetCount(names.length);
     const specs = names.map((t) => parseTarget(t, this.#settings.port));
     // Hosts learned from the `via` peers' lists are found by name like the ones that answer a broadcast.
     if (specs.some((s) => s.kind === 'name')) await this.hostLists(options);

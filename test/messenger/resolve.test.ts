@@ -87,6 +87,18 @@ describe('resolveTargets', () => {
     assert.equal(w.clock.pending, 0, 'no timer left behind');
   });
 
+  it('100 names are found by one discovery round, one grace second after the last answered', async () => {
+    const peers = Array.from({ length: 100 }, (_, i) => ({ address: `10.0.1.${i + 1}`, user: `user${i}`, host: `pc${i}`, nick: `Nick ${i}` }));
+    const w = await world(peers);
+    const r = resolve(w, peers.map((p) => p.user), 2000);
+    const spent = await w.clock.tickUntil(() => r.settled, 20_000, 10);
+    assert.ok(r.fulfilled, String(r.error));
+    assert.ok(spent >= 1000 && spent <= 1010, `resolved after ${spent} ms of fake time`);
+    assert.deepEqual(r.value?.map((d) => d.address), peers.map((p) => p.address));
+    assert.equal(brEntries(w), 1);
+    assert.deepEqual(w.asked, []);
+  });
+
   it('waits for every name before the grace starts', async () => {
     const clock = new FakeClock();
     const lan = new FakeLan(clock);
@@ -168,7 +180,7 @@ describe('resolveTargets', () => {
     assert.deepEqual(w.asked, ['printer']);
   });
 
-  it('a dotted name uses the injected lookup first, without discovery', async () => {
+  it('a dotted name uses the injected lookup first, without discovery, once however often it is named', async () => {
     const w = await world([BOB2], { 'printer.example.lan': '10.0.0.77' });
     const r = resolve(w, ['printer.example.lan', 'printer.example.lan:2426']);
     await w.clock.tick(0);
@@ -177,8 +189,29 @@ describe('resolveTargets', () => {
       { text: 'printer.example.lan', address: '10.0.0.77', port: PORT },
       { text: 'printer.example.lan:2426', address: '10.0.0.77', port: 2426 },
     ]);
-    assert.deepEqual(w.asked, ['printer.example.lan', 'printer.example.lan']);
+    assert.deepEqual(w.asked, ['printer.example.lan']);
     assert.deepEqual(w.lan.sent, [], 'nothing was broadcast');
+  });
+
+  it('host names are looked up at once, not one after another', async () => {
+    const w = await world([BOB2]);
+    const names = Array.from({ length: 100 }, (_, i) => `host${i}.example.lan`);
+    const started: string[] = [];
+    const answers: (() => void)[] = [];
+    const lookup = (name: string): Promise<string | undefined> => {
+      started.push(name);
+      return new Promise((resolve) => answers.push(() => resolve(`10.0.1.${names.indexOf(name) + 1}`)));
+    };
+    const r = track(resolveTargets(w.me.messenger, names.map((n) => parseTarget(n, PORT)), PORT, { wait: 1000, clock: w.clock, lookup }));
+    await w.clock.tick(0);
+    assert.equal(started.length, 32, 'a bounded number in flight');
+    while (answers.length > 0) {
+      for (const answer of answers.splice(0)) answer();
+      await w.clock.tick(0);
+    }
+    assert.ok(r.fulfilled, String(r.error));
+    assert.equal(started.length, 100);
+    assert.deepEqual(r.value?.map((d) => d.address), names.map((_, i) => `10.0.1.${i + 1}`));
   });
 
   it('a dotted name the lookup does not know is looked for on the LAN, and not asked twice', async () => {
