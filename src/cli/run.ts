@@ -191,7 +191,7 @@ async function notify(session: Session, targets: readonly string[], report: RunR
   });
   for (const o of result.outcomes) {
     out.result(outcomeRecord(o), undefined);
-    if (o.status === 'failed') out.notice(`the message about ${commandLine(report.argv)} was ${describeOutcome(o)}: ${o.error?.message ?? 'no answer'}`);
+    if (o.status === 'failed') out.notice(`the message about ${commandLine(report.argv)} was ${describeOutcome(o)}`);
     else if (!settings.json && !settings.quiet) out.notice(`message ${describeOutcome(o)}`);
   }
   if (result.logProblem && result.outcomes.some((o) => o.status !== 'failed')) out.notice(`the log: ${result.logProblem.message}`);

@@ -151,7 +151,7 @@ describe('a message nobody acknowledges', () => {
     const to = `127.0.0.1:${await freePort()}`;
     const ok = await runCli(['run', ...local(await freePort()), ...unheard, '--to', to, '--', 'true'], env);
     assert.equal(ok.code, 0);
-    assert.match(ok.stderr, /^ipmsg: the message about true was not delivered to 127\.0\.0\.1:\d+: /m);
+    assert.match(ok.stderr, /^ipmsg: the message about true was not delivered to 127\.0\.0\.1:\d+ \(no acknowledgement after 2 tries\)$/m);
     const failed = await runCli(['run', ...local(await freePort()), ...unheard, '--to', to, '--json', '--', 'sh', '-c', 'exit 4'], env);
     assert.equal(failed.code, 4);
     const records = ndjson(failed.stdout);
