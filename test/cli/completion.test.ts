@@ -195,6 +195,9 @@ describe('the scripts in real shells', () => {
     // A completion function's status says whether it offered anything; the next completer runs only if not.
     assert.deepEqual(zshComplete(setup, 'ipmsg send desk ', env, sandbox.dir, true).offered, ['FALLBACK']);
     assert.deepEqual(zshComplete(setup, 'ipmsg se', env, sandbox.dir, true).offered, ['send', 'serve-dir']);
+    // Installed the other way: source <(ipmsg completion zsh) after compinit.
+    const sourced = zshSetup(join(sandbox.dir, 'zsh-sourced'), readFileSync(await scripts('zsh'), 'utf8'), true);
+    for (const [line, expected] of cases.slice(0, 6)) assert.deepEqual(zshComplete(sourced, line, env, sandbox.dir), { offered: expected, errors: [] }, `sourced: ${line}`);
     assert.equal(existsSync(join(sandbox.dir, 'pwned')), false);
   });
 

@@ -36,11 +36,13 @@ export function fishComplete(script: string, line: string, env: NodeJS.ProcessEn
 // Sourced by the interactive zsh in the terminal: compinit from a private fpath (no dump file),
 // TAB completes, compadd prints what zsh accepted (with the prefix compset moved aside), and after
 // the completion the shell prints an end mark and exits. With IPMSG_TEST_FALLBACK set, a second
-// completer offers FALLBACK: zsh tries it only when _ipmsg reports that it offered nothing.
+// completer offers FALLBACK: zsh tries it only when _ipmsg reports that it offered nothing. With
+// IPMSG_TEST_SOURCE set, that file is sourced after compinit (the other way to install the script).
 const ZSH_INIT = `PS1= RPROMPT=
 fpath=("$IPMSG_TEST_FPATH" $fpath)
 autoload -Uz compinit
 compinit -u -D
+[[ -n $IPMSG_TEST_SOURCE ]] && source "$IPMSG_TEST_SOURCE"
 bindkey '^I' complete-word
 zstyle ':completion:*' insert-tab false
 _test_fallback() { compadd FALLBACK }
@@ -71,22 +73,26 @@ print -r -- "$out"
 zpty -d shell
 `;
 
-/** Writes what zshComplete needs into `dir`: the script as `_ipmsg` in an fpath folder, as from `ipmsg completion zsh > ~/.zfunc/_ipmsg`. */
-export function zshSetup(dir: string, script: string): { fpath: string; init: string; driver: string } {
+/**
+ * Writes what zshComplete needs into `dir`: the script as `_ipmsg` in an fpath folder, as from
+ * `ipmsg completion zsh > ~/.zfunc/_ipmsg`, or, `sourced`, a file sourced after compinit.
+ */
+export function zshSetup(dir: string, script: string, sourced = false): { fpath: string; init: string; driver: string; source: string } {
   const fpath = join(dir, 'zfunc');
   mkdirSync(fpath, { recursive: true });
-  writeFileSync(join(fpath, '_ipmsg'), script);
+  const source = sourced ? join(dir, 'ipmsg.zsh') : '';
+  writeFileSync(sourced ? source : join(fpath, '_ipmsg'), script);
   const init = join(dir, 'init.zsh');
   writeFileSync(init, ZSH_INIT);
   const driver = join(dir, 'driver.zsh');
   writeFileSync(driver, ZSH_DRIVER);
-  return { fpath, init, driver };
+  return { fpath, init, driver, source };
 }
 
 /** What zsh's completion system offers for `line` (the cursor at its end); `errors`: lines a function complained with. */
 export function zshComplete(setup: ReturnType<typeof zshSetup>, line: string, env: NodeJS.ProcessEnv, cwd: string, fallback = false): { offered: string[]; errors: string[] } {
   const run = spawnSync('zsh', ['-f', setup.driver, line], {
-    env: { ...env, ZDOTDIR: cwd, IPMSG_TEST_FPATH: setup.fpath, IPMSG_TEST_INIT: setup.init, IPMSG_TEST_FALLBACK: fallback ? '1' : '' },
+    env: { ...env, ZDOTDIR: cwd, IPMSG_TEST_FPATH: setup.fpath, IPMSG_TEST_INIT: setup.init, IPMSG_TEST_FALLBACK: fallback ? '1' : '', IPMSG_TEST_SOURCE: setup.source },
     cwd,
     encoding: 'utf8',
     // only a safety net for a driver that never sees its end mark
