@@ -7,8 +7,9 @@
 #   Recommends of libgtk-3-0, so --no-install-recommends would leave it out),
 #   iproute2 (ip netns, veth, bridge), nftables (packet-loss tests) and
 #   openssl (the independent side of the crypto cross-checks; Blowfish needs
-#   its legacy provider, which Debian's libssl3 ships), and netcat-openbsd
-#   (`npm run bench` compares copies with `nc`).
+#   its legacy provider, which Debian's libssl3 ships), netcat-openbsd
+#   (`npm run bench` compares copies with `nc`), and zsh and fish (the
+#   completion scripts are run in the shells they are for).
 # Idempotent: does nothing when everything is present. Not root: prints a
 # notice and exits 0 (the tests then skip what they cannot run).
 set -euo pipefail
@@ -32,6 +33,8 @@ checks=(
   "unshare:util-linux"
   "openssl:openssl"
   "nc:netcat-openbsd"
+  "zsh:zsh"
+  "fish:fish"
 )
 
 missing=()

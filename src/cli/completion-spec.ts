@@ -27,6 +27,8 @@ export interface CommandSpec {
   /** One per declared argument; a variadic last one repeats. */
   readonly args: readonly ValueKind[];
   readonly variadic: boolean;
+  /** Options that take the first argument's place (`send --to bob hi`: `hi` is the message), by every name. */
+  readonly firstArgOptions: readonly string[];
   readonly subcommands: readonly CommandSpec[];
 }
 
@@ -60,6 +62,13 @@ function argumentSpec(argument: Argument): ValueKind {
   return kindOf(argument.name(), argument.argChoices);
 }
 
+/** `--to`, where an optional first argument is a target too: then the arguments that follow are the rest. */
+function firstArgOptions(options: readonly OptionSpec[], args: readonly Argument[]): string[] {
+  const first = args[0];
+  if (first === undefined || first.required || argumentSpec(first).kind !== 'targets') return [];
+  return options.filter((o) => o.names.includes('--to') && o.value?.kind === 'targets').flatMap((o) => o.names);
+}
+
 /** The completion view of `command` and everything under it. */
 export function commandSpec(command: Command, parent: readonly string[] = []): CommandSpec {
   const isProgram = command.parent === null;
@@ -74,6 +83,7 @@ export function commandSpec(command: Command, parent: readonly string[] = []): C
     options,
     args: args.map(argumentSpec),
     variadic: args.at(-1)?.variadic === true,
+    firstArgOptions: firstArgOptions(options, args),
     subcommands: command.commands.map((c) => commandSpec(c, path)),
   };
 }

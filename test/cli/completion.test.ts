@@ -1,10 +1,11 @@
 // test/cli/completion.test.ts
-// Shell completion: the spec read from the commander tree, and the bash script run in a real bash
-// against the real CLI (a stub `ipmsg` on PATH runs bin/ipmsg.js) with aliases and cached peer names.
+// Shell completion: the spec read from the commander tree, and each script run in its real shell
+// (bash, zsh, fish) against the real CLI (a stub `ipmsg` on PATH runs bin/ipmsg.js) with aliases
+// and cached peer names.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
@@ -15,6 +16,7 @@ import { makeProgram } from '../../src/cli/program.js';
 import { PEER_NAMES_FILE } from '../../src/state/peer-names.js';
 import { systemClock } from '../../src/transport/clock.js';
 import { binPath, makeSandbox, runCli } from '../helpers/cli.js';
+import { fishComplete, shellPresent, skipWithout, zshComplete, zshSetup } from '../helpers/shell-completion.js';
 
 const sandbox = makeSandbox();
 after(() => sandbox.cleanup());
@@ -62,6 +64,8 @@ describe('completion spec from the commander definitions', () => {
   test('positional arguments, a variadic last one marked', () => {
     assert.deepEqual(find(spec, 'send').args, [{ kind: 'targets' }, { kind: 'any' }]);
     assert.equal(find(spec, 'send').variadic, true);
+    assert.deepEqual(find(spec, 'send').firstArgOptions, ['--to'], "send --to takes the target's place");
+    assert.deepEqual(find(spec, 'serve-dir').firstArgOptions, [], "serve-dir's first argument is its folder");
     assert.deepEqual(find(spec, 'info').args, [{ kind: 'targets' }]);
     assert.deepEqual(find(spec, 'completion').args, [{ kind: 'choices', choices: [...SHELLS] }]);
     assert.equal(find(spec, 'completion').options.some((o) => o.names.includes('--targets')), false, 'the hidden option is not offered');
@@ -87,10 +91,10 @@ describe('the scripts in real shells', () => {
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, 'ipmsg'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)} "$@"\n`);
   chmodSync(join(bin, 'ipmsg'), 0o755);
-  const env = { ...sandbox.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
-  const configDir = join(String(sandbox.env['XDG_CONFIG_HOME']), 'ipmsg');
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'config.json'), JSON.stringify({ aliases: { desk: '10.0.0.7', team: 'alice,desk' } }));
+  const config = join(sandbox.dir, 'aliases.json');
+  const env = { ...sandbox.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, IPMSG_CONFIG: config };
+  writeFileSync(config, JSON.stringify({ aliases: { desk: '10.0.0.7', team: 'alice,desk' } }));
+  writeFileSync(join(sandbox.dir, 'notes.txt'), 'a file to attach\n');
   // As if written by hand: a name a shell would run must not be offered, nor run.
   mkdirSync(join(sandbox.dir, '.cache', 'ipmsg'), { recursive: true });
   writeFileSync(join(sandbox.dir, '.cache', 'ipmsg', PEER_NAMES_FILE), 'alice\nalice@pc1\n$(touch pwned)\nbob\n`touch pwned`\n');
@@ -125,6 +129,8 @@ describe('the scripts in real shells', () => {
     assert.deepEqual(complete(script, ['ipmsg', 'send', '--to', 'bob,a']), ['bob,alice', 'bob,alice@pc1']);
     assert.deepEqual(complete(script, ['ipmsg', 'send', '-t', '5s', 'de']), ['desk'], 'a value is skipped, not counted as the target');
     assert.deepEqual(complete(script, ['ipmsg', 'send', 'desk', '']), [], 'the message is not completed');
+    assert.deepEqual(complete(script, ['ipmsg', 'send', '--to', 'bob', '']), [], 'after --to the first argument is the message');
+    assert.deepEqual(complete(script, ['ipmsg', 'send', '--to', '=', 'bob', '']), [], '--to=bob, as bash splits it');
     assert.deepEqual(complete(script, ['ipmsg', 'recv', '--from', 't']), ['team']);
     assert.deepEqual(complete(script, ['ipmsg', 'keys', 'trust', 'b']), ['bob']);
     assert.deepEqual(complete(script, ['ipmsg', 'keys', 'f']), ['forget']);
@@ -136,9 +142,68 @@ describe('the scripts in real shells', () => {
     assert.equal(existsSync(join(sandbox.dir, 'pwned')), false);
   });
 
+  /** The command line typed (cursor at its end) and what zsh and fish must offer, as bash does. */
+  const cases: readonly (readonly [string, readonly string[]])[] = [
+    ['ipmsg se', ['send', 'serve-dir']],
+    ['ipmsg send --enc', ['--encoding', '--encrypt']],
+    ['ipmsg send --encrypt ', ['always', 'auto', 'never']],
+    ['ipmsg send --encrypt=al', ['--encrypt=always']],
+    ['ipmsg send ', ['alice', 'alice@pc1', 'bob', 'desk', 'team']],
+    ['ipmsg send --to bob,a', ['bob,alice', 'bob,alice@pc1']],
+    ['ipmsg send --to=d', ['--to=desk']],
+    ['ipmsg send -t 5s de', ['desk']],
+    ['ipmsg send desk ', []],
+    ['ipmsg send desk hello ', []],
+    ['ipmsg send --to bob ', []],
+    ['ipmsg send --to=bob ', []],
+    ['ipmsg send -t ', []],
+    ['ipmsg send -f no', ['notes.txt']],
+    ['ipmsg info ', ['alice', 'alice@pc1', 'bob', 'desk', 'team']],
+    ['ipmsg info bob ', []],
+    ['ipmsg recv --from t', ['team']],
+    ['ipmsg recv --save bi', ['bin']],
+    ['ipmsg serve-dir bi', ['bin']],
+    ['ipmsg serve-dir bin ', []],
+    ['ipmsg keys f', ['forget']],
+    ['ipmsg keys trust b', ['bob']],
+    ['ipmsg keys forget ', []],
+    ['ipmsg list --encoding gb', ['gb18030', 'gbk']],
+    ['ipmsg completion ', ['bash', 'fish', 'zsh']],
+  ];
+
+  test('fish: subcommands, options, choices, targets at the target argument only, files, folders', { skip: skipWithout('fish') }, async () => {
+    assert.ok(shellPresent('fish'), 'fish is not installed: scripts/install-test-deps.sh installs it');
+    const script = await scripts('fish');
+    for (const [line, expected] of cases) {
+      const { offered, stderr } = fishComplete(script, line, env, sandbox.dir);
+      assert.equal(stderr, '', line);
+      assert.deepEqual(offered, expected, line);
+    }
+    assert.ok(fishComplete(script, 'ipmsg -', env, sandbox.dir).offered.includes('--version'));
+    assert.equal(existsSync(join(sandbox.dir, 'pwned')), false);
+  });
+
+  test('zsh: the same, through compinit and a completion typed on a terminal', { skip: skipWithout('zsh') }, async () => {
+    assert.ok(shellPresent('zsh'), 'zsh is not installed: scripts/install-test-deps.sh installs it');
+    const setup = zshSetup(join(sandbox.dir, 'zsh'), readFileSync(await scripts('zsh'), 'utf8'));
+    for (const [line, expected] of cases) {
+      const { offered, errors } = zshComplete(setup, line, env, sandbox.dir);
+      assert.deepEqual(errors, [], line);
+      assert.deepEqual(offered, expected, line);
+    }
+    assert.ok(zshComplete(setup, 'ipmsg -', env, sandbox.dir).offered.includes('--version'));
+    // A completion function's status says whether it offered anything; the next completer runs only if not.
+    assert.deepEqual(zshComplete(setup, 'ipmsg send desk ', env, sandbox.dir, true).offered, ['FALLBACK']);
+    assert.deepEqual(zshComplete(setup, 'ipmsg se', env, sandbox.dir, true).offered, ['send', 'serve-dir']);
+    // Installed the other way: source <(ipmsg completion zsh) after compinit.
+    const sourced = zshSetup(join(sandbox.dir, 'zsh-sourced'), readFileSync(await scripts('zsh'), 'utf8'), true);
+    for (const [line, expected] of cases.slice(0, 6)) assert.deepEqual(zshComplete(sourced, line, env, sandbox.dir), { offered: expected, errors: [] }, `sourced: ${line}`);
+    assert.equal(existsSync(join(sandbox.dir, 'pwned')), false);
+  });
+
   for (const shell of ['zsh', 'fish']) {
-    const present = spawnSync(shell, ['-c', 'true']).status === 0;
-    test(`${shell}: the script parses (${shell} -n)`, { skip: present ? false : `${shell} is not installed` }, async () => {
+    test(`${shell}: the script parses (${shell} -n)`, { skip: skipWithout(shell) }, async () => {
+      assert.ok(shellPresent(shell), `${shell} is not installed: scripts/install-test-deps.sh installs it`);
       const run = spawnSync(shell, ['-n', await scripts(shell)], { encoding: 'utf8' });
       assert.equal(run.status, 0, run.stderr);
     });
