@@ -18,6 +18,7 @@ import { FilePacketCounter, PACKET_COUNTER_FILE, type PacketNumberSource } from 
 import { FilePeerCharsets } from '../state/peer-charsets.js';
 import { FilePlainPeers } from '../state/plain-peers.js';
 import { prepareOffer } from '../transfer/local-files.js';
+import { type HandleOptions, handleMessages } from './handle.js';
 import { makeIdentity } from './identity.js';
 import { type MessagesOptions, messages } from './messages.js';
 import { type ReceiveOptions, type ReceiveResult, receive } from './receive.js';
@@ -64,6 +65,8 @@ export interface OpenOptions extends Partial<Identity> {
   readonly stateDir?: string;
   /** Our answer to GETINFO. */
   readonly clientVersion?: string;
+  /** Away with this text (ABSENCEOPT, GETABSENCEINFO, one automatic reply per sender); Messenger.setAbsence changes it. */
+  readonly absence?: string;
   readonly clock?: Clock;
   readonly packetNumbers?: PacketNumberSource;
   /** Told when a key is made (`bits`, `dir`) — once per machine. */
@@ -162,6 +165,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     fallbackCharset,
     lossy: options.lossy === true,
     clientVersion: options.clientVersion ?? clientVersion('library'),
+    ...(options.absence !== undefined ? { absence: options.absence } : {}),
     clock,
     packetNumbers: options.packetNumbers ?? new FilePacketCounter(join(stateDir, PACKET_COUNTER_FILE), clock, onNotice),
     onWarning: options.onWarning ?? (() => undefined),
@@ -289,6 +293,14 @@ export class Client {
   /** Receives until `count` messages (saving their offers with `save`), the timeout, or the signal. */
   receive(options: Omit<ReceiveOptions, 'clock'>): Promise<ReceiveResult> {
     return receive(this.messenger, { clock: this.#settings.clock, ...options, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
+  }
+
+  /**
+   * Receives as receive() does and runs `handle` for each message, `jobs` at once; with
+   * execHandler() each message runs a command (`recv --exec`).
+   */
+  handle(options: Omit<HandleOptions, 'clock'>): Promise<ReceiveResult> {
+    return handleMessages(this.messenger, { clock: this.#settings.clock, ...options, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
   }
 
   /**
