@@ -87,6 +87,7 @@ export function execReceiveOptions(
           signal: h.signal,
           durationMs: h.durationMs,
           timedOut: h.timedOut,
+          stopped: h.stopped,
           replied: h.replied,
           ...(h.replyCut ? { replyCut: true } : {}),
           ...(h.replyError !== undefined ? { replyError: h.replyError } : {}),
