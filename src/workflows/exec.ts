@@ -84,12 +84,18 @@ export function handlerEnv(message: ReceivedMessage): Record<string, string> {
 
 const WINDOWS = process.platform === 'win32';
 
-/** Signals the handler and what it started: on POSIX it leads its own process group. */
+/**
+ * Signals the handler and what it started: on POSIX it leads its own process group; on Windows,
+ * where signals do not exist, taskkill ends the tree at once.
+ */
 function kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  if (WINDOWS) {
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' }).on('error', () => child.kill(signal));
+    return;
+  }
   try {
-    if (!WINDOWS && child.pid !== undefined) process.kill(-child.pid, signal);
-    else child.kill(signal);
+    process.kill(-child.pid, signal);
   } catch {
     child.kill(signal);
   }
