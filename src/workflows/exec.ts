@@ -101,6 +101,18 @@ function kill(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Handlers still running: killed if this process exits first (a second Ctrl-C does not wait). */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function watch(child: ChildProcess): void {
+  live.add(child);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const c of live) kill(c, 'SIGKILL');
+  });
+}
+
 /** Runs `command` through the shell; resolves (never rejects) with how it ended. */
 export function runCommand(command: string, options: RunCommandOptions): Promise<HandlerExit> {
   const clock = options.clock;
@@ -116,6 +128,7 @@ export function runCommand(command: string, options: RunCommandOptions): Promise
       env: { ...(options.baseEnv ?? process.env), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    watch(child);
     const chunks: Buffer[] = [];
     let kept = 0;
     const passOn = (): ((chunk: Buffer) => void) => {
@@ -157,6 +170,7 @@ export function runCommand(command: string, options: RunCommandOptions): Promise
     const end = (exit: number | null, signal: NodeJS.Signals | null): void => {
       if (ended) return;
       ended = true;
+      live.delete(child);
       timer?.cancel();
       killTimer?.cancel();
       options.signal.removeEventListener('abort', onAbort);

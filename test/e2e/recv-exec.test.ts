@@ -77,6 +77,16 @@ async function until(done: () => boolean, what: string, limit = 15_000): Promise
   }
 }
 
+/** No process is left in the process group `group`. */
+function groupGone(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 const events = (stdout: string, event: string) => jsonLines(stdout).filter((l) => l['event'] === event);
 const messagesIn = (stdout: string) => jsonLines(stdout).filter((l) => l['event'] === undefined);
 
@@ -159,15 +169,7 @@ describe('recv --exec', () => {
       assert.match(result.stderr, /handler for message \d+ from carol@carol-pc .* timed out, killed/);
       const group = Number(readFileSync(join(out, 'pid'), 'utf8'));
       // Without the group kill the sleep would live on for 100 s; its zombie may take a moment to be reaped.
-      const gone = (): boolean => {
-        try {
-          process.kill(-group, 0);
-          return false;
-        } catch (error) {
-          return (error as NodeJS.ErrnoException).code === 'ESRCH';
-        }
-      };
-      await until(gone, 'the sleep it started to be gone too', 10_000);
+      await until(() => groupGone(group), 'the sleep it started to be gone too', 10_000);
     } finally {
       await carol.close();
     }
@@ -222,6 +224,26 @@ describe('recv --exec', () => {
       assert.equal(jsonLines(result.stdout).length, 4, 'two messages, one handled, one unhandled');
     } finally {
       await erin.close();
+    }
+  });
+
+  test('a second SIGTERM exits at once, and takes the running handlers with it', async () => {
+    const out = folder();
+    const { recv, port } = await startRecv(['--count', '0', '--exec', 'echo $$ > "$OUT/pid"; sleep 100 & wait'], { OUT: out });
+    const gina = await libraryPeer('gina');
+    try {
+      await gina.send(port, 'hang');
+      await until(() => existsSync(join(out, 'pid')) && readFileSync(join(out, 'pid'), 'utf8').endsWith('\n'), 'the handler');
+      recv.child.kill('SIGTERM');
+      // Two signals sent together may arrive as one: the second goes once the first was surely taken.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      recv.child.kill('SIGTERM');
+      const result = await recv.done;
+      assert.equal(result.code, 130, result.stderr);
+      const group = Number(readFileSync(join(out, 'pid'), 'utf8'));
+      await until(() => groupGone(group), 'the handler and its sleep to be gone', 10_000);
+    } finally {
+      await gina.close();
     }
   });
 
