@@ -27,6 +27,7 @@ function parseJobs(text: string): number {
 
 const EXAMPLES = `
 Examples:
+  ipmsg recv --timeout 60s --json | jq -r .text
   ipmsg recv --count 0 --exec 'notify-send "$IPMSG_FROM_USER" "$IPMSG_TEXT"'
   ipmsg recv --count 0 --exec 'jq -r .text >> inbox.txt'
   ipmsg recv --count 0 --reply --exec './bot.sh' --exec-timeout 30s --jobs 4
