@@ -19,6 +19,11 @@ export { AliasTable, expandAliases, ALIAS_LIMITS, type Aliases } from './workflo
 export { messages, type MessagesOptions } from './workflows/messages.js';
 export { runDoctor, type DoctorOptions, type DoctorReport, type CheckResult, type CheckStatus, type DoctorSummary } from './workflows/doctor/index.js';
 export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type SaveOffers, type SenderFilter } from './workflows/receive.js';
+export { handleMessages, STOP_GRACE, type HandleOptions } from './workflows/handle.js';
+export { Dispatcher, DISPATCH_LIMITS, type DispatcherOptions } from './workflows/dispatch.js';
+export { execHandler, fitToDatagram, type ExecHandlerOptions, type Handled } from './workflows/exec-handler.js';
+export { runCommand, handlerEnv, KILL_GRACE, CAPTURE_LIMIT, type HandlerExit, type RunCommandOptions } from './workflows/exec.js';
+export { messageJson } from './workflows/message-record.js';
 export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';
 export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';
 export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './workflows/send-text.js';
@@ -31,7 +36,7 @@ export { notifyRun, type RunNotifyOptions, type RunNotifyResult } from './workfl
 export { prepareOffer, type OfferedFile } from './transfer/local-files.js';
 export { CONFLICT_POLICIES, type ConflictPolicy } from './transfer/save.js';
 export { windowsSafeName, localName, WINDOWS_NAME_MAX } from './transfer/windows-name.js';
-export { Messenger, type HostListResult, type MessengerOptions, type PeerCharsets, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
+export { Messenger, NOT_ABSENT_TEXT, type HostListResult, type MessengerOptions, type PeerCharsets, type ReceivedMessage, type CheckedMessage, type UnsignedMessage, type KeyChangedMessage, type SendOutcome, type SendStatus, type EncryptMode } from './messenger/index.js';
 export type { Security } from './messenger/security.js';
 export { resolveTargets } from './messenger/resolve.js';
 export { parseTarget, MAX_TARGETS, type Destination, type TargetSpec } from './messenger/target.js';

@@ -26,38 +26,10 @@ import { addCommonOptions, parseCount, parseDuration } from './options.js';
 import { withSession } from './session.js';
 import { formatEndpoint } from '../transport/address.js';
 
-export function messageJson(m: ReceivedMessage, saved?: readonly Saved[]): object {
-  const p = m.packet;
-  return {
-    packetNo: p.packetNo,
-    time: new Date(m.receivedAt).toISOString(),
-    from: {
-      address: m.from.address,
-      port: m.from.port,
-      user: p.user,
-      host: p.host,
-      ...(m.peer ? { nick: m.peer.nick, group: m.peer.group } : {}),
-    },
-    text: p.text,
-    sealed: hasOpt(p.command, IPMSG_SECRETOPT),
-    broadcast: hasOpt(p.command, IPMSG_BROADCASTOPT),
-    multicast: hasOpt(p.command, IPMSG_MULTICASTOPT),
-    autoReply: hasOpt(p.command, IPMSG_AUTORETOPT),
-    encrypted: m.encrypted,
-    signature: m.signature,
-    ...('keys' in m ? { keys: m.keys } : {}),
-    charset: p.charset,
-    attachments: (p.attachments ?? []).map((a) => ({
-      fileId: a.fileId,
-      name: a.name,
-      size: a.size,
-      mtime: a.mtime,
-      kind: attachmentKind(a.attr),
-      attr: a.attr,
-    })),
-    ...(saved ? { saved } : {}),
-  };
-}
+import { messageJson } from '../workflows/message-record.js';
+import { type RecvExecFlags, addExecOptions, checkExecFlags, execReceiveOptions } from './recv-exec.js';
+
+export { messageJson };
 
 function localTime(ms: number): string {
   const d = new Date(ms);
@@ -129,7 +101,7 @@ export function messageText(m: ReceivedMessage, saved?: readonly Saved[]): strin
   return `${lines.join('\n')}\n`;
 }
 
-interface RecvFlags {
+interface RecvFlags extends RecvExecFlags {
   count: number;
   save?: string;
   maxSize?: number;
@@ -170,8 +142,10 @@ export function makeRecvCommand(ctx: Context): Command {
     .addOption(new Option('--on-conflict <policy>', 'with --save: when a name exists').choices(CONFLICT_POLICIES).default('rename'))
     .addOption(new Option('--stall-timeout <duration>', `with --save: give up when nothing arrives for this long (default ${DEFAULT_STALL_TIMEOUT / 1000}s)`).argParser(parseDuration))
     .addOption(new Option('--no-encrypt-body', 'with --save, from a peer that takes encrypted requests: sign the requests, but let the data come unencrypted (faster)'));
+  addExecOptions(command);
   addCommonOptions(command);
   command.action(async (flags: RecvFlags, cmd: Command) => {
+    checkExecFlags(flags);
     if (flags.save !== undefined) {
       // Made with its parents, as curl --create-dirs and wget -P do; before listening, so that a folder that cannot be made fails at once.
       try {
@@ -185,6 +159,8 @@ export function makeRecvCommand(ctx: Context): Command {
       // The announcement is a courtesy: with every broadcast refused (no broadcast route, a firewall)
       // peers that know our address can still send, so recv listens on (list and send by name cannot).
       messenger.joinMulticastGroup();
+      // Before the announcement, so that our BR_ENTRY already says ABSENCEOPT.
+      if (flags.absence !== undefined) await messenger.setAbsence(flags.absence);
       if (flags.announce) {
         await messenger.announce().catch((error: unknown) => {
           if (!isIpmsgError(error, 'IPMSG_ERR_UNAVAILABLE')) throw error;
@@ -194,7 +170,7 @@ export function makeRecvCommand(ctx: Context): Command {
       out.verbose(`listening on UDP port ${messenger.port}`);
       const progress = makeProgress(ctx, settings);
       try {
-        await client.receive({
+        const options = {
           count: flags.count,
           from: splitTargets(flags.from ?? []),
           signal: ctx.signal,
@@ -213,13 +189,15 @@ export function makeRecvCommand(ctx: Context): Command {
                 },
               }
             : {}),
-          onMessage: (message, saved) => {
+          onMessage: (message: ReceivedMessage, saved: readonly Saved[] | undefined) => {
             const notice = messageNotice(message);
             if (notice !== undefined) out.notice(notice);
             out.result(messageJson(message, saved), messageText(message, saved));
           },
           onNotice: out.notice,
-        });
+        };
+        if (flags.exec === undefined) await client.receive(options);
+        else await client.handle({ ...options, ...execReceiveOptions(ctx, messenger, out, { ...flags, exec: flags.exec }, settings.quiet || settings.json) });
       } finally {
         progress.stop();
       }

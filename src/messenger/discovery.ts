@@ -62,6 +62,13 @@ export class Discovery {
     return results;
   }
 
+  /** BR_ABSENCE to the LAN after our absence changed, when we announced ourselves (receivers do not answer it). */
+  async notifyAbsence(): Promise<void> {
+    if (!this.#announced) return;
+    const results = await this.#link.broadcast(entryPacket(this.#link.sender, this.#link.next(), 'BR_ABSENCE')).catch((error: unknown) => [{ address: 'LAN', error: error as Error }]);
+    for (const { address, error } of results) if (error) this.#link.options.onWarning(`broadcast to ${address}: ${error.message}`);
+  }
+
   /**
    * Announces itself and collects the peers that answer within `wait` ms; returns early once `count`
    * peers answered or `until` says so.

@@ -21,6 +21,7 @@ import { type Family, withoutScope } from '../transport/address.js';
 import { localAddresses } from '../transport/broadcast.js';
 import { type BoundSocket, type RemoteAddress, bindUdp } from '../transport/datagram.js';
 import { Endpoint } from '../transport/endpoint.js';
+import { Absence } from './absence.js';
 import { type DiscoverOptions, Discovery } from './discovery.js';
 import { type HostListResult, HostListing } from './host-list.js';
 import { type AnsweredKey, KeyExchange } from './key-exchange.js';
@@ -33,7 +34,6 @@ import type { PeerKey, Security } from './security.js';
 import { type EncryptMode, type SendOptions, type SendOutcome, Sending } from './sending.js';
 import type { Destination } from './target.js';
 
-export const NOT_ABSENT_TEXT = 'Not Absence mode'; // the official's resource string (§4.5)
 const RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 export class Messenger {
@@ -43,6 +43,7 @@ export class Messenger {
   readonly #sending: Sending;
   readonly #receiving: Receiving;
   readonly #hostList: HostListing;
+  readonly #absence: Absence;
   /** Our own addresses, read when first needed (reading the interfaces is not free). */
   #self: Set<string> | undefined;
   #onRelease: ((packetNo: PacketNo, from: RemoteAddress) => void) | undefined;
@@ -69,6 +70,8 @@ export class Messenger {
     this.#sending = new Sending(this.#link, this.#keys);
     this.#receiving = new Receiving(this.#link, this.#keys);
     this.#hostList = new HostListing(this.#link, (at) => this.#isSelf(at));
+    this.#absence = new Absence(this.#link, options.absence);
+    this.#receiving.onAccepted = (packet, from) => this.#absence.onAccepted(packet, from);
     if (bound.fellBackFrom !== undefined) {
       options.onNotice(
         `UDP port ${bound.fellBackFrom} is in use (another IP Messenger client?); using port ${bound.socket.port}. ` +
@@ -117,6 +120,20 @@ export class Messenger {
 
   broadcastTargets(): string[] {
     return this.#link.broadcastTargets();
+  }
+
+  /** Our absence text; undefined when not absent. */
+  get absence(): string | undefined {
+    return this.#absence.text;
+  }
+
+  /**
+   * Away with `text` (undefined: back): ABSENCEOPT in our entries, `text` as the answer to
+   * GETABSENCEINFO and as the automatic reply to each sender's first message from now on. When it
+   * changes after announce(), BR_ABSENCE tells the LAN (§3.3).
+   */
+  async setAbsence(text: string | undefined): Promise<void> {
+    if (this.#absence.set(text)) await this.#discovery.notifyAbsence();
   }
 
   /** The address families the socket speaks. */
@@ -282,7 +299,7 @@ export class Messenger {
         link.reply(infoPacket(link.sender, link.next(), 'SENDINFO', options.clientVersion, link.charsets.choose(from).charset), from);
         return;
       case 'GETABSENCEINFO':
-        link.reply(infoPacket(link.sender, link.next(), 'SENDABSENCEINFO', NOT_ABSENT_TEXT, link.charsets.choose(from).charset), from);
+        link.reply(infoPacket(link.sender, link.next(), 'SENDABSENCEINFO', this.#absence.answer(), link.charsets.choose(from).charset), from);
         return;
       case 'GETPUBKEY':
         this.#keys.onGetPubKey(packet, from);
@@ -327,6 +344,7 @@ export class Messenger {
   }
 }
 
+export { NOT_ABSENT_TEXT } from './absence.js';
 export type { DiscoverOptions } from './discovery.js';
 export type { HostListResult } from './host-list.js';
 export type { BroadcastResult } from './link.js';

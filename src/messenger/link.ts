@@ -3,7 +3,7 @@
 // table, the charset each peer reads, our identity as we announce it, and the packet numbers.
 
 import { IpmsgError } from '../errors.js';
-import { IPMSG_FILEATTACHOPT } from '../protocol/command.js';
+import { IPMSG_ABSENCEOPT, IPMSG_FILEATTACHOPT } from '../protocol/command.js';
 import { type Packet, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
 import type { Family } from '../transport/address.js';
@@ -53,6 +53,12 @@ export class Link {
   /** From now on we advertise FILEATTACHOPT: we can serve files. */
   advertiseFiles(): void {
     this.#sender = { ...this.#sender, status: this.#sender.status | IPMSG_FILEATTACHOPT };
+  }
+
+  /** ABSENCEOPT in our entries from now on, or no longer (§3.1). */
+  setAbsent(absent: boolean): void {
+    const status = absent ? this.#sender.status | IPMSG_ABSENCEOPT : this.#sender.status & ~IPMSG_ABSENCEOPT;
+    this.#sender = { ...this.#sender, status };
   }
 
   next(): PacketNo {

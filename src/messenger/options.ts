@@ -33,6 +33,11 @@ export interface MessengerOptions {
   readonly lossy: boolean;
   /** Our answer to GETINFO. */
   readonly clientVersion: string;
+  /**
+   * Away: our entries carry ABSENCEOPT, GETABSENCEINFO is answered with this text, and each
+   * sender's first message gets it as an automatic reply (absence.ts). Undefined: not absent.
+   */
+  readonly absence?: string;
   /** Every timer and deferred callback of the messenger runs on it. */
   readonly clock: Clock;
   readonly packetNumbers: PacketNumberSource;

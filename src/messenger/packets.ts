@@ -10,6 +10,7 @@ import {
   IPMSG_RELEASEFILES,
   IPMSG_AUTORETOPT,
   IPMSG_BROADCASTOPT,
+  IPMSG_BR_ABSENCE,
   IPMSG_BR_ENTRY,
   IPMSG_BR_EXIT,
   IPMSG_CAPUTF8OPT,
@@ -76,8 +77,9 @@ function utf8(charset: Charset): number {
   return charset === 'utf-8' ? IPMSG_UTF8OPT : 0;
 }
 
-const ENTRY_MODES: Record<'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY', number> = {
+const ENTRY_MODES: Record<'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY' | 'BR_ABSENCE', number> = {
   BR_ENTRY: IPMSG_BR_ENTRY,
+  BR_ABSENCE: IPMSG_BR_ABSENCE,
   BR_EXIT: IPMSG_BR_EXIT,
   ANSENTRY: IPMSG_ANSENTRY,
 };
@@ -91,7 +93,7 @@ const ENTRY_MODES: Record<'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY', number> = {
 export function entryPacket(
   sender: Sender,
   packetNo: PacketNo,
-  kind: 'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY',
+  kind: 'BR_ENTRY' | 'BR_EXIT' | 'ANSENTRY' | 'BR_ABSENCE',
   peerCanUtf8 = false,
   charset: Charset = sender.charset,
 ): EntryPacket {
@@ -133,10 +135,11 @@ export function sendMsgPacket(sender: Sender, packetNo: PacketNo, text: string, 
 /**
  * An automatic notice to one peer (SENDMSG|NOLOGOPT|AUTORETOPT, as the official sends when it
  * cannot decrypt a message): not acknowledged, not logged, and never answered automatically.
+ * The absence reply is logged (SENDMSG|AUTORETOPT, §3.3): `logged`.
  */
-export function autoReplyPacket(sender: Sender, packetNo: PacketNo, text: string): SendMsgPacket {
-  const command = makeCommand(IPMSG_SENDMSG, IPMSG_NOLOGOPT, IPMSG_AUTORETOPT, sender.charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0);
-  return { ...header(sender, packetNo, command, sender.charset), kind: 'SENDMSG', text };
+export function autoReplyPacket(sender: Sender, packetNo: PacketNo, text: string, logged = false, charset: Charset = sender.charset): SendMsgPacket {
+  const command = makeCommand(IPMSG_SENDMSG, logged ? 0 : IPMSG_NOLOGOPT, IPMSG_AUTORETOPT, charset === 'utf-8' ? IPMSG_UTF8OPT | IPMSG_CAPUTF8OPT : 0);
+  return { ...header(sender, packetNo, command, charset), kind: 'SENDMSG', text };
 }
 
 /** RECVMSG, READMSG, ANSREADMSG, RELEASEFILES: a body that is just a packet number. */

@@ -96,6 +96,8 @@ export class Receiving {
   readonly #recent = new RecentPackets();
   readonly #decryptBudget: DecryptBudget;
   handler: MessageHandler | undefined;
+  /** Told of each new message once it is acknowledged (the absence reply). */
+  onAccepted: ((packet: SendMsgPacket, from: RemoteAddress) => void) | undefined;
 
   constructor(link: Link, keys: KeyExchange) {
     this.#link = link;
@@ -124,6 +126,7 @@ export class Receiving {
       link.reply(replyPacket(link.sender, link.next(), 'RECVMSG', packet.packetNo), from);
     }
     if (this.#recent.check(packet.packetNo, packet, from)) return;
+    this.onAccepted?.(packet, from);
     if (hasOpt(packet.command, IPMSG_ENCRYPTOPT) && options.security) {
       // Decrypted once the acknowledgement has left: the RSA decryption would hold it back.
       options.clock.defer(() => void this.#onEncrypted(packet, from, now, handler));

@@ -19,6 +19,7 @@ import { FilePeerCharsets } from '../state/peer-charsets.js';
 import { FilePlainPeers } from '../state/plain-peers.js';
 import { prepareOffer } from '../transfer/local-files.js';
 import { type Aliases, AliasTable } from './aliases.js';
+import { type HandleOptions, handleMessages } from './handle.js';
 import { makeIdentity } from './identity.js';
 import { type MessagesOptions, messages } from './messages.js';
 import { type ReceiveOptions, type ReceiveResult, receive } from './receive.js';
@@ -71,6 +72,8 @@ export interface OpenOptions extends Partial<Identity> {
   readonly stateDir?: string;
   /** Our answer to GETINFO. */
   readonly clientVersion?: string;
+  /** Away with this text (ABSENCEOPT, GETABSENCEINFO, one automatic reply per sender); Messenger.setAbsence changes it. */
+  readonly absence?: string;
   readonly clock?: Clock;
   readonly packetNumbers?: PacketNumberSource;
   /** Told when a key is made (`bits`, `dir`) — once per machine. */
@@ -171,6 +174,7 @@ export async function openMessenger(options: OpenOptions = {}): Promise<Client> 
     fallbackCharset,
     lossy: options.lossy === true,
     clientVersion: options.clientVersion ?? clientVersion('library'),
+    ...(options.absence !== undefined ? { absence: options.absence } : {}),
     clock,
     packetNumbers: options.packetNumbers ?? new FilePacketCounter(join(stateDir, PACKET_COUNTER_FILE), clock, onNotice),
     onWarning: options.onWarning ?? (() => undefined),
@@ -312,6 +316,14 @@ export class Client {
   receive(options: Omit<ReceiveOptions, 'clock'>): Promise<ReceiveResult> {
     const from = options.from ? { from: this.expandTargets(options.from) } : {};
     return receive(this.messenger, { clock: this.#settings.clock, ...options, ...from, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
+  }
+
+  /**
+   * Receives as receive() does and runs `handle` for each message, `jobs` at once; with
+   * execHandler() each message runs a command (`recv --exec`).
+   */
+  handle(options: Omit<HandleOptions, 'clock'>): Promise<ReceiveResult> {
+    return handleMessages(this.messenger, { clock: this.#settings.clock, ...options, ...(options.save ? { save: this.#saveDefaults(options.save) } : {}) });
   }
 
   /**

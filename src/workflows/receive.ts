@@ -72,6 +72,11 @@ export interface ReceiveOptions {
   readonly declineFiles?: boolean;
   /** After the last message, keep acknowledging resends for this long (ms). */
   readonly linger?: number;
+  /**
+   * Asked last, before a message is acknowledged: whether there is room for it (false: not
+   * acknowledged, its sender resends). A message let in reaches `onMessage` or `onDropped`.
+   */
+  readonly admit?: (packet: SendMsgPacket, from: RemoteAddress) => boolean;
   readonly clock?: Clock;
   /**
    * Each message, once decided: with `saved` when `save` was given and it offered something. Every
@@ -151,6 +156,7 @@ export async function receive(messenger: Messenger, options: ReceiveOptions): Pr
       if (!accept(packet, from, messenger.peers.get(from)?.nick)) return false;
       // An offer we cannot start saving now is not acknowledged: its sender resends it.
       if (options.save && hasOpt(packet.command, IPMSG_FILEATTACHOPT) && (saving.size >= SAVE_LIMITS.total || savesOf(from) >= SAVE_LIMITS.perAddress)) return false;
+      if (options.admit && !options.admit(packet, from)) return false;
       accepted++;
       return true;
     },
