@@ -22,7 +22,7 @@ export { receive, senderFilter, type ReceiveOptions, type ReceiveResult, type Sa
 export { handleMessages, STOP_GRACE, type HandleOptions } from './workflows/handle.js';
 export { Dispatcher, DISPATCH_LIMITS, type DispatcherOptions } from './workflows/dispatch.js';
 export { execHandler, fitToDatagram, type ExecHandlerOptions, type Handled } from './workflows/exec-handler.js';
-export { runCommand, handlerEnv, KILL_GRACE, CAPTURE_LIMIT, type HandlerExit, type RunCommandOptions } from './workflows/exec.js';
+export { runHandler, handlerEnv, KILL_GRACE, CAPTURE_LIMIT, type HandlerExit, type RunHandlerOptions } from './workflows/exec.js';
 export { messageJson } from './workflows/message-record.js';
 export { saveAttachment, DEFAULT_STALL_TIMEOUT, type Saved, type SaveOptions, type OfferedItem } from './workflows/save-offer.js';
 export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, type ServeResult } from './workflows/serve-offer.js';

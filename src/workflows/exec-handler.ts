@@ -6,7 +6,7 @@ import type { EncryptMode, Messenger, ReceivedMessage } from '../messenger/index
 import { describePeer } from '../messenger/peers.js';
 import { type Clock, systemClock } from '../transport/clock.js';
 import { formatEndpoint } from '../transport/address.js';
-import { type HandlerExit, type TextSink, handlerEnv, runCommand } from './exec.js';
+import { type HandlerExit, type TextSink, handlerEnv, runHandler } from './exec.js';
 import { messageJson } from './message-record.js';
 import type { Saved } from './save-offer.js';
 
@@ -55,7 +55,7 @@ export function fitToDatagram(messenger: Messenger, text: string, encrypt?: Encr
 export function execHandler(messenger: Messenger, options: ExecHandlerOptions) {
   const clock = options.clock ?? systemClock;
   return async (message: ReceivedMessage, saved: readonly Saved[] | undefined, signal: AbortSignal): Promise<void> => {
-    const { stdout, ...exit } = await runCommand(options.command, {
+    const { stdout, ...exit } = await runHandler(options.command, {
       input: `${JSON.stringify(messageJson(message, saved))}\n`,
       env: handlerEnv(message),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),

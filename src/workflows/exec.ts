@@ -35,7 +35,7 @@ export interface HandlerExit {
   readonly error?: string;
 }
 
-export interface RunCommandOptions {
+export interface RunHandlerOptions {
   /** Given on stdin, then stdin is closed. */
   readonly input: string;
   /** Added to the inherited environment. */
@@ -114,7 +114,7 @@ function watch(child: ChildProcess): void {
 }
 
 /** Runs `command` through the shell; resolves (never rejects) with how it ended. */
-export function runCommand(command: string, options: RunCommandOptions): Promise<HandlerExit> {
+export function runHandler(command: string, options: RunHandlerOptions): Promise<HandlerExit> {
   const clock = options.clock;
   const started = clock.now();
   return new Promise((resolve) => {
