@@ -2,7 +2,8 @@
 // ipmsg doctor between real processes on a private bridge (network namespaces made by the test,
 // 10.249.0.0/24): a healthy LAN with a peer answering, a target that answers or is silent, its TCP
 // port open or closed, a firewall (nftables inside the namespace) that drops UDP 2425, a host
-// without a default route, and the port held by another process. The doctor writes no state.
+// without a default route, policy rules (ip rule) that refuse the limited broadcast or the target,
+// and the port held by another process. The doctor writes no state.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -142,11 +143,45 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     try {
       const run = await doctor(2, []);
       assert.equal(run.code, 69, run.stdout + run.stderr);
-      assert.match(run.stdout, /^✖ 255\.255\.255\.255 has no route \(no default route\): the limited broadcast cannot be sent$/m);
+      assert.match(run.stdout, /^✖ 255\.255\.255\.255 has no route \(no default route; ip route get: Network is unreachable\): the limited broadcast cannot be sent$/m);
       assert.match(run.stdout, /^⚠ BR_ENTRY could not be sent to 255\.255\.255\.255 \(.*ENETUNREACH/m);
       assert.match(run.stdout, /^✔ 1 peer answered BR_ENTRY — eth0: .*bob-<[0-9a-f]{16}>@bob-pc \(10\.249\.0\.2:2425\) on eth0/m);
     } finally {
       await lan.run(2, 'ip', ['route', 'add', 'default', 'dev', 'eth0']);
+    }
+  });
+
+  test('a policy rule that prohibits 255.255.255.255 while the main table has a default route: ✖ names the rule (exit 69)', async () => {
+    await bob();
+    const added = await lan.run(2, 'ip', ['rule', 'add', 'to', '255.255.255.255', 'prohibit', 'priority', '1000']);
+    assert.equal(added.code, 0, added.stderr);
+    try {
+      const run = await doctor(2, ['10.249.0.2']);
+      assert.equal(run.code, 69, run.stdout + run.stderr);
+      assert.match(run.stdout, /^✖ 255\.255\.255\.255 is prohibited by ip rule 1000: from all to 255\.255\.255\.255 prohibit \(ip route get: Permission denied\): the limited broadcast cannot be sent$/m);
+      assert.match(run.stdout, /^✔ directed broadcasts go out where they belong: 10\.249\.0\.255 on eth0$/m);
+      assert.match(run.stdout, /^✔ 10\.249\.0\.2 is reached on eth0$/m);
+      assert.match(run.stdout, /^⚠ BR_ENTRY could not be sent to 255\.255\.255\.255 \(.*EACCES/m);
+    } finally {
+      await lan.run(2, 'ip', ['rule', 'del', 'priority', '1000']);
+    }
+  });
+
+  test('a policy rule that makes the target unreachable: target-route ✖ names it, and the refused GETINFO is ✖ (the run goes on)', async () => {
+    await bob();
+    const added = await lan.run(2, 'ip', ['rule', 'add', 'to', '10.249.0.2', 'unreachable', 'priority', '1001']);
+    assert.equal(added.code, 0, added.stderr);
+    try {
+      const run = await doctor(2, ['10.249.0.2', '--retries', '0', '--json']);
+      assert.equal(run.code, 69, run.stdout + run.stderr);
+      const route = byId(ndjson(run.stdout)).get('target-route');
+      assert.equal(route?.['status'], 'fail', run.stdout);
+      assert.equal(route?.['summary'], '10.249.0.2 is unreachable by ip rule 1001: from all to 10.249.0.2 unreachable (ip route get: Network is unreachable)');
+      // The refused sends are findings too, not the end of the run.
+      assert.match(String(byId(ndjson(run.stdout)).get('target-info')?.['summary']), /^GETINFO to 10\.249\.0\.2:2425 cannot be sent: .*ENETUNREACH/);
+      assert.equal(ndjson(run.stdout).at(-2)?.['event'], 'summary');
+    } finally {
+      await lan.run(2, 'ip', ['rule', 'del', 'priority', '1001']);
     }
   });
 

@@ -22,7 +22,7 @@ import { checkFirewall } from './firewall.js';
 import { checkInterfaces, interfaceUses } from './interfaces.js';
 import { type BindProbe, checkPort } from './ports.js';
 import { probeEntry } from './probe.js';
-import { checkLimitedBroadcast } from './routes.js';
+import { checkDirectedBroadcasts, checkLimitedBroadcast } from './routes.js';
 import { type DoctorSystem, nodeSystem } from './system.js';
 import { type TcpProbe, checkTarget } from './target.js';
 
@@ -118,8 +118,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset, via: [], aliases, onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
   try {
     const targets = messenger.broadcastTargets();
-    emit(checkInterfaces(interfaceUses(interfaces, messenger.families, options.bind), targets));
-    emit(await checkLimitedBroadcast(system, targets.includes(IPMSG_LIMITED_BROADCAST)));
+    const uses = interfaceUses(interfaces, messenger.families, options.bind);
+    emit(checkInterfaces(uses, targets));
+    emit(await checkLimitedBroadcast(system, targets.includes(IPMSG_LIMITED_BROADCAST), options.signal));
+    const directed = await checkDirectedBroadcasts(system, uses, targets, options.signal);
+    if (directed) emit(directed);
     emit(...ports);
     emit(...(await checkFirewall(system, port, options.signal)));
     const probe = await probeEntry(messenger, { wait: options.wait, clock, interfaces, signal: options.signal });
@@ -137,6 +140,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           keyDir: options.keyDir,
           answered: probe.answers,
           ...(options.tcpProbe ? { tcp: options.tcpProbe } : {}),
+          system,
         })),
       );
     }

@@ -3,7 +3,7 @@
 // GETINFO over UDP, its TCP port open for files, what it can do, and whether its key is the pinned one.
 
 import { connect } from 'node:net';
-import { IpmsgError } from '../../errors.js';
+import { IpmsgError, isIpmsgError } from '../../errors.js';
 import type { Messenger } from '../../messenger/index.js';
 import type { Peer } from '../../messenger/peers.js';
 import type { Destination } from '../../messenger/target.js';
@@ -13,6 +13,8 @@ import { formatEndpoint } from '../../transport/address.js';
 import { type Clock, sleep } from '../../transport/clock.js';
 import type { Client, ResolveOptions } from '../client.js';
 import { type CheckResult, check } from './check.js';
+import { describeRoute, routeTo } from './ip-route.js';
+import type { DoctorSystem } from './system.js';
 
 export type TcpState = 'open' | 'refused' | 'timeout' | 'unreachable';
 
@@ -43,6 +45,20 @@ export interface TargetOptions extends ResolveOptions {
   /** The answers to the broadcast probe, and when it started. */
   readonly answered: readonly { readonly peer: Peer; readonly afterMs: number }[];
   readonly tcp?: TcpProbe;
+  /** Where the route to the target is asked (`ip route get`); no route check without it. */
+  readonly system?: DoctorSystem;
+}
+
+/** The route a send to the target takes, policy rules included; undefined where `ip` cannot say. */
+async function routeCheck(system: DoctorSystem, address: string, signal: AbortSignal): Promise<CheckResult | undefined> {
+  if (system.platform !== 'linux') return undefined;
+  const reading = await routeTo(system, address, signal);
+  if (!reading) return undefined;
+  const details = { ...reading.answer, ...(reading.rule ? { rule: reading.rule.text } : {}) };
+  if (reading.answer.kind === 'refused') {
+    return check('target-route', 'fail', `${address} ${describeRoute(reading)}`, 'nothing reaches it from this machine: fix the route or the policy rule (ip rule)', details);
+  }
+  return check('target-route', 'ok', `${address} is reached on ${describeRoute(reading)}`, undefined, details);
 }
 
 /** BR_ENTRY to the destination alone, and its ANSENTRY within `timeout`. */
@@ -114,13 +130,25 @@ export async function checkTarget(client: Client, target: string, options: Targe
   if (!destination) return [check('target', 'fail', `no peer for ${target}`, 'give its address', { target })];
   const where = formatEndpoint(destination.address, destination.port);
   const results: CheckResult[] = [check('target', 'ok', `${target} is ${where}${destination.label ? ` (${destination.label})` : ''}`, undefined, { target, address: destination.address, port: destination.port })];
+  const route = options.system && (await routeCheck(options.system, destination.address, options.signal));
+  if (route) results.push(route);
 
   const broadcastAnswer = options.answered.find((a) => a.peer.address === destination.address && a.peer.port === destination.port);
-  const entry = broadcastAnswer ?? (await askEntry(messenger, destination, options));
+  let unsent: string | undefined;
+  const entry =
+    broadcastAnswer ??
+    (await askEntry(messenger, destination, options).catch((error: unknown) => {
+      // The network refused to send (no route, a prohibit rule, an output drop): a finding, not the end of the run.
+      if (!isIpmsgError(error, 'IPMSG_ERR_UNAVAILABLE')) throw error;
+      unsent = error.message;
+      return undefined;
+    }));
   results.push(
     entry
       ? check('target-entry', 'ok', `${where} answered BR_ENTRY after ${entry.afterMs} ms${broadcastAnswer ? ' (to the broadcast)' : ''}`, undefined, { rttMs: entry.afterMs, broadcast: broadcastAnswer !== undefined })
-      : check('target-entry', 'fail', `${where} did not answer BR_ENTRY within ${options.timeout / 1000}s`, 'is an IP Messenger client running there? allow UDP 2425 in its firewall (both PCs)'),
+      : unsent !== undefined
+        ? check('target-entry', 'fail', `BR_ENTRY to ${where} cannot be sent: ${unsent}`, 'this machine cannot send to it: check the route to it and the output rules of the firewall')
+        : check('target-entry', 'fail', `${where} did not answer BR_ENTRY within ${options.timeout / 1000}s`, 'is an IP Messenger client running there? allow UDP 2425 in its firewall (both PCs)'),
   );
 
   const asked = options.clock.now();
@@ -129,12 +157,17 @@ export async function checkTarget(client: Client, target: string, options: Targe
     const rtt = options.clock.now() - asked;
     results.push(check('target-info', 'ok', `${where} answered GETINFO after ${rtt} ms: ${version}`, undefined, { rttMs: rtt, version }));
   } catch (error) {
-    if (!(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_NO_ACK') throw error;
-    results.push(
-      entry
-        ? check('target-info', 'warn', `${where} did not answer GETINFO (iptux never does)`, 'messages still work: it answered BR_ENTRY')
-        : check('target-info', 'fail', `${where} answers nothing over UDP`, 'a send to it would fail (75): check that it runs IP Messenger, its address, and its firewall'),
-    );
+    if (isIpmsgError(error, 'IPMSG_ERR_UNAVAILABLE')) {
+      results.push(check('target-info', 'fail', `GETINFO to ${where} cannot be sent: ${error.message}`, 'a send to it would fail (69): check the route to it'));
+    } else if (!isIpmsgError(error, 'IPMSG_ERR_NO_ACK')) {
+      throw error;
+    } else {
+      results.push(
+        entry
+          ? check('target-info', 'warn', `${where} did not answer GETINFO (iptux never does)`, 'messages still work: it answered BR_ENTRY')
+          : check('target-info', 'fail', `${where} answers nothing over UDP`, 'a send to it would fail (75): check that it runs IP Messenger, its address, and its firewall'),
+      );
+    }
   }
 
   const tcp = await (options.tcp ?? tcpProbe)(destination.address, destination.port, options.connectTimeout, options.signal);
