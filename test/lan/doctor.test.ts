@@ -136,6 +136,25 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     }
   });
 
+  test('drops before the input hook: an ingress chain on eth0 is ✖ naming the hook; a prerouting drop for some sources is ⚠', { skip: nftUnavailableReason() ?? false }, async () => {
+    await bob();
+    const rules = (text: string) =>
+      lan.run(0, 'nft', ['-f', '-'], { input: `table netdev ipmt_doctor_in\ndelete table netdev ipmt_doctor_in\ntable inet ipmt_doctor_pre\ndelete table inet ipmt_doctor_pre\n${text}`, timeoutMs: 10_000 });
+    const added = await rules(
+      'table netdev ipmt_doctor_in {\n  chain ing { type filter hook ingress device "eth0" priority 0; policy accept; udp dport 2425 drop; }\n}\n' +
+        'table inet ipmt_doctor_pre {\n  chain raw { type filter hook prerouting priority raw; policy accept; ip saddr 10.249.1.0/24 tcp dport 2425 drop; }\n}\n',
+    );
+    assert.equal(added.code, 0, added.stderr);
+    try {
+      const run = await doctor(0, []);
+      assert.equal(run.code, 69, run.stdout + run.stderr);
+      assert.match(run.stdout, /^✖ UDP 2425 is dropped coming in: nftables netdev ipmt_doctor_in ing: udp dport 2425 drop \(ingress hook on eth0\)$/m);
+      assert.match(run.stdout, /^⚠ TCP 2425 is dropped coming in for some packets: nftables inet ipmt_doctor_pre raw: ip saddr 10\.249\.1\.0\/24 tcp dport 2425 drop \(prerouting hook, for some packets\)$/m);
+    } finally {
+      await rules('');
+    }
+  });
+
   test('a host without a default route: the limited broadcast has no route (✖), directed broadcast still finds the peer', async () => {
     await bob();
     const removed = await lan.run(2, 'ip', ['route', 'del', 'default']);

@@ -124,7 +124,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const directed = await checkDirectedBroadcasts(system, uses, targets, options.signal);
     if (directed) emit(directed);
     emit(...ports);
-    emit(...(await checkFirewall(system, port, options.signal)));
+    emit(...(await checkFirewall(system, port, { families: messenger.families, interfaces: uses.map((u) => u.name) }, options.signal)));
     const probe = await probeEntry(messenger, { wait: options.wait, clock, interfaces, signal: options.signal });
     emit(...probe.results);
     if (options.target !== undefined) {
