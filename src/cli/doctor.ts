@@ -72,6 +72,12 @@ Examples:
       connectTimeout: Math.min(timeout, CONNECT_TIMEOUT),
       resolveWait: wait,
       dns: flags.dns,
+      // As a send would: the code page our entry is written in and answers are read in, and the key exchange it would make.
+      ...(settings.charset ? { encoding: settings.charset } : {}),
+      fallbackEncoding: settings.fallbackCharset,
+      lossy: settings.lossy,
+      crypto: settings.crypto,
+      legacyCrypto: settings.legacyCrypto,
       keyDir: settings.paths.keyDir,
       version: ctx.version,
       env: ctx.env,

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binPath, makeSandbox, ndjson } from '../helpers/cli.js';
 import { lanCommands, lanIdentity as identity } from '../helpers/lan-recv.js';
+import { fingerprint } from '../../src/crypto/fingerprint.js';
+import { fixtureKey } from '../helpers/keys.js';
 import { type Lan, createLan, netnsUnavailableReason, nftUnavailableReason } from '../helpers/netns.js';
 
 const skip = netnsUnavailableReason();
@@ -204,26 +206,58 @@ describe('ipmsg doctor on a LAN', { skip: skip ?? false }, () => {
     }
   });
 
-  test("the target's key: the pinned one is ✔; a changed one is ✖ with the command that accepts it (exit 69)", async () => {
+  test("the target's key, asked with GETPUBKEY: the pinned one is ✔; another one pinned is ✖ with the command that accepts it (exit 69)", async () => {
     await bob();
     const trust = await lan.run(0, process.execPath, [binPath, 'keys', 'trust', ...identity('alice'), '10.249.0.2'], { env: pinnedHome.env });
     assert.equal(trust.code, 0, trust.stderr);
     const pinned = (args: readonly string[]) => lan.run(0, process.execPath, [binPath, 'doctor', ...identity('alice'), '--wait', '1s', '--timeout', '1s', ...args], { env: pinnedHome.env });
     const same = await pinned(['10.249.0.2']);
     assert.equal(same.code, 0, same.stdout + same.stderr);
-    assert.match(same.stdout, /^✔ key ([0-9a-f]{16}) of bob@bob-pc is the pinned one$/m);
+    const shown = /^✔ key ([0-9a-f]{16}) of bob@bob-pc is the pinned one \(its user name agrees\)$/m.exec(same.stdout);
+    assert.ok(shown, same.stdout);
     // Another key pinned for bob@bob-pc: as if bob's machine had made a new one.
     const file = join(String(pinnedHome.env['XDG_CONFIG_HOME']), 'ipmsg', 'known-peers.json');
-    const known = JSON.parse(readFileSync(file, 'utf8')) as { peers: Record<string, { fingerprint: string }> };
+    const known = JSON.parse(readFileSync(file, 'utf8')) as { peers: Record<string, { fingerprint: string; publicKey: string }> };
     const entry = known.peers['bob@bob-pc'];
     assert.ok(entry, JSON.stringify(known));
-    entry.fingerprint = '0123456789abcdef';
+    const other = fixtureKey('carol-rsa2048').publicKey;
+    entry.fingerprint = fingerprint(other);
+    entry.publicKey = other.export({ type: 'spki', format: 'der' }).toString('base64');
     writeFileSync(file, JSON.stringify(known));
     const changed = await pinned(['10.249.0.2']);
     assert.equal(changed.code, 69, changed.stdout + changed.stderr);
-    assert.match(changed.stdout, /^✖ bob@bob-pc announces key [0-9a-f]{16}, but 0123456789abcdef is pinned: encrypted sends refuse \(67\)$/m);
+    assert.match(changed.stdout, new RegExp(`^✖ bob@bob-pc shows key ${shown[1]}, but ${entry.fingerprint} is pinned: encrypted sends refuse \\(67\\)$`, 'm'));
     assert.match(changed.stdout, /→ if it made a new key and you trust it, run: ipmsg keys trust bob@bob-pc$/m);
     assert.equal(readFileSync(file, 'utf8'), JSON.stringify(known), 'the doctor left known-peers.json alone');
+    // --no-crypto: sends would not encrypt, so the key is not asked for.
+    const plain = await pinned(['10.249.0.2', '--no-crypto']);
+    assert.equal(plain.code, 0, plain.stdout + plain.stderr);
+    assert.match(plain.stdout, /^– no keys \(--no-crypto\): sends to it go in plain text, its key is not asked for$/m);
+  });
+
+  test('--encoding is how answers are read: a Shift_JIS peer without UTF-8 is named right with --encoding cp932', async () => {
+    // A legacy peer on node 2: answers BR_ENTRY with ANSENTRY, its user name 田中 in Shift_JIS, no UTF-8 flag.
+    const script = `
+      const s = require('dgram').createSocket('udp4');
+      const tanaka = Buffer.from([0x93, 0x63, 0x92, 0x86]);
+      s.on('message', (m, r) => {
+        if ((Number(m.toString('latin1').split(':')[4]) & 0xff) !== 1) return;
+        s.send(Buffer.concat([Buffer.from('1:7:'), tanaka, Buffer.from(':tanaka-pc:3:'), tanaka, Buffer.from([0, 0])]), r.port, r.address);
+      });
+      s.bind(2425, () => console.log('up'));`;
+    const legacy = lan.spawn(2, process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => legacy.stdout?.once('data', () => resolve()));
+    try {
+      const users = async (args: readonly string[]): Promise<unknown[]> => {
+        const run = await lan.run(0, process.execPath, [binPath, 'doctor', ...identity('alice'), '--wait', '1s', '-4', '--json', ...args], { env: { ...doctorHome.env, LANG: 'C', LC_ALL: 'C' }, timeoutMs: 30_000 });
+        const answers = byId(ndjson(run.stdout)).get('answers')?.['details'] as { peers: Record_[] } | undefined;
+        return (answers?.peers ?? []).filter((p) => p['address'] === '10.249.0.3').map((p) => p['user']);
+      };
+      assert.deepEqual(await users(['--encoding', 'cp932']), ['田中']);
+      assert.notDeepEqual(await users([]), ['田中'], 'without --encoding the legacy code page of a C locale reads it otherwise');
+    } finally {
+      legacy.kill();
+    }
   });
 
   test('--bind an address this host lacks: the port checks and the socket are ✖, nothing is probed (69)', async () => {
