@@ -42,7 +42,9 @@ export function makeDoctorCommand(ctx: Context): Command {
     `
 Lines: ✔ works, ⚠ works with a limit, ✖ broken (a send or discovery needs it), – cannot be checked here.
 Exit status: 0 when no check failed (✖), 69 when one did. Nothing is changed on the machine:
-no key made or pinned, no state file written; the port is bound for a moment, BR_ENTRY said and BR_EXIT.
+no key made or pinned, no state file written; the port is bound for a moment, BR_ENTRY said
+(to a target GETINFO and GETPUBKEY) and BR_EXIT. --encoding, --lossy, --no-crypto and
+--legacy-crypto act as for a send (--no-crypto: the target's key is not checked).
 
 Examples:
   ipmsg doctor
@@ -72,6 +74,12 @@ Examples:
       connectTimeout: Math.min(timeout, CONNECT_TIMEOUT),
       resolveWait: wait,
       dns: flags.dns,
+      // As a send would: the code page our entry is written in and answers are read in, and the key exchange it would make.
+      ...(settings.charset ? { encoding: settings.charset } : {}),
+      fallbackEncoding: settings.fallbackCharset,
+      lossy: settings.lossy,
+      crypto: settings.crypto,
+      legacyCrypto: settings.legacyCrypto,
       keyDir: settings.paths.keyDir,
       version: ctx.version,
       env: ctx.env,

@@ -252,6 +252,15 @@ export class Messenger {
   }
 
   /**
+   * GETPUBKEY → ANSPUBKEY asking with capability word `capa`, without keys of our own: the peer's
+   * key as it shows it, not checked against its user name, not pinned (for looking only).
+   * @throws IpmsgError IPMSG_ERR_NO_ACK, IPMSG_ERR_DECODE
+   */
+  showPublicKey(to: RemoteAddress, schedule: Schedule, capa: number): Promise<AnsweredKey> {
+    return this.#keys.showKey(to, schedule, capa);
+  }
+
+  /**
    * The read notice for a sealed message: READMSG, repeated until ANSREADMSG when the sender asked
    * for it (READCHECKOPT, §4.2). Failures are only warnings.
    */

@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { IpmsgError } from '../errors.js';
 import { IPMSG_AUTORETOPT, hasOpt } from '../protocol/command.js';
-import type { GetPubKeyPacket } from '../protocol/packet.js';
+import type { AnsPubKeyPacket, GetPubKeyPacket } from '../protocol/packet.js';
 import type { RemoteAddress } from '../transport/datagram.js';
 import type { RetryGroup } from '../transport/retry-group.js';
 import { type Link, isNoAck } from './link.js';
@@ -43,11 +43,27 @@ export class KeyExchange {
    * @throws IpmsgError IPMSG_ERR_ENCRYPT_UNAVAILABLE without keys, IPMSG_ERR_NO_ACK,
    *   IPMSG_ERR_KEY_MISMATCH (a key its user name contradicts)
    */
-  async publicKey(to: RemoteAddress, schedule: Schedule, autoReply = false): Promise<AnsweredKey> {
+  publicKey(to: RemoteAddress, schedule: Schedule, autoReply = false): Promise<AnsweredKey> {
+    const security = this.#link.options.security;
+    if (!security) return Promise.reject(new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot ask for keys: no keys loaded'));
+    return this.#ask(to, schedule, security.capa, autoReply, (p) => security.readAnswer(p.key, p));
+  }
+
+  /**
+   * GETPUBKEY (with AUTORETOPT: not asked back) → ANSPUBKEY, asking with capability word `capa`:
+   * the key as the peer shows it, neither checked against its user name nor pinned. Needs no keys
+   * of ours: for looking only (the doctor).
+   * @throws IpmsgError IPMSG_ERR_NO_ACK, IPMSG_ERR_DECODE (a key Node cannot use)
+   */
+  async showKey(to: RemoteAddress, schedule: Schedule, capa: number): Promise<AnsweredKey> {
+    // Loaded here: node:crypto costs a keyless run start-up time.
+    const { publicKeyFrom } = await import('../crypto/keys.js');
+    return this.#ask(to, schedule, capa, true, (p) => ({ capa: p.key.capa, key: publicKeyFrom(p.key) }));
+  }
+
+  async #ask(to: RemoteAddress, schedule: Schedule, capa: number, autoReply: boolean, read: (answer: AnsPubKeyPacket) => PeerKey): Promise<AnsweredKey> {
     const link = this.#link;
-    const security = link.options.security;
-    if (!security) throw new IpmsgError('IPMSG_ERR_ENCRYPT_UNAVAILABLE', 'Cannot ask for keys: no keys loaded');
-    const packet = getPubKeyPacket(link.sender, link.next(), security.capa, autoReply);
+    const packet = getPubKeyPacket(link.sender, link.next(), capa, autoReply);
     let refused: IpmsgError | undefined;
     try {
       const result = await link.exchanges.run({
@@ -55,9 +71,9 @@ export class KeyExchange {
         match: (p, from) => {
           if (p.kind !== 'ANSPUBKEY' || from.address !== to.address) return undefined;
           try {
-            return { ...security.readAnswer(p.key, p), user: p.user, host: p.host };
+            return { ...read(p), user: p.user, host: p.host };
           } catch (error) {
-            refused ??= error as IpmsgError;
+            refused ??= error instanceof IpmsgError ? error : new IpmsgError('IPMSG_ERR_DECODE', (error as Error).message);
             link.options.onWarning(`ignored an ANSPUBKEY from ${to.address}: ${(error as Error).message}`);
             return undefined;
           }

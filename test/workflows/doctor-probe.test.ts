@@ -5,8 +5,17 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { entryPacket } from '../../src/messenger/packets.js';
-import { IPMSG_CAPUTF8OPT } from '../../src/protocol/command.js';
+import type { KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { localCapa } from '../../src/crypto/capability.js';
+import { fingerprint, withFingerprint } from '../../src/crypto/fingerprint.js';
+import { answerFor } from '../../src/crypto/keys.js';
+import { ansPubKeyPacket, entryPacket } from '../../src/messenger/packets.js';
+import { IPMSG_AUTORETOPT, IPMSG_CAPUTF8OPT, IPMSG_ENCRYPTOPT, hasOpt } from '../../src/protocol/command.js';
+import { KnownPeers } from '../../src/state/known-peers.js';
+import { fixtureKey } from '../helpers/keys.js';
 import { decodePacket, encodePacket } from '../../src/protocol/packet.js';
 import { asPacketNo } from '../../src/protocol/packet-no.js';
 import { Client } from '../../src/workflows/client.js';
@@ -26,6 +35,25 @@ function entryOnlyPeer(lan: FakeLan, clock: FakeClock, address: string, delay: n
     if (decodePacket(bytes, { fallbackCharset: 'utf-8' }).kind !== 'BR_ENTRY') return;
     clock.after(delay, () => void socket.send(encodePacket(entryPacket(sender, asPacketNo(7), 'ANSENTRY', true)), from));
   });
+}
+
+/**
+ * A peer announcing encryption under `user`@bob-pc: answers BR_ENTRY, and GETPUBKEY with `shows`
+ * (no answer without one). Records the GETPUBKEY requests it got.
+ */
+function keyedPeer(lan: FakeLan, address: string, user: string, shows: KeyObject | undefined): { requests: { autoReply: boolean; capa: number | undefined }[] } {
+  lan.addHost(address);
+  const socket = lan.open(address, PORT);
+  const sender = { identity: { user, host: 'bob-pc', nick: 'bob', group: '' }, charset: 'utf-8' as const, status: IPMSG_CAPUTF8OPT | IPMSG_ENCRYPTOPT };
+  const requests: { autoReply: boolean; capa: number | undefined }[] = [];
+  socket.onMessage((bytes, from) => {
+    const packet = decodePacket(bytes, { fallbackCharset: 'utf-8' });
+    if (packet.kind === 'BR_ENTRY') void socket.send(encodePacket(entryPacket(sender, asPacketNo(8), 'ANSENTRY', true)), from);
+    if (packet.kind !== 'GETPUBKEY') return;
+    requests.push({ autoReply: hasOpt(packet.command, IPMSG_AUTORETOPT), capa: packet.capa });
+    if (shows) void socket.send(encodePacket(ansPubKeyPacket(sender, asPacketNo(9), answerFor(shows, localCapa()))), from);
+  });
+  return { requests };
 }
 
 async function setup() {
@@ -102,5 +130,68 @@ describe('doctor probe and target on the fake LAN', () => {
     assert.deepEqual(status(silent), { target: 'ok', 'target-entry': 'fail', 'target-info': 'fail', 'target-tcp': 'warn' });
     const unknown = await run(checkTarget(client, 'nobody', { ...targetOptions(clock), wait: 500 }));
     assert.deepEqual(status(unknown), { target: 'fail' });
+  });
+
+  describe("the target's key, asked with GETPUBKEY (the doctor has no keys and pins nothing)", () => {
+    const A = fixtureKey('bob-rsa2048').publicKey;
+    const B = fixtureKey('carol-rsa2048').publicKey;
+    const fpA = fingerprint(A);
+    const fpB = fingerprint(B);
+    /** A keys folder where bob@bob-pc is pinned to key A. */
+    async function pinnedDir(): Promise<string> {
+      const dir = mkdtempSync(join(tmpdir(), 'ipmsg-doctor-key-'));
+      await (await KnownPeers.open(dir)).remember({ user: withFingerprint('bob', fpA), host: 'bob-pc' }, A);
+      return dir;
+    }
+    const keyResult = (results: readonly CheckResult[]) => results.find((r) => r.id === 'target-key');
+    const withKeys = (clock: FakeClock, keyDir: string) => ({ ...targetOptions(clock), keyDir, keys: { capa: localCapa(), schedule: { tries: 2, interval: 500 } } });
+
+    test('its name names the pinned key but it shows another: ✖, and known-peers.json is left alone', async (t) => {
+      const dir = await pinnedDir();
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const before = readFileSync(join(dir, 'known-peers.json'), 'utf8');
+      const { clock, lan, client, run } = await setup();
+      const peer = keyedPeer(lan, '10.0.0.5', withFingerprint('bob', fpA), B);
+      const result = keyResult(await run(checkTarget(client, '10.0.0.5', withKeys(clock, dir))));
+      assert.equal(result?.status, 'fail');
+      assert.equal(result?.summary, `bob@bob-pc answers GETPUBKEY with key ${fpB}, not the ${fpA} its user name names: encrypted sends refuse it (67)`);
+      assert.deepEqual(result?.details, { peer: 'bob@bob-pc', key: fpB, announced: fpA, pinned: fpA });
+      assert.deepEqual(peer.requests, [{ autoReply: true, capa: localCapa() }]);
+      assert.equal(readFileSync(join(dir, 'known-peers.json'), 'utf8'), before);
+    });
+
+    test('the key it shows is the pinned one and the one its name names: ✔', async (t) => {
+      const dir = await pinnedDir();
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const { clock, lan, client, run } = await setup();
+      keyedPeer(lan, '10.0.0.5', withFingerprint('bob', fpA), A);
+      const result = keyResult(await run(checkTarget(client, '10.0.0.5', withKeys(clock, dir))));
+      assert.deepEqual([result?.status, result?.summary], ['ok', `key ${fpA} of bob@bob-pc is the pinned one (its user name agrees)`]);
+    });
+
+    test('a name without a fingerprint and another key than the pinned one: ✖ with the command that accepts it', async (t) => {
+      const dir = await pinnedDir();
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const { clock, lan, client, run } = await setup();
+      keyedPeer(lan, '10.0.0.5', 'bob', B);
+      const result = keyResult(await run(checkTarget(client, '10.0.0.5', withKeys(clock, dir))));
+      assert.equal(result?.status, 'fail');
+      assert.equal(result?.summary, `bob@bob-pc shows key ${fpB}, but ${fpA} is pinned: encrypted sends refuse (67)`);
+      assert.equal(result?.advice, 'if it made a new key and you trust it, run: ipmsg keys trust bob@bob-pc');
+    });
+
+    test('no answer to GETPUBKEY: ⚠; without keys (--no-crypto) the key is not asked for', async (t) => {
+      const dir = await pinnedDir();
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const { clock, lan, client, run } = await setup();
+      const peer = keyedPeer(lan, '10.0.0.5', withFingerprint('bob', fpA), undefined);
+      const silent = keyResult(await run(checkTarget(client, '10.0.0.5', withKeys(clock, dir))));
+      assert.equal(silent?.status, 'warn');
+      assert.match(silent?.summary ?? '', /^bob@bob-pc announces encryption but did not answer GETPUBKEY within 1s$/);
+      const asked = peer.requests.length;
+      const plain = keyResult(await run(checkTarget(client, '10.0.0.5', { ...targetOptions(clock), keyDir: dir })));
+      assert.equal(plain?.status, 'skip');
+      assert.equal(peer.requests.length, asked);
+    });
   });
 });

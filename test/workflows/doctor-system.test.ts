@@ -99,11 +99,11 @@ describe('routes', () => {
   });
 
   test('the check: fail without a route, skip where it cannot be read or is not used', async () => {
-    assert.equal((await checkLimitedBroadcast(fakeSystem({ '/proc/net/route': header }), true)).status, 'fail');
-    assert.equal((await checkLimitedBroadcast(fakeSystem({ '/proc/net/route': header + line('eth0', '00000000', '0001', '00000000') }), true)).status, 'ok');
-    assert.equal((await checkLimitedBroadcast(fakeSystem({}, {}, 'darwin'), true)).status, 'skip');
-    assert.equal((await checkLimitedBroadcast(fakeSystem({}), true)).status, 'skip');
-    assert.equal((await checkLimitedBroadcast(fakeSystem({ '/proc/net/route': header }), false)).status, 'skip');
+    assert.equal((await checkLimitedBroadcast(fakeSystem({ '/proc/net/route': header }), true, new AbortController().signal)).status, 'fail');
+    assert.equal((await checkLimitedBroadcast(fakeSystem({ '/proc/net/route': header + line('eth0', '00000000', '0001', '00000000') }), true, new AbortController().signal)).status, 'ok');
+    assert.equal((await checkLimitedBroadcast(fakeSystem({}, {}, 'darwin'), true, new AbortController().signal)).status, 'skip');
+    assert.equal((await checkLimitedBroadcast(fakeSystem({}), true, new AbortController().signal)).status, 'skip');
+    assert.equal((await checkLimitedBroadcast(fakeSystem({ '/proc/net/route': header }), false, new AbortController().signal)).status, 'skip');
   });
 });
 

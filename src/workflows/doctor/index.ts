@@ -3,11 +3,13 @@
 // broadcast routes, the port, the firewall, who answers BR_ENTRY — and, given a target, whether
 // a send to it would work. It changes nothing on the machine: no key is made or pinned, no state
 // file written (packet numbers are kept in memory); it only binds the port for a moment, says
-// BR_ENTRY and leaves with BR_EXIT.
+// BR_ENTRY (and to a target GETINFO and GETPUBKEY) and leaves with BR_EXIT.
 
 import { type Charset, legacyCharset } from '../../encoding/charset.js';
 import { IpmsgError } from '../../errors.js';
+import { localCapa } from '../../crypto/capability.js';
 import { Messenger } from '../../messenger/index.js';
+import { schedule } from '../../messenger/options.js';
 import type { Identity } from '../../messenger/packets.js';
 import { IPMSG_DEFAULT_PORT, IPMSG_LIMITED_BROADCAST } from '../../protocol/command.js';
 import { MemoryPacketCounter } from '../../state/packet-counter.js';
@@ -22,7 +24,7 @@ import { checkFirewall } from './firewall.js';
 import { checkInterfaces, interfaceUses } from './interfaces.js';
 import { type BindProbe, checkPort } from './ports.js';
 import { probeEntry } from './probe.js';
-import { checkLimitedBroadcast } from './routes.js';
+import { checkDirectedBroadcasts, checkLimitedBroadcast } from './routes.js';
 import { type DoctorSystem, nodeSystem } from './system.js';
 import { type TcpProbe, checkTarget } from './target.js';
 
@@ -47,6 +49,16 @@ export interface DoctorOptions extends Partial<Identity> {
   /** How long to look for a target given by name (ms). */
   readonly resolveWait?: number;
   readonly dns?: boolean;
+  /** One code page for every peer (as --encoding): what our entries are written in, and how legacy answers are read. */
+  readonly encoding?: Charset;
+  /** How text neither flagged nor valid UTF-8 is read (default: from `encoding`, else the locale's). */
+  readonly fallbackEncoding?: Charset;
+  /** '?' for characters of our names the code page cannot hold, instead of failing. */
+  readonly lossy?: boolean;
+  /** False (--no-crypto): the target's key is not asked for, as sends then never encrypt. */
+  readonly crypto?: boolean;
+  /** Ask for the target's key offering RSA-1024 too (--legacy-crypto), as such a send would. */
+  readonly legacyCrypto?: boolean;
   /** Where the known peers are read from (never written). */
   readonly keyDir: string;
   readonly version?: string;
@@ -76,9 +88,9 @@ function openQuiet(options: DoctorOptions, port: number, clock: Clock, interface
     portFallback: true, // a busy port is reported by the port check; the probes go on from a free one
     broadcast: options.broadcast ?? [],
     ...(options.family ? { family: options.family } : {}),
-    charset: undefined,
+    charset: options.encoding,
     fallbackCharset,
-    lossy: false,
+    lossy: options.lossy === true,
     clientVersion: clientVersion(options.version ?? 'library'),
     clock,
     packetNumbers: new MemoryPacketCounter(clock),
@@ -104,7 +116,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const ports = [await checkPort(system, 'udp', portOptions, options.bindProbe), await checkPort(system, 'tcp', portOptions, options.bindProbe)];
   const interfaces = system.interfaces();
   const onWarning = options.onWarning ?? (() => undefined);
-  const fallbackCharset = legacyCharset(undefined, options.env ?? process.env);
+  const fallbackCharset = options.fallbackEncoding ?? legacyCharset(options.encoding, options.env ?? process.env);
   let messenger: Messenger;
   try {
     messenger = await openQuiet(options, port, clock, interfaces, fallbackCharset, onWarning);
@@ -115,13 +127,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return { results, summary: summarize(results) };
   }
   const aliases = options.aliases instanceof AliasTable ? options.aliases : new AliasTable(options.aliases);
-  const client = new Client(messenger, { port, clock, charset: undefined, fallbackCharset, via: [], aliases, onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
+  const client = new Client(messenger, { port, clock, charset: options.encoding, fallbackCharset, via: [], aliases, onNotice: onWarning, ...(options.bind ? { bind: options.bind } : {}) });
   try {
     const targets = messenger.broadcastTargets();
-    emit(checkInterfaces(interfaceUses(interfaces, messenger.families, options.bind), targets));
-    emit(await checkLimitedBroadcast(system, targets.includes(IPMSG_LIMITED_BROADCAST)));
+    const uses = interfaceUses(interfaces, messenger.families, options.bind);
+    emit(checkInterfaces(uses, targets));
+    emit(await checkLimitedBroadcast(system, targets.includes(IPMSG_LIMITED_BROADCAST), options.signal));
+    const directed = await checkDirectedBroadcasts(system, uses, targets, options.signal);
+    if (directed) emit(directed);
     emit(...ports);
-    emit(...(await checkFirewall(system, port, options.signal)));
+    emit(...(await checkFirewall(system, port, { families: messenger.families, interfaces: uses.map((u) => u.name) }, options.signal)));
     const probe = await probeEntry(messenger, { wait: options.wait, clock, interfaces, signal: options.signal });
     emit(...probe.results);
     if (options.target !== undefined) {
@@ -137,6 +152,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           keyDir: options.keyDir,
           answered: probe.answers,
           ...(options.tcpProbe ? { tcp: options.tcpProbe } : {}),
+          system,
+          ...(options.crypto !== false ? { keys: { capa: localCapa({ legacy: options.legacyCrypto === true }), schedule: schedule({ timeout: options.timeout, retries: options.retries }) } } : {}),
         })),
       );
     }

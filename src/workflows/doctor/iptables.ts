@@ -1,5 +1,5 @@
 // src/workflows/doctor/iptables.ts
-// Does an `iptables-save` dump drop what arrives for a UDP or TCP port? Pure: the filter table's
+// Does an `iptables-save` (or `ip6tables-save`) dump drop what arrives for a UDP or TCP port? Pure: the filter table's
 // INPUT chain is walked in order, following jumps to user chains, for a new packet from the LAN.
 
 import { type Blocker, type Match, type PortQuery, portIn } from './firewall-rules.js';
@@ -72,8 +72,12 @@ function judge(rule: readonly string[], query: PortQuery): { match: Match; targe
 const VERDICTS = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN']);
 const MAX_DEPTH = 16;
 
-/** What in the dump drops or rejects a new packet from the LAN to `query` before anything accepts it. */
-export function iptablesBlockers(dump: string, query: PortQuery): Blocker[] {
+/**
+ * What in the dump drops or rejects a new packet from the LAN to `query` before anything accepts
+ * it; an `ip6tables-save` dump's drops are IPv6 only.
+ */
+export function iptablesBlockers(dump: string, query: PortQuery, source: 'iptables' | 'ip6tables' = 'iptables'): Blocker[] {
+  const family = source === 'ip6tables' ? 'IPv6' : 'IPv4';
   const chains = filterChains(dump);
   const blockers: Blocker[] = [];
   /** 'accept' or 'drop' when the chain settled it for sure, 'return' to go on in the caller. */
@@ -90,14 +94,14 @@ export function iptablesBlockers(dump: string, query: PortQuery): Blocker[] {
       if (target === 'RETURN' && match === 'yes') return 'return';
       if (target === 'ACCEPT' && match === 'yes') return 'accept';
       if (target === 'DROP' || target === 'REJECT') {
-        blockers.push({ source: 'iptables', where: `filter ${name}`, rule: `-A ${name} ${rule.join(' ')}`, conditional: match === 'maybe' });
+        blockers.push({ source, where: `filter ${name}`, hook: 'input', family, rule: `-A ${name} ${rule.join(' ')}`, conditional: match === 'maybe' });
         if (match === 'yes') return 'drop';
       }
     }
     return 'return';
   };
   if (walk('INPUT', 0) === 'return' && chains.get('INPUT')?.policy === 'DROP') {
-    blockers.push({ source: 'iptables', where: 'filter INPUT', rule: 'policy DROP', conditional: false });
+    blockers.push({ source, where: 'filter INPUT', hook: 'input', family, rule: 'policy DROP', conditional: false });
   }
   return blockers;
 }

@@ -1,7 +1,9 @@
 // src/workflows/doctor/nft.ts
 // Does an nftables ruleset (`nft -j list ruleset`) drop what arrives for a UDP or TCP port? Pure:
-// the input-hook chains are walked in order, following jumps, as the kernel would for a new packet
-// from the LAN (not on `lo`, not part of a connection we opened: broadcast answers are new).
+// every base chain a packet from the LAN passes before it reaches ipmsg — ingress (netdev, on its
+// interface), prerouting (filter type: raw or filter priority) and input — is walked in order,
+// following jumps, as the kernel would for a new packet (not on `lo`, not part of a connection we
+// opened: broadcast answers are new). An accept ends only its own chain; a drop anywhere is final.
 
 import { type Blocker, type Match, type PortQuery, portIn } from './firewall-rules.js';
 
@@ -12,6 +14,9 @@ interface NftChain {
   readonly table: string;
   readonly name: string;
   readonly hook?: string;
+  readonly type?: string;
+  /** The interfaces an ingress chain is attached to, when nft printed them. */
+  readonly devices?: readonly string[];
   readonly policy?: string;
   readonly rules: Json[][];
 }
@@ -31,6 +36,8 @@ function chainsOf(ruleset: unknown): Map<string, NftChain> {
         table: String(chain['table']),
         name: String(chain['name']),
         ...(typeof chain['hook'] === 'string' ? { hook: chain['hook'] } : {}),
+        ...(typeof chain['type'] === 'string' ? { type: chain['type'] } : {}),
+        ...(typeof chain['dev'] === 'string' ? { devices: [chain['dev']] } : Array.isArray(chain['dev']) ? { devices: chain['dev'].map(String) } : {}),
         ...(typeof chain['policy'] === 'string' ? { policy: chain['policy'] } : {}),
         rules: [],
       });
@@ -124,15 +131,55 @@ export function nftRuleText(expr: readonly Json[]): string {
 const MAX_DEPTH = 16;
 
 /**
- * What in the ruleset drops or rejects a new packet from the LAN to `query` before anything accepts
- * it: rules (unconditional or only under conditions we cannot judge), and drop policies. An ip6
- * table's rule is conditional: it drops IPv6 only.
+ * The devices of the ingress chains in `nft list chains` (text): nft 1.0's JSON leaves them out.
+ * Keys are `family table chain`.
  */
-export function nftBlockers(ruleset: unknown, query: PortQuery): Blocker[] {
+export function chainDevices(text: string): Map<string, string[]> {
+  const devices = new Map<string, string[]>();
+  let table: string | undefined;
+  let chain: string | undefined;
+  for (const line of text.split('\n')) {
+    const t = /^\s*table\s+(\S+)\s+(\S+)\s*\{/.exec(line);
+    if (t) table = `${t[1]} ${t[2]}`;
+    const c = /^\s*chain\s+(\S+)\s*\{/.exec(line);
+    if (c) chain = c[1];
+    const d = /\bhook\s+ingress\s+(?:device\s+"?([^";\s]+)"?|devices\s*=\s*\{([^}]*)\})/.exec(line);
+    if (d && table !== undefined && chain !== undefined) {
+      const names = d[1] !== undefined ? [d[1]] : (d[2] ?? '').split(',').map((n) => n.trim().replace(/^"|"$/g, '')).filter(Boolean);
+      devices.set(`${table} ${chain}`, names);
+    }
+  }
+  return devices;
+}
+
+export interface NftContext {
+  /** The interfaces ipmsg listens on: an ingress chain elsewhere never sees its packets. */
+  readonly interfaces?: readonly string[];
+  /** Ingress chains' devices from `nft list chains` (chainDevices), where the JSON lacks them. */
+  readonly devices?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The hook a packet from the LAN passes on its way to a socket, for a base chain; undefined for others. */
+function hookOf(chain: NftChain): Blocker['hook'] | undefined {
+  const ip = ['ip', 'ip6', 'inet'].includes(chain.family);
+  if (chain.hook === 'input' && ip) return 'input';
+  // A nat prerouting chain only rewrites addresses; filter-type ones (raw, mangle, filter priority) may drop.
+  if (chain.hook === 'prerouting' && ip && (chain.type === undefined || chain.type === 'filter')) return 'prerouting';
+  if (chain.hook === 'ingress' && (chain.family === 'netdev' || chain.family === 'inet')) return 'ingress';
+  return undefined;
+}
+
+/**
+ * What in the ruleset drops or rejects a new packet from the LAN to `query` before anything accepts
+ * it: rules (unconditional or only under conditions we cannot judge), and drop policies. An ip or
+ * ip6 table's drop is of that family only; an ingress chain on an interface ipmsg does not use is
+ * skipped, and one whose interface is not known is conditional.
+ */
+export function nftBlockers(ruleset: unknown, query: PortQuery, context: NftContext = {}): Blocker[] {
   const chains = chainsOf(ruleset);
   const blockers: Blocker[] = [];
   /** Returns true when the chain settled the packet's fate (accepted or dropped for sure). */
-  const walk = (chain: NftChain, depth: number): boolean => {
+  const walk = (base: Omit<Blocker, 'where' | 'rule'>, chain: NftChain, depth: number): boolean => {
     for (const expr of chain.rules) {
       let match: Match = 'yes';
       let verdict: string | undefined;
@@ -151,21 +198,26 @@ export function nftBlockers(ruleset: unknown, query: PortQuery): Blocker[] {
       if (match === 'no') continue;
       if (target !== undefined && depth < MAX_DEPTH) {
         const next = chains.get(`${chain.family} ${chain.table} ${target}`);
-        if (next && walk(next, depth + 1) && match === 'yes') return true;
+        if (next && walk(base, next, depth + 1) && match === 'yes') return true;
         continue;
       }
       if (verdict === 'accept' && match === 'yes') return true;
       if (verdict === 'drop' || verdict === 'reject') {
-        blockers.push({ source: 'nftables', where: `${chain.family} ${chain.table} ${chain.name}`, rule: nftRuleText(expr), conditional: match === 'maybe' || chain.family === 'ip6' });
+        blockers.push({ ...base, where: `${chain.family} ${chain.table} ${chain.name}`, rule: nftRuleText(expr), conditional: base.conditional || match === 'maybe' });
         if (match === 'yes') return true;
       }
     }
     return false;
   };
   for (const chain of chains.values()) {
-    if (chain.hook !== 'input' || !['ip', 'ip6', 'inet'].includes(chain.family)) continue;
-    if (!walk(chain, 0) && chain.policy === 'drop') {
-      blockers.push({ source: 'nftables', where: `${chain.family} ${chain.table} ${chain.name}`, rule: 'policy drop', conditional: chain.family === 'ip6' });
+    const hook = hookOf(chain);
+    if (hook === undefined) continue;
+    const devices = hook === 'ingress' ? (chain.devices ?? context.devices?.get(`${chain.family} ${chain.table} ${chain.name}`)) : undefined;
+    if (devices && context.interfaces && !devices.some((d) => context.interfaces?.includes(d))) continue;
+    const family: Blocker['family'] = chain.family === 'ip' ? 'IPv4' : chain.family === 'ip6' ? 'IPv6' : undefined;
+    const base = { source: 'nftables' as const, hook, ...(devices ? { devices } : {}), ...(family ? { family } : {}), conditional: hook === 'ingress' && devices === undefined };
+    if (!walk(base, chain, 0) && chain.policy === 'drop') {
+      blockers.push({ ...base, where: `${chain.family} ${chain.table} ${chain.name}`, rule: 'policy drop' });
     }
   }
   return blockers;

@@ -1,7 +1,8 @@
 // src/workflows/doctor/system.ts
 // What the doctor reads of this machine, behind one small interface so that the interpretation is
-// tested with fixtures: files under /proc, and a few commands (nft, iptables-save), each bounded by
-// a timeout and the run's signal. Commands get fixed argument lists, never a shell.
+// tested with fixtures: files under /proc, and a few read-only commands (ip, nft, iptables-save,
+// ip6tables-save), each bounded by a timeout and the run's signal. Commands get fixed argument
+// lists, never a shell.
 
 import { execFile } from 'node:child_process';
 import { readFile, readdir, readlink } from 'node:fs/promises';
