@@ -194,7 +194,8 @@ function fq(text: string): string {
 function fishValue(value: ValueKind): string {
   switch (value.kind) {
     case 'choices':
-      return ` -x -a ${fq(value.choices.join(' '))}`;
+      // Each choice with an empty description of its own: fish would show the option's beside every one.
+      return ` -x -a ${fq(value.choices.map((c) => `${c}\\t`).join(' '))}`;
     case 'targets':
       return " -x -a '(__ipmsg_targets)'";
     case 'files':

@@ -82,7 +82,7 @@ describe('completion spec from the commander definitions', () => {
     }
     assert.match(completionScript('bash', spec), /^complete -F _ipmsg ipmsg$/m);
     assert.match(completionScript('zsh', spec), /^#compdef ipmsg$/m);
-    assert.match(completionScript('fish', spec), /^complete -c ipmsg -n '__ipmsg_at send' -l encrypt -x -a 'auto always never' -d /m);
+    assert.match(completionScript('fish', spec), /^complete -c ipmsg -n '__ipmsg_at send' -l encrypt -x -a 'auto\\\\t always\\\\t never\\\\t' -d /m);
   });
 });
 
@@ -180,6 +180,8 @@ describe('the scripts in real shells', () => {
       assert.deepEqual(offered, expected, line);
     }
     assert.ok(fishComplete(script, 'ipmsg -', env, sandbox.dir).offered.includes('--version'));
+    // A choice is shown alone, not beside the option's whole description.
+    assert.deepEqual(fishComplete(script, 'ipmsg send --encrypt ', env, sandbox.dir).lines, ['always', 'auto', 'never']);
     assert.equal(existsSync(join(sandbox.dir, 'pwned')), false);
   });
 

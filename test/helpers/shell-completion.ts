@@ -26,11 +26,12 @@ function candidates(lines: readonly string[]): string[] {
   return [...new Set(lines.map((l) => l.replace(/\/$/, '')).filter((l) => l.length > 0))].sort();
 }
 
-/** What fish offers for `line` (the cursor at its end) with `script` sourced. */
-export function fishComplete(script: string, line: string, env: NodeJS.ProcessEnv, cwd: string): { offered: string[]; stderr: string } {
+/** What fish offers for `line` (the cursor at its end) with `script` sourced; `lines` with their descriptions. */
+export function fishComplete(script: string, line: string, env: NodeJS.ProcessEnv, cwd: string): { offered: string[]; lines: string[]; stderr: string } {
   const run = spawnSync('fish', ['--no-config', '-c', 'source $argv[1]; and complete -C $argv[2]', script, line], { env, cwd, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`fish exited ${String(run.status)}: ${run.stderr}`);
-  return { offered: candidates(run.stdout.split('\n').map((l) => l.split('\t')[0] ?? '')), stderr: run.stderr };
+  const lines = run.stdout.split('\n').filter((l) => l !== '');
+  return { offered: candidates(lines.map((l) => l.split('\t')[0] ?? '')), lines, stderr: run.stderr };
 }
 
 // Sourced by the interactive zsh in the terminal: compinit from a private fpath (no dump file),
