@@ -105,5 +105,6 @@ export function makeGetFileCommand(ctx: Context): Command {
       out.result(saved, `saved ${saved.path} (${saved.bytes} bytes)`);
     });
   });
+  command.addHelpText('after', `\nExamples:\n  ipmsg get-file 10.0.0.7 1796619243 0 -o report.pdf\n  ipmsg get-file 10.0.0.7 1796619243 0 -o report.pdf --resume   # continue report.pdf.part\n  ipmsg get-file bob 1796619243 1 --dir --name logs -o downloads/`);
   return command;
 }

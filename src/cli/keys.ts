@@ -86,5 +86,14 @@ export function makeKeysCommand(ctx: Context): Command {
     });
   });
 
+  keys.addHelpText(
+    'after',
+    `
+Examples:
+  ipmsg keys                     # our key fingerprint
+  ipmsg keys list                # the peers' pinned keys
+  ipmsg keys trust bob           # pin bob's key again after it changed (exit 67 until then)
+  ipmsg keys forget bob@bob-pc`,
+  );
   return keys.addCommand(list).addCommand(forget).addCommand(trust);
 }

@@ -127,5 +127,6 @@ export function makeListCommand(ctx: Context): Command {
       }
     });
   });
+  command.addHelpText('after', `\nExamples:\n  ipmsg list --wait 1s\n  ipmsg list --count 3 --wait 10s               # as soon as three peers answered\n  ipmsg list --json | jq -r 'select(.user) | .address'\n  ipmsg list --via 10.1.0.5                     # also the hosts on that peer's host list`);
   return command;
 }

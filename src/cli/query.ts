@@ -25,6 +25,7 @@ function makeQueryCommand(
   addRetryOptions(command, `total time to wait for the answer (default ${DEFAULT_TIMEOUT / 1000}s)`);
   addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
+  command.addHelpText('after', `\nExamples:\n  ipmsg ${name} 192.168.1.20\n  ipmsg ${name} bob --json`);
   command.action(async (target: string, flags: QueryFlags, cmd: Command) => {
     await withSession(ctx, cmd, async ({ client, messenger, out }) => {
       const [destination] = await client.resolve(target, resolveFlags(flags, ctx.signal));

@@ -188,5 +188,6 @@ export function makeSendCommand(ctx: Context): Command {
       throw new IpmsgError(first.error.code, fleetSummary(outcomes.length, failed, flags.check));
     });
   });
+  command.addHelpText('after', `\nExamples:\n  ipmsg send 192.168.1.20 "build 1234 passed"\n  ipmsg send --to alice,bob --to 10.0.0.9 "standup in 5 minutes"\n  make test 2>&1 | tail -20 | ipmsg send bob\n  ipmsg send bob --file report.pdf --serve-timeout 10m "the report"\n  ipmsg send --wait-read --read-timeout 10m alice "tell me when you read this"\n  ipmsg send --json bob "done" | tail -1          # the end record: ok, exit status, error`);
   return command;
 }

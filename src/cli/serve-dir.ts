@@ -70,5 +70,6 @@ export function makeServeDirCommand(ctx: Context): Command {
       }
     });
   });
+  command.addHelpText('after', `\nExamples:\n  ipmsg serve-dir ./build --to bob "the build"\n  ipmsg serve-dir ./photos --each --to alice,bob --max-downloads 2`);
   return command;
 }

@@ -154,6 +154,18 @@ describe('--json ends with one end record', () => {
 describe('documentation of the contract', () => {
   const exits = [0, ...new Set(Object.values(ERROR_CODES))].sort((a, b) => a - b);
 
+  test("every subcommand's --help ends with examples of itself", async () => {
+    const { stdout } = await runIn(['--help']);
+    const names = [...stdout.slice(stdout.indexOf('Commands:'), stdout.indexOf('Examples:')).matchAll(/^  ([a-z-]+) /gm)].map((m) => m[1] ?? '').filter((n) => n !== 'help');
+    assert.ok(names.length >= 12, names.join(' '));
+    for (const name of names) {
+      const help = (await runIn([name, '--help'])).stdout;
+      const examples = help.slice(help.indexOf('\nExamples:\n'));
+      assert.ok(help.includes('\nExamples:\n'), `${name} --help has no examples`);
+      assert.match(examples, new RegExp(`^  (.*\\| )?ipmsg ${name}\\b`, 'm'), `${name}'s examples do not show it`);
+    }
+  });
+
   test('ipmsg --help lists every exit status the program uses', async () => {
     const { stdout } = await runIn(['--help']);
     const help = stdout.slice(stdout.indexOf('Exit status:'));
