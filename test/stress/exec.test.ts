@@ -4,13 +4,14 @@
 // the waiting messages at their cap, refuse (not acknowledge) what does not fit, and end every
 // acknowledged message in exactly one `handled` or `unhandled` record; hostile message content must
 // reach the handler as data; away mode must answer each sender once, never a broadcast or an
-// auto-reply, with its remembered senders capped.
+// auto-reply, and a flood of made-up names only within its budget.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort, startCli } from '../helpers/cli.js';
+import { AUTO_REPLY_BUDGET } from '../../src/messenger/absence.js';
 import { DISPATCH_LIMITS } from '../../src/workflows/dispatch.js';
 import { ENV_VALUE_LIMIT } from '../../src/workflows/exec.js';
 import { MAX_UDP_PAYLOAD } from '../helpers/fuzz-datagrams.js';
@@ -160,14 +161,14 @@ describe('recv --exec against a flood of spoofed senders', () => {
 });
 
 describe('recv --absence against spoofed senders', () => {
-  test('one auto-reply per sender, none to a broadcast or an auto-reply, remembered senders capped; reply bytes measured', async () => {
+  test('one auto-reply per sender, none to a broadcast or an auto-reply, a flood of made-up names held to the budget; reply bytes measured', async () => {
     const port = await freePort();
     const away = 'Away until Monday';
     const recv = startCli(['recv', '--bind', '127.0.0.1', '--port', String(port), '--count', '0', '--json', '-v', '--absence', away], sandbox.env);
     await recv.waitFor('listening');
     const isAutoReply = (h: { command: number; body: string }): boolean => (h.command & 0xff) === SENDMSG && (h.command & AUTORETOPT) !== 0;
-    const SENDERS = 100;
-    const senders = await pool(Array.from({ length: SENDERS }, (_, i) => i), 20, (i) => spoofed(`127.0.0.${30 + (i % 50)}`, `away${i}`, `h${i}`));
+    const SENDERS = 60;
+    const senders = await pool(Array.from({ length: SENDERS }, (_, i) => i), 20, (i) => spoofed(`127.0.0.${30 + (i % 30)}`, `away${i}`, `h${i}`));
     const stop = AbortSignal.timeout(60_000);
     // Each sends two messages, the first one twice (a resend): one auto-reply each.
     await Promise.all(
@@ -178,41 +179,49 @@ describe('recv --absence against spoofed senders', () => {
         await s.sendUntilAcked(sendMsg(5000 + i, s.user, s.host, MESSAGE, 'again'), 5000 + i, port, 300, stop);
       }),
     );
-    // Broadcasts and auto-replies from others: acknowledged or not, never answered.
+    // Broadcasts and auto-replies from others: never answered.
     const quiet = await spoofed('127.0.0.90', 'x', 'y');
     for (let i = 0; i < 50; i++) {
       quiet.send(sendMsg(8000 + i, `bc${i}`, 'h', SENDMSG | BROADCASTOPT | UTF8OPT, 'to all'), port);
       quiet.send(sendMsg(9000 + i, `ar${i}`, 'h', SENDMSG | SENDCHECKOPT | AUTORETOPT | UTF8OPT, 'I am away too'), port);
     }
-    // The remembered senders are capped: after more than the cap of new names, the first is answered again.
+    // A flood of made-up names from one address: every message acknowledged (a RECVMSG is about twice
+    // a minimal SENDMSG: our name carries the key fingerprint), auto-replies held to their budget.
     const names = await spoofed('127.0.0.91', 'x', 'y');
     const NAMES = 1100;
+    const floodStart = Date.now();
     for (let i = 0; i < NAMES; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => names.sendUntilAcked(sendMsg(20_000 + i + j, `n${i + j}`, 'h', MESSAGE, '.'), 20_000 + i + j, port, 300, stop)));
     }
+    const floodS = (Date.now() - floodStart) / 1000;
     await senders[0]?.sendUntilAcked(sendMsg(7000, 'away0', 'h0', MESSAGE, 'much later'), 7000, port, 300, stop);
-    await sleep(500);
+    await sleep(300);
     const rss = rssKiB(recv.child.pid as number) ?? 0;
     recv.child.kill('SIGTERM');
     await recv.done;
     const replies = senders.map((s) => s.heard.filter(isAutoReply));
-    assert.equal(replies[0]?.length, 2, 'the first sender was forgotten after more than the cap of names, and answered again');
-    for (const [i, r] of replies.slice(1).entries()) assert.equal(r.length, 1, `sender ${i + 1}: one auto-reply for 2 messages and a resend`);
+    for (const [i, r] of replies.entries()) assert.equal(r.length, 1, `sender ${i}: one auto-reply for 3 messages and a resend`);
     for (const r of replies) assert.ok(r.every((h) => h.body === away));
     assert.equal(quiet.heard.filter(isAutoReply).length, 0, 'no auto-reply to a broadcast or an auto-reply');
-    assert.equal(names.heard.filter(isAutoReply).length, NAMES, 'one auto-reply for each new name');
+    assert.equal(names.acks.size, NAMES, 'every message of the flood acknowledged');
+    const floodReplies = names.heard.filter(isAutoReply).length;
+    const allowed = AUTO_REPLY_BUDGET.perAddress.burst + Math.ceil(floodS * AUTO_REPLY_BUDGET.perAddress.perSecond) + 1;
+    assert.ok(floodReplies >= 1 && floodReplies <= allowed, `${floodReplies} auto-replies to ${NAMES} made-up names in ${floodS.toFixed(1)} s (at most ${allowed})`);
     const one = senders[1] as Spoofed;
     const factor = one.receivedBytes / one.sentBytes;
-    const autoReplyBytes = (one.heard.find(isAutoReply) as { bytes: number }).bytes;
+    const floodFactor = names.receivedBytes / names.sentBytes;
     assert.ok(factor < 4, `reply bytes ${one.receivedBytes} for ${one.sentBytes} sent`);
+    assert.ok(floodFactor < 3, `flood: reply bytes ${names.receivedBytes} for ${names.sentBytes} sent`);
     assert.ok(rss < RSS_LIMIT_KIB);
     record(import.meta.url, {
       absenceSenders: SENDERS,
-      absenceNewNames: NAMES,
       absenceBytesSentBySender: one.sentBytes,
       absenceBytesReceivedBySender: one.receivedBytes,
       absenceAmplification: Number(factor.toFixed(2)),
-      absenceAutoReplyBytes: autoReplyBytes,
+      absenceFloodNames: NAMES,
+      absenceFloodSeconds: Number(floodS.toFixed(1)),
+      absenceFloodAutoReplies: floodReplies,
+      absenceFloodAmplification: Number(floodFactor.toFixed(2)),
       absenceRssKiB: rss,
     });
   });
