@@ -88,6 +88,8 @@ describe('doctor on a LAN that answers BR_ENTRY without end', () => {
     await stream;
     const answers = jsonLines(end.stdout).find((r) => r['id'] === 'answers') as { status: string; summary: string; details: { peers: unknown[]; unlisted?: number } } | undefined;
     assert.ok(heard >= 1, 'doctor sent BR_ENTRY');
+    // The stream never stops: doctor must end by its --wait anyway (the bound is generous for the checks before the probe).
+    assert.ok(elapsedMs < waitMs + 30_000, `ended after ${elapsedMs} ms`);
     assert.ok(answers, `an answers check: ${end.stdout.slice(0, 500)} ${end.stderr.slice(-500)}`);
     assert.equal(answers.status, 'ok');
     assert.equal(answers.details.peers.length, PROBE_LIMITS.listed, 'the first answering peers listed, no more');
