@@ -20,7 +20,7 @@ export interface Answer {
 
 /**
  * Answering peers listed at most: a hostile LAN can answer from any number of ports and names. Of
- * the rest only how many is said, counted up to OTHERS_COUNTED.
+ * the rest only how many is said, counted up to `othersCounted`.
  */
 export const PROBE_LIMITS = { listed: 1000, othersCounted: 100_000 };
 
