@@ -108,6 +108,10 @@ export function execReceiveOptions(
       out.result({ event: 'unhandled', packetNo: m.packet.packetNo, from: { address: m.from.address, port: m.from.port, user: m.packet.user, host: m.packet.host }, reason }, undefined);
       out.notice(`message ${m.packet.packetNo} from ${who(m)} was acknowledged but not handled: the run ${reason === 'timeout' ? 'timed out' : 'was stopped'} before its turn`);
     },
-    onError: (m, error) => out.notice(`handler for message ${m.packet.packetNo}: ${(error as Error).message}`),
+    // Every message taken ends in one record: a handler that threw too.
+    onError: (m, error) => {
+      out.result({ event: 'handled', packetNo: m.packet.packetNo, exit: null, signal: null, error: (error as Error).message }, undefined);
+      out.notice(`handler for message ${m.packet.packetNo}: ${(error as Error).message}`);
+    },
   };
 }

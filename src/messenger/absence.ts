@@ -7,21 +7,35 @@
 import { parseFingerprintName } from '../protocol/user-name.js';
 import type { SendMsgPacket } from '../protocol/packet.js';
 import type { RemoteAddress } from '../transport/datagram.js';
+import { type BudgetLimits, RateBudget } from './budget.js';
 import type { Link } from './link.js';
 import { autoReplyPacket, isBroadcastOrAutoReply } from './packets.js';
 
 /** The official's answer to GETABSENCEINFO when not absent (its resource string, §4.5). */
 export const NOT_ABSENT_TEXT = 'Not Absence mode';
 /** Senders remembered as answered; beyond, the oldest are forgotten (a peer can make up names). */
-const REPLIED_LIMIT = 1024;
+export const REPLIED_LIMIT = 1024;
+/**
+ * Auto-replies sent, per sender address and in all: each answers a message with our text, so a
+ * flood of made-up names from spoofed addresses would otherwise make us send text to whoever the
+ * datagrams name (several times the bytes that asked). A sender over budget is not remembered:
+ * its next message is answered.
+ */
+export const AUTO_REPLY_BUDGET: BudgetLimits = {
+  perAddress: { perSecond: 1, burst: 20 },
+  total: { perSecond: 10, burst: 100 },
+  addresses: 1024,
+};
 
 export class Absence {
   readonly #link: Link;
   #text: string | undefined;
   readonly #replied = new Set<string>();
+  readonly #budget: RateBudget;
 
-  constructor(link: Link, text: string | undefined) {
+  constructor(link: Link, text: string | undefined, budget: BudgetLimits = AUTO_REPLY_BUDGET) {
     this.#link = link;
+    this.#budget = new RateBudget(link.options.clock, budget);
     this.#text = text;
     link.setAbsent(text !== undefined);
   }
@@ -44,12 +58,12 @@ export class Absence {
     return this.#text ?? NOT_ABSENT_TEXT;
   }
 
-  /** A new message was accepted: the automatic reply, once per sender (user@host, without a key fingerprint). */
+  /** A new message was accepted: the automatic reply, once per sender (user@host, without a key fingerprint), within AUTO_REPLY_BUDGET. */
   onAccepted(packet: SendMsgPacket, from: RemoteAddress): void {
     const text = this.#text;
     if (text === undefined || isBroadcastOrAutoReply(packet)) return;
     const who = `${(parseFingerprintName(packet.user)?.base ?? packet.user).toLowerCase()}@${packet.host.toLowerCase()}`;
-    if (this.#replied.has(who)) return;
+    if (this.#replied.has(who) || !this.#budget.take(from.address)) return;
     if (this.#replied.size >= REPLIED_LIMIT) this.#replied.delete(this.#replied.values().next().value as string);
     this.#replied.add(who);
     const link = this.#link;

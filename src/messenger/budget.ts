@@ -59,7 +59,8 @@ class Bucket {
   }
 }
 
-export class DecryptBudget {
+/** Token buckets per sender address and in all (the decryptions tried, the auto-replies sent). */
+export class RateBudget {
   readonly #clock: Clock;
   readonly #limits: BudgetLimits;
   readonly #total: Bucket;
@@ -71,7 +72,7 @@ export class DecryptBudget {
     this.#total = new Bucket(limits.total, clock.now());
   }
 
-  /** Takes one decryption for a message from `address`; false when its budget or the total is spent. */
+  /** Takes one token for `address`; false when its budget or the total is spent. */
   take(address: string): boolean {
     const now = this.#clock.now();
     let bucket = this.#byAddress.get(address);
@@ -88,3 +89,5 @@ export class DecryptBudget {
     return true;
   }
 }
+
+export { RateBudget as DecryptBudget };

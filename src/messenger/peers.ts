@@ -113,12 +113,27 @@ export function peerFromEntry(packet: EntryPacket, from: RemoteAddress, now: num
   };
 }
 
+/**
+ * Peers kept at most (as many as one message may go to): a hostile LAN can answer from any number
+ * of ports and names; beyond, the one heard from longest ago is forgotten.
+ */
+export const PEER_LIMIT = 10_000;
+
 export class PeerTable {
   readonly #peers = new Map<string, Peer>();
   readonly #listeners = new Set<(peer: Peer) => void>();
+  readonly #limit: number;
+
+  constructor(limit = PEER_LIMIT) {
+    this.#limit = Math.max(1, limit);
+  }
 
   update(peer: Peer): void {
-    this.#peers.set(peerKey(peer), peer);
+    const key = peerKey(peer);
+    // Kept in the order last heard from: the first is the one to forget.
+    this.#peers.delete(key);
+    this.#peers.set(key, peer);
+    if (this.#peers.size > this.#limit) this.#peers.delete(this.#peers.keys().next().value as string);
     for (const listener of this.#listeners) listener(peer);
   }
 

@@ -53,9 +53,24 @@ export interface RunHandlerOptions {
   readonly baseEnv?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The longest IPMSG_* value, in UTF-8 bytes. Linux refuses to start a program with a variable of
+ * 128 KiB or more (E2BIG); a datagram's text can decode to three times its size (every invalid byte
+ * becomes U+FFFD). Any valid text fits; the whole text is always on stdin.
+ */
+export const ENV_VALUE_LIMIT = 64 * 1024;
+
 const flag = (on: boolean): string => (on ? '1' : '0');
-/** An environment value cannot hold NUL. */
-const clean = (value: string): string => value.replaceAll('\0', '');
+
+/** An environment value cannot hold NUL (spawn throws), nor reach the kernel's limit: cut at a character. */
+export function envValue(value: string): string {
+  const text = value.replaceAll('\0', '');
+  if (Buffer.byteLength(text) <= ENV_VALUE_LIMIT) return text;
+  let end = ENV_VALUE_LIMIT;
+  const bytes = Buffer.from(text);
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
 
 /** The IPMSG_* variables a handler gets for `message` (docs/commands.md lists them). */
 export function handlerEnv(message: ReceivedMessage): Record<string, string> {
@@ -79,7 +94,7 @@ export function handlerEnv(message: ReceivedMessage): Record<string, string> {
     IPMSG_ATTACHMENTS: String(p.attachments?.length ?? 0),
     IPMSG_CHARSET: p.charset,
   };
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, clean(v)]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, envValue(v)]));
 }
 
 const WINDOWS = process.platform === 'win32';
@@ -120,14 +135,21 @@ export function runHandler(command: string, options: RunHandlerOptions): Promise
   return new Promise((resolve) => {
     let timedOut = false;
     let stopped = false;
-    const child = spawn(command, {
-      shell: true,
-      // Its own process group, so that a timeout or stop reaches what the shell started too.
-      detached: !WINDOWS,
-      windowsHide: true,
-      env: { ...(options.baseEnv ?? process.env), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(command, {
+        shell: true,
+        // Its own process group, so that a timeout or stop reaches what the shell started too.
+        detached: !WINDOWS,
+        windowsHide: true,
+        env: { ...(options.baseEnv ?? process.env), ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // Some refusals (E2BIG, an invalid argument) throw instead of emitting 'error': the same end.
+      resolve({ exit: null, signal: null, durationMs: clock.now() - started, timedOut: false, stopped: false, ...(options.capture ? { stdout: '' } : {}), error: (error as Error).message });
+      return;
+    }
     watch(child);
     const chunks: Buffer[] = [];
     let kept = 0;

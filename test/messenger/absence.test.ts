@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AUTO_REPLY_BUDGET, REPLIED_LIMIT } from '../../src/messenger/absence.js';
 import {
   IPMSG_ABSENCEOPT,
   IPMSG_AUTORETOPT,
@@ -100,6 +101,41 @@ describe('absence: the automatic reply', () => {
       assert.equal(hasOpt(reply.command, IPMSG_SENDCHECKOPT), false);
     }
     assert.equal(alice.inbox.filter((p) => p.kind === 'RECVMSG').length, 3, 'each copy acknowledged');
+  });
+
+  it('made-up names from one address: auto-replies within the budget, and a sender refused is answered later', async () => {
+    const { clock, lan, away } = await setup();
+    const flood = peer(lan, '10.0.0.9');
+    const names = AUTO_REPLY_BUDGET.perAddress.burst + 30;
+    for (let i = 0; i < names; i++) await flood.send(`1:${700 + i}:n${i}:h:${MSG}:hi\0`);
+    await clock.tick(0);
+    assert.equal(away.inbox.length, names, 'every message is still delivered');
+    assert.equal(autoReplies(flood.inbox).length, AUTO_REPLY_BUDGET.perAddress.burst, 'one burst');
+    const other = peer(lan, '10.0.0.10');
+    await other.send(`1:900:carol:cpc:${MSG}:hi\0`);
+    await clock.tick(0);
+    assert.equal(autoReplies(other.inbox).length, 1, 'another address has its own budget');
+    await clock.tick(1000);
+    await flood.send(`1:901:n${names - 1}:h:${MSG}:again\0`);
+    await clock.tick(0);
+    assert.equal(autoReplies(flood.inbox).length, AUTO_REPLY_BUDGET.perAddress.burst + 1, 'a name refused before is answered once the budget refills');
+  });
+
+  it(`remembers at most REPLIED_LIMIT senders: the oldest is answered again`, async () => {
+    const { clock, lan, away } = await setup();
+    const first = peer(lan, '10.0.1.1');
+    await first.send(`1:1:first:fpc:${MSG}:hi\0`);
+    // One message from each of REPLIED_LIMIT other senders, spread over addresses and time to stay within the budget.
+    for (let i = 0; i < REPLIED_LIMIT; i++) {
+      const p = peer(lan, `10.0.${2 + Math.floor(i / 200)}.${1 + (i % 200)}`);
+      await p.send(`1:${10 + i}:s${i}:h:${MSG}:hi\0`);
+      if (i % AUTO_REPLY_BUDGET.total.burst === 0) await clock.tick((AUTO_REPLY_BUDGET.total.burst / AUTO_REPLY_BUDGET.total.perSecond) * 1000);
+    }
+    await clock.tick(0);
+    assert.ok(away.inbox.length > REPLIED_LIMIT);
+    await first.send(`1:2:first:fpc:${MSG}:still away?\0`);
+    await clock.tick(0);
+    assert.equal(autoReplies(first.inbox).length, 2, 'forgotten, so answered again');
   });
 
   it('never answers an automatic reply or a broadcast (two absent clients would answer each other for ever)', async () => {

@@ -20,7 +20,7 @@ import { decodePacket, encodePacket } from '../../src/protocol/packet.js';
 import { asPacketNo } from '../../src/protocol/packet-no.js';
 import { Client } from '../../src/workflows/client.js';
 import type { CheckResult } from '../../src/workflows/doctor/check.js';
-import { probeEntry } from '../../src/workflows/doctor/probe.js';
+import { PROBE_LIMITS, probeEntry } from '../../src/workflows/doctor/probe.js';
 import { checkTarget } from '../../src/workflows/doctor/target.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeLan } from '../helpers/fake-lan.js';
@@ -83,6 +83,27 @@ describe('doctor probe and target on the fake LAN', () => {
     assert.deepEqual([delayed?.iface, delayed?.afterMs], ['eth0', 30]);
     assert.deepEqual(probe.answers.map((a) => a.peer.address).sort(), ['10.0.0.2', '10.0.0.4']);
     assert.match(probe.results[1]?.summary ?? '', /^2 peers answered BR_ENTRY — eth0: 2 \(first after \d+ ms\): /);
+  });
+
+  test('a hostile LAN answering from more ports than listed: the first PROBE_LIMITS.listed are listed, the rest counted', async () => {
+    const { doctor, lan, clock, run } = await setup();
+    lan.addHost('10.0.0.9');
+    const extra = PROBE_LIMITS.listed + 200;
+    // One listener hears the broadcast; each answer comes from its own port.
+    const answering = Array.from({ length: extra }, (_, i) => ({
+      socket: lan.open('10.0.0.9', 3000 + i),
+      sender: { identity: { user: `u${i}`, host: `h${i}`, nick: '', group: '' }, charset: 'utf-8' as const, status: IPMSG_CAPUTF8OPT },
+    }));
+    lan.open('10.0.0.9', PORT).onMessage((bytes, from) => {
+      if (decodePacket(bytes, { fallbackCharset: 'utf-8' }).kind !== 'BR_ENTRY') return;
+      answering.forEach(({ socket, sender }, i) => void socket.send(encodePacket(entryPacket(sender, asPacketNo(i + 1), 'ANSENTRY', true)), from));
+    });
+    const probe = await run(probeEntry(doctor.messenger, { wait: 500, clock, interfaces: lan.interfaces('10.0.0.1'), signal: new AbortController().signal }));
+    assert.equal(probe.answers.length, PROBE_LIMITS.listed);
+    assert.equal(probe.answers.length + probe.unlisted, extra + 2, 'every answering address and port counted once');
+    const answers = probe.results[1];
+    assert.equal((answers?.details as { peers: unknown[] }).peers.length, PROBE_LIMITS.listed);
+    assert.match(answers?.summary ?? '', new RegExp(`\\(the first ${PROBE_LIMITS.listed} addresses; ${probe.unlisted} more answered\\)`));
   });
 
   test('nobody answers within the wait: ⚠ with advice', async () => {

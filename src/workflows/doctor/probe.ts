@@ -18,9 +18,18 @@ export interface Answer {
   readonly afterMs: number;
 }
 
+/**
+ * Answering peers listed at most: a hostile LAN can answer from any number of ports and names. Of
+ * the rest only how many is said, counted up to `othersCounted`.
+ */
+export const PROBE_LIMITS = { listed: 1000, othersCounted: 100_000 };
+
 export interface ProbeOutcome {
   readonly results: CheckResult[];
+  /** The first PROBE_LIMITS.listed answering peers. */
   readonly answers: Answer[];
+  /** Other peers that answered, beyond those listed (at most PROBE_LIMITS.othersCounted). */
+  readonly unlisted: number;
   /** When BR_ENTRY went out (clock ms). */
   readonly startedAt: number;
 }
@@ -49,9 +58,12 @@ export function answersByInterface(answers: readonly Answer[]): { iface: string;
 
 export async function probeEntry(messenger: Messenger, options: ProbeOptions): Promise<ProbeOutcome> {
   const first = new Map<string, Peer>();
+  const others = new Set<string>();
   const stop = messenger.peers.watch((peer) => {
     const key = `${peer.address}:${peer.port}`;
-    if (!first.has(key) && peer.via === undefined) first.set(key, peer);
+    if (first.has(key) || peer.via !== undefined) return;
+    if (first.size < PROBE_LIMITS.listed) first.set(key, peer);
+    else if (others.size < PROBE_LIMITS.othersCounted) others.add(key);
   });
   const startedAt = options.clock.now();
   const results: CheckResult[] = [];
@@ -62,7 +74,7 @@ export async function probeEntry(messenger: Messenger, options: ProbeOptions): P
     } catch (error) {
       if (!(error instanceof IpmsgError) || error.code !== 'IPMSG_ERR_UNAVAILABLE') throw error;
       results.push(check('broadcast', 'fail', error.message, 'nobody hears us: check the interfaces and the limited-broadcast route above, and output rules of the firewall', { targets: messenger.broadcastTargets() }));
-      return { results, answers: [], startedAt };
+      return { results, answers: [], unlisted: 0, startedAt };
     }
     const failed = sent.filter((s) => s.error);
     const targets = sent.map((s) => ({ address: s.address, ...(s.error ? { error: s.error.message } : {}) }));
@@ -76,8 +88,11 @@ export async function probeEntry(messenger: Messenger, options: ProbeOptions): P
     stop();
   }
   const answers = [...first.values()].map((peer) => ({ peer, iface: interfaceOf(peer.address, options.interfaces), afterMs: Math.max(0, peer.seenAt - startedAt) }));
+  const unlisted = others.size;
+  others.clear();
   const details = {
     waitMs: options.wait,
+    ...(unlisted > 0 ? { unlisted } : {}),
     peers: answers.map((a) => ({ address: a.peer.address, port: a.peer.port, user: a.peer.user, host: a.peer.host, client: a.peer.client ?? null, iface: a.iface ?? null, afterMs: a.afterMs })),
     interfaces: answersByInterface(answers),
   };
@@ -94,9 +109,10 @@ export async function probeEntry(messenger: Messenger, options: ProbeOptions): P
   } else {
     const perIface = answersByInterface(answers).map((g) => `${g.iface}: ${g.peers} (first after ${g.firstMs} ms)`).join(', ');
     const shown = answers.slice(0, 5).map((a) => `${describePeer(a.peer)} on ${a.iface ?? 'another subnet'} after ${a.afterMs} ms`);
-    const more = answers.length > 5 ? `, and ${answers.length - 5} more` : '';
+    const more = answers.length + unlisted > 5 ? `, and ${answers.length + unlisted - 5} more` : '';
     const peers = new Set(answers.map((a) => identityKey(a.peer))).size;
-    results.push(check('answers', 'ok', `${peers} peer${peers === 1 ? '' : 's'} answered BR_ENTRY — ${perIface}: ${shown.join(', ')}${more}`, undefined, details));
+    const beyond = unlisted > 0 ? ` (the first ${answers.length} addresses; ${unlisted}${unlisted >= PROBE_LIMITS.othersCounted ? ' or more' : ''} more answered)` : '';
+    results.push(check('answers', 'ok', `${peers} peer${peers === 1 ? '' : 's'}${beyond} answered BR_ENTRY — ${perIface}: ${shown.join(', ')}${more}`, undefined, details));
   }
-  return { results, answers, startedAt };
+  return { results, answers, unlisted, startedAt };
 }
