@@ -76,9 +76,10 @@ describe('iptux and the newer commands', { skip: skip ?? false }, () => {
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'ipmsg-iptux-companions-'));
-    writeFileSync(join(work, 'shared.txt'), 'shared by iptux\n');
+    // A Chinese name: iptux's list then shows which code page it writes (and reads) us in.
+    writeFileSync(join(work, '共享.txt'), 'shared by iptux\n');
     lan = await createLan(4);
-    iptux = await startIptux(lan, 1, { nick: 'iptux-peer', group: 'lab', sharedFiles: [join(work, 'shared.txt')] });
+    iptux = await startIptux(lan, 1, { nick: 'iptux-peer', group: 'lab', sharedFiles: [join(work, '共享.txt')] });
   });
   after(async () => {
     await iptux?.stop();
@@ -201,7 +202,7 @@ describe('iptux and the newer commands', { skip: skip ?? false }, () => {
     assert.ok(keyRequests.every((r) => r.packetNo > (received[at]?.packetNo ?? Infinity)), JSON.stringify(received));
   });
 
-  // Last: once a GB18030 message came from an address, iptux reads that address's next messages as
+  // Last two: once a GBK message came from an address, iptux reads that address's next messages as
   // GB18030 first (UTF-8 Chinese then turns into mojibake) until an entry from it arrives.
   test('run --encoding gbk --to iptux: the failure mark and the tail arrive in GBK', async () => {
     const failed = await ipmsg(0, ['run', '--encoding', 'gbk', '--to', iptux.address, '--', 'sh', '-c', 'echo "步骤一"; echo "失败了" >&2; exit 3']);
@@ -211,5 +212,20 @@ describe('iptux and the newer commands', { skip: skip ?? false }, () => {
     // It went in GBK (× is A1 C1 there), not UTF-8.
     const gbk = Buffer.from(encodeText('× sh -c', 'gbk')).toString('latin1');
     assert.ok(traffic(await iptux.readDebugLog()).some((t) => t.dir === 'in' && t.address === ALICE_ADDRESS && t.body.startsWith(gbk)));
+  });
+
+  test('after that, recv --exec --reply (no entry of ours since) answers iptux in the GB18030 it now writes and reads', async () => {
+    const recv = await recvOnAlice(['--no-announce', '--exec', 'printf "全员已收到 ✓\\n"', '--reply', '--count', '1']);
+    await askShared();
+    const done = await recv.done;
+    assert.equal(done.code, 0, done.stderr);
+    // Its list came in GB18030 (共享.txt) ...
+    assert.equal((jsonLines(done.stdout)[0]?.['attachments'] as { name: string }[] | undefined)?.[0]?.name, '共享.txt', done.stdout);
+    const gb18030 = (text: string): string => Buffer.from(encodeText(text, 'gb18030')).toString('latin1');
+    const seen = traffic(await iptux.readDebugLog()).filter((t) => t.address === ALICE_ADDRESS);
+    assert.ok(seen.some((t) => t.dir === 'out' && t.body.includes(gb18030('共享.txt'))), 'iptux wrote the name in GB18030');
+    // ... and the reply went back in GB18030, which iptux logged intact.
+    assert.ok(seen.some((t) => t.dir === 'in' && t.body.startsWith(gb18030('全员已收到 ✓'))), 'our reply in GB18030');
+    await iptux.waitForLog('[STRING]全员已收到 ✓\n', 5000);
   });
 });
