@@ -91,7 +91,7 @@ export function addCommonOptions(command: Command): Command {
     )
     .addOption(new Option('--no-crypto', 'no keys: no encryption, no ENCRYPTOPT, no key fingerprint in the user name').env('IPMSG_NO_CRYPTO'))
     .addOption(new Option('--legacy-crypto', 'also RSA-1024 + Blowfish-128, for old clients (weak)').env('IPMSG_LEGACY_CRYPTO'))
-    .addOption(new Option('--lossy', "send '?' for characters the code page cannot hold instead of failing"))
+    .addOption(new Option('--lossy', "send a look-alike (√ for ✔) or '?' for characters the code page cannot hold instead of failing"))
     .addOption(new Option('--json', 'print one JSON object per line'))
     .addOption(new Option('-q, --quiet', 'print no results, only errors'))
     .addOption(new Option('-v, --verbose', 'report ignored packets and other details on stderr'))

@@ -54,8 +54,36 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
+ * Stand-ins, best first, for symbols that the legacy code pages lack (CP932, GBK and Big5 have no
+ * ✔/✖): a mark that turns into '?' no longer tells success from failure.
+ */
+const LOOKALIKES: Readonly<Record<string, readonly string[]>> = {
+  '✔': ['√'],
+  '✓': ['√'],
+  '✖': ['×'],
+  '✗': ['×'],
+  '·': ['・', '.'],
+  '—': ['―', '-'],
+};
+
+function encodable(char: string, charset: Charset): boolean {
+  return loadIconv().decode(loadIconv().encode(char, charset), charset) === char;
+}
+
+/** Text with each character the code page lacks replaced by a stand-in it holds, where there is one. */
+function withLookalikes(text: string, charset: Charset): string {
+  let out = '';
+  for (const char of text) {
+    const stand = LOOKALIKES[char];
+    out += stand === undefined || encodable(char, charset) ? char : (stand.find((s) => encodable(s, charset)) ?? char);
+  }
+  return out;
+}
+
+/**
  * Encodes text in `charset`. Text the code page cannot hold is refused (iconv-lite would write '?')
- * unless `lossy` is set.
+ * unless `lossy` is set: then a character it lacks becomes a look-alike it holds (√ for ✔, × for
+ * ✖), else '?'.
  * @throws IpmsgError IPMSG_ERR_ENCODING
  */
 export function encodeText(text: string, charset: Charset, lossy = false): Uint8Array {
@@ -66,19 +94,18 @@ export function encodeText(text: string, charset: Charset, lossy = false): Uint8
     return utf8Encoder.encode(text);
   }
   const bytes = loadIconv().encode(text, charset);
-  if (!lossy && loadIconv().decode(bytes, charset) !== text) {
-    const bad = firstUnencodable(text, charset);
-    throw new IpmsgError(
-      'IPMSG_ERR_ENCODING',
-      `Cannot encode ${JSON.stringify(bad)} (U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in ${charset}; use --encoding utf-8, or --lossy to send '?' instead`,
-    );
-  }
-  return bytes;
+  if (loadIconv().decode(bytes, charset) === text) return bytes;
+  if (lossy) return loadIconv().encode(withLookalikes(text, charset), charset);
+  const bad = firstUnencodable(text, charset);
+  throw new IpmsgError(
+    'IPMSG_ERR_ENCODING',
+    `Cannot encode ${JSON.stringify(bad)} (U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) in ${charset}; use --encoding utf-8, or --lossy to send '?' instead`,
+  );
 }
 
 function firstUnencodable(text: string, charset: Charset): string {
   for (const char of text) {
-    if (loadIconv().decode(loadIconv().encode(char, charset), charset) !== char) return char;
+    if (!encodable(char, charset)) return char;
   }
   return text.slice(0, 1);
 }

@@ -2,7 +2,7 @@
 // The charset each peer is sent (§7): learnt from its entries in this run, or remembered from an
 // earlier one through the injected PeerCharsets store.
 
-import type { Charset } from '../encoding/charset.js';
+import { type Charset, isAscii } from '../encoding/charset.js';
 import { IPMSG_UTF8OPT, hasOpt } from '../protocol/command.js';
 import type { EntryPacket, SendMsgPacket } from '../protocol/packet.js';
 import { type CharsetChoice, type PeerReads, chooseCharset, dialectCharset, peerReads } from '../protocol/peer-charset.js';
@@ -35,11 +35,21 @@ export class Charsets {
    * What a message says of a peer whose entry we have not heard in this run: UTF8OPT means it
    * reads UTF-8; unflagged text that is not UTF-8 means a legacy-only client (the official sends
    * UTF-8 to us, since we announce CAPUTF8OPT). Unflagged UTF-8 or ASCII says nothing.
+   * iptux is the exception, entry or not: it writes to an address in the code page it took from
+   * the last message it got from there, and reads that address's next message in that code page
+   * first (§15; UTF-8 Chinese after a GBK message turns into GB18030 mojibake), until an entry
+   * from there resets it. So its non-ASCII text tells what it reads us in now.
    */
   learnFromMessage(packet: SendMsgPacket, from: RemoteAddress): void {
     const key = peerKey(from);
-    // iptux answers in the code page we last wrote to it in (§15): only its entry says what it reads.
-    if (this.#heard.has(key) || packet.version.includes('iptux')) return;
+    if (packet.version.includes('iptux')) {
+      if (isAscii(packet.text) && (packet.attachments ?? []).every((a) => isAscii(a.name))) return;
+      const reads: PeerReads = { kind: 'iptux', charset: packet.charset };
+      this.#heard.set(key, reads);
+      this.#memory?.set(key, reads);
+      return;
+    }
+    if (this.#heard.has(key)) return;
     let reads: PeerReads;
     if (hasOpt(packet.command, IPMSG_UTF8OPT)) reads = { kind: 'utf8' };
     else if (packet.charset !== 'utf-8') {

@@ -16,6 +16,7 @@ import {
 } from '../protocol/command.js';
 import { type Packet, encodePacket } from '../protocol/packet.js';
 import type { PacketNo } from '../protocol/packet-no.js';
+import type { CharsetChoice } from '../protocol/peer-charset.js';
 import { parseFingerprintName } from '../protocol/user-name.js';
 import { type Family, withoutScope } from '../transport/address.js';
 import { localAddresses } from '../transport/broadcast.js';
@@ -233,6 +234,11 @@ export class Messenger {
    */
   broadcastMessage(text: string): Promise<BroadcastResult[]> {
     return this.#sending.broadcastMessage(text);
+  }
+
+  /** The charset a message to `to` goes out in, and why (§7): what its entries said, or --encoding. */
+  charsetFor(to: RemoteAddress): CharsetChoice {
+    return this.#link.charsets.choose(to);
   }
 
   /**

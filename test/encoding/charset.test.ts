@@ -80,12 +80,22 @@ describe('text a code page cannot hold', () => {
   });
 });
 
-describe('lossy writes ? instead', () => {
+describe('lossy writes a look-alike or ? instead', () => {
   test('cp932', () => {
     assert.equal(toHexString(encodeText('中文飞鸽传书', 'cp932', true)), '92 86 95 b6 3f 3f 3f 3f');
   });
   test('gbk', () => {
     assert.equal(decodeText(encodeText('你好😀', 'gbk', true), 'gbk'), '你好?');
+  });
+  test('a mark the code page lacks becomes a look-alike it holds: ✔ √, ✖ ×, · ・ in CP932', () => {
+    assert.equal(decodeText(encodeText('✔ ok · ✖ failed — ✓✗', 'gbk', true), 'gbk'), '√ ok · × failed — √×');
+    assert.equal(decodeText(encodeText('✔ ok · ✖ failed — ✓✗', 'cp932', true), 'cp932'), '√ ok ・ × failed ― √×');
+    assert.equal(decodeText(encodeText('✔ ✖ 😀', 'big5', true), 'big5'), '√ × ?');
+    // GB18030 holds every character: nothing is replaced.
+    assert.equal(decodeText(encodeText('✔ ✖', 'gb18030', true), 'gb18030'), '✔ ✖');
+  });
+  test('without lossy the mark is still refused', () => {
+    assert.throws(() => encodeText('✔ done', 'gbk'), /Cannot encode "✔" \(U\+2714\) in gbk/);
   });
   test('utf-8 with a lone surrogate: U+FFFD', () => {
     assert.equal(toHexString(encodeText('a\uD800', 'utf-8', true)), '61 ef bf bd');

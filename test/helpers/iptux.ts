@@ -571,3 +571,28 @@ async function launch(lan: Lan, node: number, opts: IptuxOptions, release: () =>
     throw new Error(`starting iptux on node ${node} failed: ${(err as Error).message}${tail ? `\niptux output:\n${tail}` : ''}`);
   }
 }
+
+/**
+ * One IPTUX_ASKSHARED (0xFF) from an ephemeral port: iptux answers with a SENDMSG|FILEATTACHOPT|
+ * IPTUX_SHAREDOPT listing its shared files, to UDP port 2425 of our address (where recv listens).
+ * The one message iptux sends without a person. argv: target packetNo.
+ */
+const ASK_SHARED = String.raw`
+const dgram = require('node:dgram');
+const [target, packetNo] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+s.on('error', (e) => { process.stderr.write(e.message + '\n'); process.exit(1); });
+s.bind(0, () => s.send(Buffer.from('1:' + packetNo + ':alice:alice-pc:255:\0', 'latin1'), 2425, target, (e) => {
+  if (e) { process.stderr.write(e.message + '\n'); process.exit(1); }
+  s.close();
+}));
+`;
+
+/**
+ * Sends IPTUX_ASKSHARED from LAN node `from` to `peer`, which answers only an address it knows (an
+ * entry from it first), with user alice@alice-pc and packet number `packetNo`.
+ */
+export async function askIptuxShared(lan: Lan, from: number, peer: IptuxPeer, packetNo: number): Promise<void> {
+  const ask = await lan.run(from, process.execPath, ['-e', ASK_SHARED, peer.address, String(packetNo)]);
+  if (ask.code !== 0) throw new Error(`IPTUX_ASKSHARED to ${peer.address} failed: ${ask.stderr.trim()}`);
+}

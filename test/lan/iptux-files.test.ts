@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binPath, jsonLines, makeSandbox } from '../helpers/cli.js';
-import { type IptuxPeer, iptuxUnavailableReason, startIptux } from '../helpers/iptux.js';
+import { type IptuxPeer, askIptuxShared, iptuxUnavailableReason, startIptux } from '../helpers/iptux.js';
 import { type Lan, createLan } from '../helpers/netns.js';
 
 const skip = iptuxUnavailableReason();
@@ -59,21 +59,6 @@ function walk(root: string, rel = ''): Entry[] {
 }
 
 const withoutMtime = (entries: readonly Entry[]): Omit<Entry, 'mtime'>[] => entries.map(({ mtime: _, ...rest }) => rest);
-
-/**
- * One IPTUX_ASKSHARED (0xFF) from an ephemeral port of this node. iptux answers with a SENDMSG to
- * UDP port 2425 of our address (that is where recv listens). argv: target packetNo.
- */
-const ASK_SHARED = String.raw`
-const dgram = require('node:dgram');
-const [target, packetNo] = process.argv.slice(1);
-const s = dgram.createSocket('udp4');
-s.on('error', (e) => { process.stderr.write(e.message + '\n'); process.exit(1); });
-s.bind(0, () => s.send(Buffer.from('1:' + packetNo + ':alice:alice-pc:255:\0', 'latin1'), 2425, target, (e) => {
-  if (e) { process.stderr.write(e.message + '\n'); process.exit(1); }
-  s.close();
-}));
-`;
 
 describe('iptux shared files', { skip: skip ?? false }, () => {
   let lan: Lan;
@@ -132,8 +117,7 @@ describe('iptux shared files', { skip: skip ?? false }, () => {
 
     // Above any packet number recv used (≈ seconds since the epoch, §15: iptux drops numbers that
     // do not grow), below 2^32.
-    const ask = await lan.run(0, process.execPath, ['-e', ASK_SHARED, iptux.address, String(Math.floor(Date.now() / 1000) + 1000)]);
-    assert.equal(ask.code, 0, ask.stderr);
+    await askIptuxShared(lan, 0, iptux, Math.floor(Date.now() / 1000) + 1000);
 
     const code = await exited;
     const debug = code === 0 ? '' : `\n--- iptux log tail ---\n${(await iptux.readDebugLog()).slice(-6000)}`;

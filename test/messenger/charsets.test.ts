@@ -238,13 +238,13 @@ describe('the charset each peer is sent', () => {
     assert.deepEqual(second.value?.map((o) => [o.charset, o.charsetReason]), [['utf-8', 'forced']]);
   });
 
-  it("without its entry, a peer's messages tell: GBK unflagged from FeiQ, UTF8OPT from another; iptux's do not", async () => {
+  it("without its entry, a peer's messages tell: GBK unflagged from FeiQ, UTF8OPT from another, GBK from iptux", async () => {
     const { clock, lan, us } = await lanWith();
     const feiq = rawPeer(lan, FEIQ, FEIQ_VERSION);
     const other = rawPeer(lan, OTHER, '1');
     await feiq.socket.send(Buffer.concat([Buffer.from(`${FEIQ_VERSION}:5:feiq:FEIQ-PC:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:`), gbk('中文'), Buffer.from([0])]), { address: US, port: PORT });
     await other.socket.send(Buffer.from(`1:5:bob:BOB-PC:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT | IPMSG_UTF8OPT}:hi\0`), { address: US, port: PORT });
-    // iptux writes in the code page we last wrote to it in: its messages tell nothing (§15).
+    // iptux writes in the code page it reads us in (the one of the last message it got from us, §15).
     const iptux = rawPeer(lan, '10.0.0.3', '1_iptux 0.8.3');
     await iptux.socket.send(Buffer.concat([Buffer.from(`1_iptux 0.8.3:5:root:iptux:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:`), gbk('中文'), Buffer.from([0])]), { address: US, port: PORT });
     await clock.tick(0);
@@ -255,8 +255,32 @@ describe('the charset each peer is sent', () => {
     assert.deepEqual(sending.value?.map((o) => [o.charset, o.charsetReason]), [
       ['gb18030', 'peer-dialect'],
       ['utf-8', 'peer-utf8'],
-      ['utf-8', 'peer-unknown'],
+      ['gb18030', 'peer-iptux'],
     ]);
+  });
+
+  it("iptux's non-ASCII messages override its entry (it reads us in the code page it writes); ASCII ones tell nothing", async () => {
+    const { clock, lan, us } = await lanWith();
+    const iptux = rawPeer(lan, FEIQ, '1_iptux 0.8.3');
+    const say = async (packetNo: number, text: Buffer): Promise<void> => {
+      await iptux.socket.send(Buffer.concat([Buffer.from(`1_iptux 0.8.3:${packetNo}:root:iptux:${IPMSG_SENDMSG | IPMSG_SENDCHECKOPT}:`), text, Buffer.from([0])]), { address: US, port: PORT });
+      await clock.tick(0);
+    };
+    const charsetNow = async (): Promise<[string, string] | undefined> => {
+      const sending = track(us.messenger.sendMessage([{ text: FEIQ, address: FEIQ, port: PORT }], '中文', { ...OPTIONS, check: false }));
+      await clock.tickUntil(() => sending.settled, 10_000, 50);
+      const [o] = sending.value ?? [];
+      return o && [o.charset, o.charsetReason];
+    };
+    await iptux.socket.send(Buffer.from(`1_iptux 0.8.3:4:root:iptux-host:${IPMSG_ANSENTRY | IPMSG_ABSENCEOPT}:iptux-peer\0lab\0icon-tux.png\0utf-8\0`), { address: US, port: PORT });
+    await clock.tick(0);
+    assert.deepEqual(await charsetNow(), ['utf-8', 'peer-iptux']);
+    await say(5, gbk('中文'));
+    assert.deepEqual(await charsetNow(), ['gb18030', 'peer-iptux']);
+    await say(6, Buffer.from('plain ascii'));
+    assert.deepEqual(await charsetNow(), ['gb18030', 'peer-iptux']);
+    await say(7, Buffer.from('中文'));
+    assert.deepEqual(await charsetNow(), ['utf-8', 'peer-iptux']);
   });
 
   it('what a peer announced is remembered for the next run: no entry needed then', async () => {

@@ -145,6 +145,27 @@ describe('doctor probe and target on the fake LAN', () => {
     assert.match(results.find((r) => r.id === 'target-info')?.summary ?? '', /iptux never does/);
   });
 
+  test("iptux's real ANSENTRY (no CAPUTF8OPT, encoding field utf-8): it reads UTF-8, only encryption is lacking", async () => {
+    const { clock, lan, client, run } = await setup();
+    const answerWith = (address: string, encoding: string): void => {
+      lan.addHost(address);
+      const socket = lan.open(address, PORT);
+      socket.onMessage((bytes, from) => {
+        if (decodePacket(bytes, { fallbackCharset: 'utf-8' }).kind !== 'BR_ENTRY') return;
+        void socket.send(Buffer.from(`1_iptux 0.8.3:5:root:iptux-host:259:iptux-peer\0lab\0icon-tux.png\0${encoding}\0`, 'latin1'), from);
+      });
+    };
+    answerWith('10.0.0.5', 'utf-8');
+    answerWith('10.0.0.6', 'gbk');
+    const utf8 = (await run(checkTarget(client, '10.0.0.5', targetOptions(clock)))).find((r) => r.id === 'target-capabilities');
+    assert.equal(utf8?.summary, 'iptux 0.8.3 announces UTF-8 (its encoding field)');
+    assert.equal(utf8?.advice, 'it lacks encryption (messages go in plain text)');
+    assert.equal((utf8?.details as Record<string, unknown>)['charset'], 'utf-8');
+    const gbk = (await run(checkTarget(client, '10.0.0.6', targetOptions(clock)))).find((r) => r.id === 'target-capabilities');
+    assert.equal(gbk?.summary, 'iptux 0.8.3 announces no extension');
+    assert.equal(gbk?.advice, 'it lacks UTF-8 (text goes in its legacy code page: --encoding) and encryption (messages go in plain text)');
+  });
+
   test('a silent target: entry and GETINFO ✖; a name nobody has: ✖ target', async () => {
     const { clock, client, run } = await setup();
     const silent = await run(checkTarget(client, '10.0.0.3', targetOptions(clock)));

@@ -11,6 +11,7 @@ import type { Destination } from '../../messenger/target.js';
 import { checkNameFingerprint } from '../../crypto/fingerprint.js';
 import { keyFingerprint, peerId } from '../../crypto/peer-id.js';
 import type { AnsweredKey } from '../../messenger/key-exchange.js';
+import type { CharsetChoice } from '../../protocol/peer-charset.js';
 import type { Schedule } from '../../messenger/options.js';
 import { parseFingerprintName } from '../../protocol/user-name.js';
 import { KnownPeers } from '../../state/known-peers.js';
@@ -90,11 +91,13 @@ async function askEntry(messenger: Messenger, to: Destination, options: TargetOp
   return found && { peer: found, afterMs: options.clock.now() - startedAt };
 }
 
-function capabilities(peer: Peer): CheckResult {
+function capabilities(peer: Peer, charset: CharsetChoice): CheckResult {
   const c = peer.capabilities;
-  const can = [c.utf8 ? 'UTF-8' : '', c.fileAttach ? 'files' : '', c.encrypt ? 'encryption' : '', c.fileEncrypt ? 'encrypted files' : ''].filter(Boolean);
-  const lacks = [!c.utf8 ? 'UTF-8 (text goes in its legacy code page: --encoding)' : '', !c.encrypt ? 'encryption (messages go in plain text)' : ''].filter(Boolean);
-  return check('target-capabilities', lacks.length > 0 ? 'warn' : 'ok', `${peer.client ?? 'its client'} announces ${can.length > 0 ? can.join(', ') : 'no extension'}`, lacks.length > 0 ? `it lacks ${lacks.join(' and ')}` : undefined, { ...c, client: peer.client ?? null, version: peer.version });
+  // iptux has no CAPUTF8OPT but names the encoding it reads in its entry (§15): UTF-8 as a rule.
+  const utf8 = c.utf8 || (charset.reason === 'peer-iptux' && charset.charset === 'utf-8');
+  const can = [utf8 ? (c.utf8 ? 'UTF-8' : 'UTF-8 (its encoding field)') : '', c.fileAttach ? 'files' : '', c.encrypt ? 'encryption' : '', c.fileEncrypt ? 'encrypted files' : ''].filter(Boolean);
+  const lacks = [!utf8 ? 'UTF-8 (text goes in its legacy code page: --encoding)' : '', !c.encrypt ? 'encryption (messages go in plain text)' : ''].filter(Boolean);
+  return check('target-capabilities', lacks.length > 0 ? 'warn' : 'ok', `${peer.client ?? 'its client'} announces ${can.length > 0 ? can.join(', ') : 'no extension'}`, lacks.length > 0 ? `it lacks ${lacks.join(' and ')}` : undefined, { ...c, charset: charset.charset, client: peer.client ?? null, version: peer.version });
 }
 
 /** How the doctor asks the target for its key: GETPUBKEY with our capability word, within the target's timeout. */
@@ -220,6 +223,6 @@ export async function checkTarget(client: Client, target: string, options: Targe
   const outcome = tcpResults[tcp];
   results.push(check('target-tcp', outcome.status, `TCP ${where} ${outcome.text}`, outcome.advice, { state: tcp }));
 
-  if (entry) results.push(capabilities(entry.peer), await keyCheck(messenger, destination, entry.peer, options));
+  if (entry) results.push(capabilities(entry.peer, messenger.charsetFor(destination)), await keyCheck(messenger, destination, entry.peer, options));
   return results;
 }
