@@ -140,7 +140,16 @@ export function runHandler(command: string, options: RunHandlerOptions): Promise
     let killTimer: { cancel(): void } | undefined;
     const terminate = (): void => {
       kill(child, 'SIGTERM');
-      killTimer ??= clock.after(KILL_GRACE, () => kill(child, 'SIGKILL'));
+      killTimer ??= clock.after(KILL_GRACE, () => {
+        kill(child, 'SIGKILL');
+        // A program it started may outlive it holding its output open (on Windows when the tree
+        // cannot be ended): once the handler itself is gone, its output is not waited for.
+        const letGo = (): void => {
+          for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) letGo();
+        else child.once('exit', letGo);
+      });
     };
     const timer =
       options.timeout === undefined

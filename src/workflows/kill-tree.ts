@@ -1,7 +1,7 @@
 // src/workflows/kill-tree.ts
 // Ends a child process and what it started. Windows has no signals: `ChildProcess.kill()` there
 // ends only the child itself (cmd.exe, leaving the batch file's programs running), so the whole
-// tree is ended with `taskkill /T /F`.
+// tree is ended with `taskkill /T /F`; where that fails (Wine's taskkill has no /T), the child alone.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 
@@ -16,7 +16,10 @@ export function isRunning(child: ChildProcess): boolean {
 export function killTree(child: ChildProcess, signal: NodeJS.Signals, options: { readonly group?: boolean } = {}): void {
   if (!isRunning(child) || child.pid === undefined) return;
   if (WINDOWS) {
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' }).on('error', () => child.kill(signal));
+    const fallback = (): void => void (isRunning(child) && child.kill(signal));
+    const taskkill = spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' });
+    taskkill.on('error', fallback);
+    taskkill.on('exit', (code) => code !== 0 && fallback());
     return;
   }
   if (!options.group) {
