@@ -25,7 +25,7 @@ const WINDOWS = process.platform === 'win32';
 /**
  * The signals a user or a CI runner ends a run with: the command gets them. Not on Windows: a
  * Ctrl-C or Ctrl-Break reaches the command from the console it shares with us, and forwarding
- * would end it at once (Windows has no signals); a second one ends ipmsg and the command's tree.
+ * would end it at once (Windows has no signals). A second one ends ipmsg and the command's tree.
  */
 const FORWARDED = WINDOWS ? [] : (['SIGINT', 'SIGTERM'] as const);
 
@@ -172,8 +172,8 @@ async function runPassedThrough(argv: readonly string[], tail: OutputTail, spool
   });
   const forwarders = FORWARDED.map((name) => [name, () => running.kill(name)] as const);
   for (const [name, forward] of forwarders) process.on(name, forward);
-  // Windows does not end a program's children with it: a second Ctrl-C (process.exit) ends them here.
-  const endTree = (): void => running.kill('SIGKILL');
+  // A second Ctrl-C exits at once (program.ts): on Windows the command's tree is ended first.
+  const endTree = (): void => running.killNow();
   if (WINDOWS) process.once('exit', endTree);
   try {
     const result = await running.done;

@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ReceivedMessage } from '../messenger/index.js';
 import { IPMSG_AUTORETOPT, IPMSG_BROADCASTOPT, IPMSG_MULTICASTOPT, IPMSG_SECRETOPT, hasOpt } from '../protocol/command.js';
 import type { Clock } from '../transport/clock.js';
-import { WINDOWS, killTree } from './kill-tree.js';
+import { WINDOWS, killTree, killTreeNow } from './kill-tree.js';
 
 /** After SIGTERM, a handler that has not ended is sent SIGKILL after this long. */
 export const KILL_GRACE = 2000;
@@ -99,7 +99,7 @@ function watch(child: ChildProcess): void {
   if (exitHook) return;
   exitHook = true;
   process.once('exit', () => {
-    for (const c of live) kill(c, 'SIGKILL');
+    for (const c of live) killTreeNow(c, { group: true });
   });
 }
 

@@ -3,7 +3,7 @@
 // ends only the child itself (cmd.exe, leaving the batch file's programs running), so the whole
 // tree is ended with `taskkill /T /F`; where that fails (Wine's taskkill has no /T), the child alone.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 
 export const WINDOWS = process.platform === 'win32';
 
@@ -31,4 +31,16 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals, options: {
   } catch {
     child.kill(signal);
   }
+}
+
+/**
+ * killTree for a process about to exit (a second Ctrl-C), when nothing of ours runs afterwards.
+ * Node on Windows ends its own children with it (a job object), but not what they started (npm's
+ * node under npm.cmd's cmd.exe): taskkill /T runs to its end first, then the child alone.
+ */
+export function killTreeNow(child: ChildProcess, options: { readonly group?: boolean } = {}): void {
+  if (!isRunning(child) || child.pid === undefined) return;
+  if (!WINDOWS) return killTree(child, 'SIGKILL', options);
+  const done = spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' });
+  if (done.status !== 0) child.kill('SIGKILL');
 }

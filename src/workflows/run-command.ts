@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { type Clock, systemClock } from '../transport/clock.js';
-import { WINDOWS, isRunning, killTree } from './kill-tree.js';
+import { WINDOWS, isRunning, killTree, killTreeNow } from './kill-tree.js';
 import type { CommandEnd } from './run-report.js';
 import { type WindowsPlan, planWindowsCommand } from './windows-command.js';
 
@@ -44,6 +44,8 @@ export interface CommandResult {
 export interface RunningCommand {
   /** Sends the command a signal (forwarding ours); on Windows, any signal ends its process tree. */
   kill(signal: NodeJS.Signals): void;
+  /** Ends the command (on Windows its process tree) before returning: for a process about to exit. */
+  killNow(): void;
   readonly done: Promise<CommandResult>;
 }
 
@@ -137,6 +139,9 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
   return {
     kill(signal) {
       if (child && isRunning(child)) killTree(child, signal);
+    },
+    killNow() {
+      if (child) killTreeNow(child);
     },
     done,
   };

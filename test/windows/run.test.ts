@@ -2,15 +2,16 @@
 // `ipmsg run` under Windows' Node (Wine): a batch file found through PATHEXT in the current folder
 // gets its arguments intact through cmd.exe (spaces, quotes, & | < > ^ ( ) ! never run), its exit
 // status is ipmsg's and its message reaches a Linux `ipmsg recv`; a program found on PATH runs
-// directly with its status kept; an unknown command is 127; a % for a batch file is refused (64).
+// directly with its status kept; an unknown command is 127; a % for a batch file is refused (64);
+// Ctrl-C ends ipmsg with 130 (on the second one: the first is the command's) and the command with it.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort, jsonLines, makeSandbox, startCli } from '../helpers/cli.js';
-import { runWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
+import { runWin, startWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
 
 const sandbox = makeSandbox();
 // The Windows side pins this peer's key in its prefix, which outlives this file: a name of its own.
@@ -28,6 +29,25 @@ function local(port: number): string[] {
 /** Wine puts WINEPATH before the Windows PATH: node.exe's folder, so that `node` is found there. */
 function pathEnv(): NodeJS.ProcessEnv {
   return { WINEPATH: winPath(dirname(wineSetup().node)) };
+}
+
+/** Linux processes (Wine runs Windows programs as such) whose command line holds `marker`. */
+function processesWith(marker: string): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function until(done: () => boolean, what: string, limit = 20_000): Promise<void> {
+  for (let waited = 0; !done(); waited += 100) {
+    if (waited > limit) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The arguments a batch file hands on with %* to a program that writes them as JSON. */
@@ -82,5 +102,33 @@ describe('Windows Node under Wine: ipmsg run', { skip: wineSkip }, () => {
     assert.equal(run.code, 64, run.stderr);
     assert.match(run.stderr, /cannot pass "100%" to the batch file touch\.cmd/);
     assert.equal(existsSync(join(work, 'ran.txt')), false);
+  });
+
+  test('Ctrl-C (SIGINT to Wine, twice: the first is for the command): ipmsg ends with 130 and leaves no command running', async () => {
+    const marker = `ipmsg-run-ctrl-c-${process.pid}-${Date.now()}`;
+    const started = join(work, 'ctrl-c-started');
+    const run = startWin(['run', ...local(await freePort()), '--to', '127.0.0.1:9', '--on', 'success', '--', 'node', '-e', "require('fs').writeFileSync(process.argv[1], ''); setInterval(() => {}, 1000)", winPath(started), marker], {
+      cwd: work,
+      env: pathEnv(),
+    });
+    try {
+      await until(() => existsSync(started), 'the command to start');
+      let ended = false;
+      void run.done.then(() => {
+        ended = true;
+      });
+      // As often as it takes (twice): the first is the command's, the second ends ipmsg. Under Wine
+      // the command here is ipmsg's own child; a batch file's programs need taskkill /T, which Wine lacks.
+      for (let i = 0; i < 100 && !ended; i++) {
+        run.child.kill('SIGINT');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const done = await run.done;
+      assert.equal(done.code, 130, done.stderr);
+      await until(() => processesWith(marker).length === 0, 'the command to end with ipmsg');
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const pid of processesWith(marker)) process.kill(Number(pid), 'SIGKILL');
+    }
   });
 });
