@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import type { ReceivedMessage } from '../../src/messenger/index.js';
 import { openMessenger } from '../../src/workflows/client.js';
 import { freePort, jsonLines } from '../helpers/cli.js';
-import { startWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
+import { processesWith, startWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-wine-exec-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -54,18 +54,6 @@ async function until(done: () => boolean, what: string, limit = 20_000): Promise
     if (waited > limit) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** Linux processes (Wine runs Windows programs as such) whose command line holds `marker`. */
-function processesWith(marker: string): string[] {
-  return readdirSync('/proc').filter((pid) => {
-    if (!/^\d+$/.test(pid)) return false;
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
-    } catch {
-      return false;
-    }
-  });
 }
 
 function recvArgs(port: number, extra: readonly string[]): string[] {

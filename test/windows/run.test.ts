@@ -6,12 +6,12 @@
 // Ctrl-C ends ipmsg with 130 (on the second one: the first is the command's) and the command with it.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort, jsonLines, makeSandbox, startCli } from '../helpers/cli.js';
-import { runWin, startWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
+import { processesWith, runWin, startWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
 
 const sandbox = makeSandbox();
 // The Windows side pins this peer's key in its prefix, which outlives this file: a name of its own.
@@ -29,18 +29,6 @@ function local(port: number): string[] {
 /** Wine puts WINEPATH before the Windows PATH: node.exe's folder, so that `node` is found there. */
 function pathEnv(): NodeJS.ProcessEnv {
   return { WINEPATH: winPath(dirname(wineSetup().node)) };
-}
-
-/** Linux processes (Wine runs Windows programs as such) whose command line holds `marker`. */
-function processesWith(marker: string): string[] {
-  return readdirSync('/proc').filter((pid) => {
-    if (!/^\d+$/.test(pid)) return false;
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
-    } catch {
-      return false;
-    }
-  });
 }
 
 async function until(done: () => boolean, what: string, limit = 20_000): Promise<void> {
