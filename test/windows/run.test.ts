@@ -2,7 +2,7 @@
 // `ipmsg run` under Windows' Node (Wine): a batch file found through PATHEXT in the current folder
 // gets its arguments intact through cmd.exe (spaces, quotes, & | < > ^ ( ) ! never run), its exit
 // status is ipmsg's and its message reaches a Linux `ipmsg recv`; a program found on PATH runs
-// directly with its status kept; an unknown command is 127; a % for a batch file is refused (64);
+// directly with its status kept; an unknown command is 127, a .py 126; a % for a batch file is refused (64);
 // Ctrl-C ends ipmsg with 130 (on the second one: the first is the command's) and the command with it.
 
 import assert from 'node:assert/strict';
@@ -82,6 +82,13 @@ describe('Windows Node under Wine: ipmsg run', { skip: wineSkip }, () => {
     assert.match(run.stderr, /no-such-command-here: command not found/);
     const record = jsonLines(run.stdout).find((r) => r['event'] === 'command');
     assert.equal(record?.['exit'], 127);
+  });
+
+  test('a file that is neither a program nor a batch file is 126', async () => {
+    writeFileSync(join(work, 'script.py'), 'print(1)\n');
+    const run = await runWin(['run', ...local(await freePort()), '--to', '127.0.0.1:9', '--on', 'success', '--', 'script.py'], { cwd: work });
+    assert.equal(run.code, 126, run.stderr);
+    assert.match(run.stderr, /script\.py: .*script\.py is not a program or a batch file/);
   });
 
   test('a % in an argument for a batch file is refused before anything runs: 64', async () => {
