@@ -29,6 +29,7 @@ export { serveOffer, DEFAULT_SERVE_TIMEOUT, type ServeEvent, type ServeOptions, 
 export { offerText, checkFits, ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT } from './workflows/send-text.js';
 export type { ProgressSink, ProgressItem, ProgressPeer } from './workflows/progress.js';
 export { runCommand, type RunCommandOptions, type RunningCommand, type CommandResult, type OutputSink } from './workflows/run-command.js';
+export { planWindowsCommand, findWindowsCommand, quoteBatchArgument, type WindowsLookup, type WindowsPlan } from './workflows/windows-command.js';
 export { OutputTail, DEFAULT_TAIL_BYTES, type TailLines } from './workflows/output-tail.js';
 export { openSpool, type OutputSpool } from './workflows/output-spool.js';
 export { composeReport, fitReport, exitStatusOf, commandLine, formatDuration, type RunReport, type CommandEnd } from './workflows/run-report.js';

@@ -8,7 +8,7 @@ import type { EncryptMode, SendOutcome } from '../messenger/index.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
 import { OutputTail } from '../workflows/output-tail.js';
 import { type OutputSpool, openSpool } from '../workflows/output-spool.js';
-import { runCommand } from '../workflows/run-command.js';
+import { runCommand, windowsPlan } from '../workflows/run-command.js';
 import { notifyRun } from '../workflows/run-notify.js';
 import { type RunReport, commandLine, describeEnd, exitStatusOf, succeeded } from '../workflows/run-report.js';
 import { TEXT_SERVE_TIMEOUT } from '../workflows/send-text.js';
@@ -21,8 +21,13 @@ import { type Session, openSettings, withSession } from './session.js';
 
 export const DEFAULT_TAIL_LINES = 20;
 const WHEN = ['always', 'failure', 'success'] as const;
-/** The signals a user or a CI runner ends a run with: the command gets them. */
-const FORWARDED = ['SIGINT', 'SIGTERM'] as const;
+const WINDOWS = process.platform === 'win32';
+/**
+ * The signals a user or a CI runner ends a run with: the command gets them. Not on Windows: a
+ * Ctrl-C or Ctrl-Break reaches the command from the console it shares with us, and forwarding
+ * would end it at once (Windows has no signals). A second one ends ipmsg and the command's tree.
+ */
+const FORWARDED = WINDOWS ? [] : (['SIGINT', 'SIGTERM'] as const);
 
 interface RunFlags {
   to?: string[];
@@ -85,6 +90,10 @@ export function makeRunCommand(ctx: Context): Command {
     for (const target of settings.aliases.expand(targets)) parseTarget(target, settings.port);
     if (flags.encrypt === 'always' && !settings.crypto) throw new IpmsgError('IPMSG_ERR_USAGE', '--encrypt always needs keys: drop --no-crypto');
     if (flags.serveTimeout !== undefined && !flags.attachLog) throw new IpmsgError('IPMSG_ERR_USAGE', '--serve-timeout needs --attach-log');
+    if (WINDOWS) {
+      const plan = windowsPlan(argv);
+      if (plan.kind === 'unsafe') throw new IpmsgError('IPMSG_ERR_USAGE', plan.reason);
+    }
 
     const tail = new OutputTail();
     let spool: OutputSpool | undefined;
@@ -141,7 +150,7 @@ export function makeRunCommand(ctx: Context): Command {
   return command;
 }
 
-/** Runs the command with our stdio, forwarding SIGINT and SIGTERM to it until it ends. */
+/** Runs the command with our stdio, forwarding SIGINT and SIGTERM to it (not on Windows) until it ends. */
 async function runPassedThrough(argv: readonly string[], tail: OutputTail, spool: OutputSpool | undefined, notice: (message: string) => void) {
   let spoolFailed = false;
   let stdoutBroken = false;
@@ -163,11 +172,15 @@ async function runPassedThrough(argv: readonly string[], tail: OutputTail, spool
   });
   const forwarders = FORWARDED.map((name) => [name, () => running.kill(name)] as const);
   for (const [name, forward] of forwarders) process.on(name, forward);
+  // A second Ctrl-C exits at once (program.ts): on Windows the command's tree is ended first.
+  const endTree = (): void => running.killNow();
+  if (WINDOWS) process.once('exit', endTree);
   try {
     const result = await running.done;
     return { result, stdoutBroken };
   } finally {
     for (const [name, forward] of forwarders) process.off(name, forward);
+    process.off('exit', endTree);
     process.stdout.off('error', broke);
   }
 }

@@ -8,6 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ReceivedMessage } from '../messenger/index.js';
 import { IPMSG_AUTORETOPT, IPMSG_BROADCASTOPT, IPMSG_MULTICASTOPT, IPMSG_SECRETOPT, hasOpt } from '../protocol/command.js';
 import type { Clock } from '../transport/clock.js';
+import { WINDOWS, killTree, killTreeNow } from './kill-tree.js';
 
 /** After SIGTERM, a handler that has not ended is sent SIGKILL after this long. */
 export const KILL_GRACE = 2000;
@@ -97,23 +98,12 @@ export function handlerEnv(message: ReceivedMessage): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, envValue(v)]));
 }
 
-const WINDOWS = process.platform === 'win32';
-
 /**
  * Signals the handler and what it started: on POSIX it leads its own process group; on Windows,
  * where signals do not exist, taskkill ends the tree at once.
  */
 function kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  if (WINDOWS) {
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' }).on('error', () => child.kill(signal));
-    return;
-  }
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
+  killTree(child, signal, { group: true });
 }
 
 /** Handlers still running: killed if this process exits first (a second Ctrl-C does not wait). */
@@ -124,7 +114,7 @@ function watch(child: ChildProcess): void {
   if (exitHook) return;
   exitHook = true;
   process.once('exit', () => {
-    for (const c of live) kill(c, 'SIGKILL');
+    for (const c of live) killTreeNow(c, { group: true });
   });
 }
 
@@ -172,7 +162,16 @@ export function runHandler(command: string, options: RunHandlerOptions): Promise
     let killTimer: { cancel(): void } | undefined;
     const terminate = (): void => {
       kill(child, 'SIGTERM');
-      killTimer ??= clock.after(KILL_GRACE, () => kill(child, 'SIGKILL'));
+      killTimer ??= clock.after(KILL_GRACE, () => {
+        kill(child, 'SIGKILL');
+        // A program it started may outlive it holding its output open (on Windows when the tree
+        // cannot be ended): once the handler itself is gone, its output is not waited for.
+        const letGo = (): void => {
+          for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) letGo();
+        else child.once('exit', letGo);
+      });
     };
     const timer =
       options.timeout === undefined

@@ -3,10 +3,13 @@
 // how it ended: what `ipmsg run` wraps.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { type Clock, systemClock } from '../transport/clock.js';
+import { WINDOWS, isRunning, killTree, killTreeNow } from './kill-tree.js';
 import type { CommandEnd } from './run-report.js';
+import { type WindowsPlan, planWindowsCommand } from './windows-command.js';
 
 /** Where the command's output goes on: our own stdout and stderr. */
 export interface OutputSink {
@@ -21,7 +24,7 @@ export interface RunCommandOptions {
   readonly stderr: OutputSink;
   /** Every piece of output, both streams in arrival order; the next waits for a returned promise. */
   readonly onOutput?: (chunk: Uint8Array, stream: 'stdout' | 'stderr') => void | Promise<void>;
-  /** Aborting sends the command SIGTERM; the run still waits for it to end. */
+  /** Aborting sends the command SIGTERM (on Windows: ends its process tree); the run still waits for it to end. */
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
@@ -39,8 +42,10 @@ export interface CommandResult {
 }
 
 export interface RunningCommand {
-  /** Sends the command a signal (forwarding ours). */
+  /** Sends the command a signal (forwarding ours); on Windows, any signal ends its process tree. */
   kill(signal: NodeJS.Signals): void;
+  /** Ends the command (on Windows its process tree) before returning: for a process about to exit. */
+  killNow(): void;
   readonly done: Promise<CommandResult>;
 }
 
@@ -48,6 +53,28 @@ export interface RunningCommand {
 const NOT_FOUND = 127;
 const NOT_EXECUTABLE = 126;
 const DRAIN_GRACE = 1000;
+/** A batch-file argument cmd cannot pass on as it is: the usage status. */
+const UNSAFE_ARGUMENT = 64;
+
+const isFile = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+
+/** A variable of `env` whatever its case (Windows' names are case-insensitive). */
+function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const key = Object.keys(env).find((k) => k.toUpperCase() === name);
+  return key === undefined ? undefined : env[key];
+}
+
+/** How `argv` starts on Windows (PATH, PATHEXT, batch files through cmd.exe): see windows-command.ts. */
+export function windowsPlan(argv: readonly string[], options: Pick<RunCommandOptions, 'env' | 'cwd'> = {}): WindowsPlan {
+  const env = options.env ?? process.env;
+  return planWindowsCommand(argv, {
+    cwd: options.cwd ?? process.cwd(),
+    path: variable(env, 'PATH'),
+    pathext: variable(env, 'PATHEXT'),
+    comspec: variable(env, 'COMSPEC'),
+    isFile,
+  });
+}
 
 /**
  * Starts `argv` (no shell) with our stdin, its stdout and stderr copied to `options.stdout` /
@@ -60,14 +87,21 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
   const [file, ...args] = argv;
   const started = clock.now();
   let child: ChildProcess | undefined;
-  const onAbort = (): void => void child?.kill('SIGTERM');
+  const onAbort = (): void => void (child && killTree(child, 'SIGTERM'));
   const done = new Promise<CommandResult>((resolve) => {
     const finish = (end: CommandEnd): void => {
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ end, durationMs: clock.now() - started });
     };
     if (file === undefined) return finish({ kind: 'not-started', reason: 'no command', code: NOT_FOUND });
-    const running = spawn(file, args, { stdio: ['inherit', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
+    const plan = WINDOWS ? windowsPlan(argv, options) : { kind: 'spawn' as const, file, args, verbatim: false };
+    if (plan.kind !== 'spawn') return finish({ kind: 'not-started', reason: plan.reason, code: plan.kind === 'unsafe' ? UNSAFE_ARGUMENT : plan.code });
+    const running = spawn(plan.file, plan.args, {
+      stdio: ['inherit', 'pipe', 'pipe'],
+      ...(plan.verbatim ? { windowsVerbatimArguments: true } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
     child = running;
     running.on('error', (error: NodeJS.ErrnoException) => {
       // A failed start has no pid; a kill that fails later is not an end.
@@ -104,7 +138,10 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   return {
     kill(signal) {
-      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child && isRunning(child)) killTree(child, signal);
+    },
+    killNow() {
+      if (child) killTreeNow(child);
     },
     done,
   };

@@ -176,6 +176,26 @@ describe('recv --exec', { skip: process.platform === 'win32' ? 'POSIX shell hand
     }
   });
 
+  test('--exec-timeout: a program that left the handler\'s process group and holds its output does not hold the run', async () => {
+    const out = folder();
+    // setsid: out of the group the timeout ends (as on Windows without taskkill /T), stdout kept open.
+    const { recv, port } = await startRecv(['--count', '1', '--exec-timeout', '1s', '--exec', 'setsid sleep 1000 & echo $! > "$OUT/pid"; wait'], { OUT: out });
+    const carol = await libraryPeer('carol');
+    let leftover = 0;
+    try {
+      await carol.send(port, 'hang');
+      const result = await recv.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(events(result.stdout, 'handled')[0]?.['timedOut'], true);
+      leftover = Number(readFileSync(join(out, 'pid'), 'utf8'));
+      // recv ended while the program still runs with the handler's stdout open.
+      assert.doesNotThrow(() => process.kill(leftover, 0), 'the setsid program was gone: nothing was tested');
+    } finally {
+      if (leftover > 0) process.kill(leftover, 'SIGKILL');
+      await carol.close();
+    }
+  });
+
   test('--jobs 2: two handlers run at once, the other messages are acknowledged and wait', async () => {
     const out = folder();
     const handler = 'mkdir "$OUT/run-$IPMSG_PACKET_NO"; ls "$OUT" | grep -c "^run-" > "$OUT/seen-$IPMSG_PACKET_NO"; while [ ! -e "$OUT/go" ]; do sleep 0.05; done; rmdir "$OUT/run-$IPMSG_PACKET_NO"';

@@ -6,7 +6,7 @@
 // to files, read while the process runs.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliResult, Running } from './cli.js';
@@ -150,4 +150,16 @@ export function startWineNode(nodeArgs: readonly string[], options: WineOptions 
 
 export function runWin(args: readonly string[], options: WineOptions = {}): Promise<CliResult> {
   return startWin(args, options).done;
+}
+
+/** Linux processes (Wine runs Windows programs as such) whose command line holds `marker`. */
+export function processesWith(marker: string): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
 }
