@@ -177,8 +177,8 @@ export function makeSendCommand(ctx: Context): Command {
       out.results(
         outcomes.map((o) => [
           outcomeRecord(o),
-          // One target: its failure is the run's error line; several: each has its line.
-          o.error && o.status === 'failed' && outcomes.length === 1 ? undefined : describeOutcome(o),
+          // One target: its failure is the run's error line; several: each has its line (none with --json).
+          settings.json || (o.error && o.status === 'failed' && outcomes.length === 1) ? undefined : describeOutcome(o),
         ]),
       );
       const failed = outcomes.filter((o) => o.error);

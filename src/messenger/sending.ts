@@ -58,7 +58,17 @@ export interface SendOptions extends RetryOptions {
 }
 
 /** One destination's outcome before we know whether it went encrypted, and in which charset. */
-type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedByKeyHolder?: boolean };
+/** How the datagram to one destination went; `ackedBy` is the acknowledger's user name. */
+type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedBy?: string };
+
+/** The outcome of one destination, built field by field (no spread or rest: it runs per destination). */
+function outcomeOf(delivery: Delivery, encrypted: boolean, choice: CharsetChoice): SendOutcome {
+  const { destination, packetNo, status, attempts, error } = delivery;
+  const { charset, reason: charsetReason } = choice;
+  return error === undefined
+    ? { destination, packetNo, status, attempts, encrypted, charset, charsetReason }
+    : { destination, packetNo, status, attempts, error, encrypted, charset, charsetReason };
+}
 
 /** What the destinations of one message share when it goes encrypted: key requests, and the parts made before a key is known. */
 interface Fleet {
@@ -160,24 +170,26 @@ export class Sending {
       : undefined;
     const fleet: Fleet | undefined = mode !== 'never' && security ? { keys: this.#keys.requests(), prepared: new Map() } : undefined;
     const reads = seal && options.waitRead ? readWaits(destinations, options.signal) : undefined;
+    const deliverOptions = { ...options, seal };
     try {
       return await Promise.all(
         destinations.map(async (d, i): Promise<SendOutcome> => {
           const { choice, packet, bytes } = prepared[i] as Prepared;
-          const charset = { charset: choice.charset, charsetReason: choice.reason };
           let own: Uint8Array;
           try {
             own = mode === 'never' || !fleet ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options, fleet);
           } catch (error) {
             if (options.signal?.aborted) throw error;
-            return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
+            return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, charset: choice.charset, charsetReason: choice.reason, error: asIpmsgError(error) };
           }
-          const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal }, group, reads);
+          const sent = await this.#deliver(d, packetNo, own, deliverOptions, group, reads);
           // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
           // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
           // name (it has keys; only its key was lost on the way, a lossy LAN).
-          if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
-          return { ...sent, encrypted: own !== bytes, ...charset };
+          if (own === bytes && mode === 'auto' && (sent.status === 'failed' || (sent.ackedBy !== undefined && parseFingerprintName(sent.ackedBy) !== undefined))) {
+            plainPeers?.delete(peerKey(d));
+          }
+          return outcomeOf(sent, own !== bytes, choice);
         }),
       );
     } finally {
@@ -275,7 +287,7 @@ export class Sending {
       const result = await group.add([endpointKey(to), to.address], { transmit, failure: `No acknowledgement from ${destination.text}` });
       acknowledged = true;
       if (read) await read;
-      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };
+      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedBy: result.value };
     } catch (error) {
       if (options.signal?.aborted) throw error;
       // attempts = datagrams actually sent (all the tries when no acknowledgement came)

@@ -56,7 +56,8 @@ const MAPPED_PREFIX = /^::ffff:(?=\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$)/i;
 
 /** An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as plain IPv4; any other address unchanged. */
 export function unmapped(address: string): string {
-  return address.replace(MAPPED_PREFIX, '');
+  // Most addresses are plain IPv4: no regular expression for them (this runs per datagram received).
+  return address.startsWith('::') ? address.replace(MAPPED_PREFIX, '') : address;
 }
 
 /** The family of an address literal (a scoped IPv6 one included), or undefined for anything else. */
