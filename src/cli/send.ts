@@ -9,7 +9,7 @@ import { prepareOffer } from '../transfer/local-files.js';
 import { DEFAULT_RESOLVE_WAIT as RESOLVE_WAIT, DEFAULT_SEND } from '../workflows/client.js';
 import { ATTACHED_TEXT_NAME, TEXT_SERVE_TIMEOUT, checkFits, offerText } from '../workflows/send-text.js';
 import { DEFAULT_SERVE_TIMEOUT, type ServeOptions, serveOffer } from '../workflows/serve-offer.js';
-import type { Context } from './context.js';
+import { type Context, isInteractive } from './context.js';
 import { serveOutput } from './files.js';
 import { readMessage } from './input.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, parseDuration, resolveFlags } from './options.js';
@@ -135,8 +135,8 @@ export function makeSendCommand(ctx: Context): Command {
       const encrypt = settings.crypto ? flags.encrypt : ('never' as const);
       // Refused before any name is looked for: the run ends at once.
       if (!flags.asFile && !offered) checkFits(messenger, message, encrypt);
-      const specs = session.client.expandTargets(targets).map((t) => parseTarget(t, settings.port));
-      const needsDiscovery = specs.some((s) => s.kind === 'name');
+      // Only a terminal shows the spinner: elsewhere the targets are parsed once, by resolve.
+      const needsDiscovery = isInteractive(ctx) && session.client.expandTargets(targets).some((t) => parseTarget(t, settings.port).kind === 'name');
       const spinner = needsDiscovery ? await startSpinner(ctx, 'looking for the targets on the LAN…') : undefined;
       const destinations = await session.client.resolve(targets, resolveFlags(flags, ctx.signal)).finally(() => spinner?.stop());
       const sendOptions = {
@@ -177,8 +177,8 @@ export function makeSendCommand(ctx: Context): Command {
       out.results(
         outcomes.map((o) => [
           outcomeRecord(o),
-          // One target: its failure is the run's error line; several: each has its line.
-          o.error && o.status === 'failed' && outcomes.length === 1 ? undefined : describeOutcome(o),
+          // One target: its failure is the run's error line; several: each has its line (none with --json).
+          settings.json || (o.error && o.status === 'failed' && outcomes.length === 1) ? undefined : describeOutcome(o),
         ]),
       );
       const failed = outcomes.filter((o) => o.error);

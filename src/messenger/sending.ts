@@ -58,7 +58,28 @@ export interface SendOptions extends RetryOptions {
 }
 
 /** One destination's outcome before we know whether it went encrypted, and in which charset. */
-type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedByKeyHolder?: boolean };
+/** How the datagram to one destination went; `ackedBy` is the acknowledger's user name. */
+type Delivery = Omit<SendOutcome, 'encrypted' | 'charset' | 'charsetReason'> & { readonly ackedBy?: string };
+
+/** One datagram, no acknowledgement asked. */
+async function sendUnconfirmed(destination: Destination, packetNo: PacketNo, transmit: () => Promise<void>): Promise<Delivery> {
+  try {
+    await transmit();
+  } catch (error) {
+    const failure = new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot send to ${destination.text}: ${(error as Error).message}`);
+    return { destination, packetNo, status: 'failed', attempts: 1, error: failure };
+  }
+  return { destination, packetNo, status: 'sent', attempts: 1 };
+}
+
+/** The outcome of one destination, built field by field (no spread or rest: it runs per destination). */
+function outcomeOf(delivery: Delivery, encrypted: boolean, choice: CharsetChoice): SendOutcome {
+  const { destination, packetNo, status, attempts, error } = delivery;
+  const { charset, reason: charsetReason } = choice;
+  return error === undefined
+    ? { destination, packetNo, status, attempts, encrypted, charset, charsetReason }
+    : { destination, packetNo, status, attempts, error, encrypted, charset, charsetReason };
+}
 
 /** What the destinations of one message share when it goes encrypted: key requests, and the parts made before a key is known. */
 interface Fleet {
@@ -160,24 +181,31 @@ export class Sending {
       : undefined;
     const fleet: Fleet | undefined = mode !== 'never' && security ? { keys: this.#keys.requests(), prepared: new Map() } : undefined;
     const reads = seal && options.waitRead ? readWaits(destinations, options.signal) : undefined;
+    const deliverOptions = { ...options, seal };
     try {
+      // Promise chains, not async functions: one per destination, thousands pending at once.
       return await Promise.all(
-        destinations.map(async (d, i): Promise<SendOutcome> => {
+        destinations.map((d, i): Promise<SendOutcome> => {
           const { choice, packet, bytes } = prepared[i] as Prepared;
-          const charset = { charset: choice.charset, charsetReason: choice.reason };
-          let own: Uint8Array;
+          const deliver = (own: Uint8Array): Promise<SendOutcome> =>
+            this.#deliver(d, packetNo, own, deliverOptions, group, reads).then((sent) => {
+              // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
+              // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
+              // name (it has keys; only its key was lost on the way, a lossy LAN).
+              if (own === bytes && mode === 'auto' && (sent.status === 'failed' || (sent.ackedBy !== undefined && parseFingerprintName(sent.ackedBy) !== undefined))) {
+                plainPeers?.delete(peerKey(d));
+              }
+              return outcomeOf(sent, own !== bytes, choice);
+            });
           try {
-            own = mode === 'never' || !fleet ? bytes : await this.#encryptedFor(d, packet, bytes, mode, options, fleet);
+            if (mode === 'never' || !fleet) return deliver(bytes);
+            return this.#encryptedFor(d, packet, bytes, mode, options, fleet).then(deliver, (error: unknown): SendOutcome => {
+              if (options.signal?.aborted) throw error;
+              return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, charset: choice.charset, charsetReason: choice.reason, error: asIpmsgError(error) };
+            });
           } catch (error) {
-            if (options.signal?.aborted) throw error;
-            return { destination: d, packetNo, status: 'failed', attempts: 0, encrypted: false, ...charset, error: asIpmsgError(error) };
+            return Promise.reject(error);
           }
-          const { ackedByKeyHolder, ...sent } = await this.#deliver(d, packetNo, own, { ...options, seal }, group, reads);
-          // Plain text under --encrypt auto, and the peer may have keys after all: probe it again next time. Either it
-          // ignored the plain text (§6.6 drops plain text from a key holder), or it acknowledged from a fingerprinted
-          // name (it has keys; only its key was lost on the way, a lossy LAN).
-          if (own === bytes && mode === 'auto' && (sent.status === 'failed' || ackedByKeyHolder)) plainPeers?.delete(peerKey(d));
-          return { ...sent, encrypted: own !== bytes, ...charset };
         }),
       );
     } finally {
@@ -243,7 +271,7 @@ export class Sending {
     return bytes;
   }
 
-  async #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions, group: RetryGroup<string> | undefined, reads: ReadWaits | undefined): Promise<Delivery> {
+  #deliver(destination: Destination, packetNo: PacketNo, bytes: Uint8Array, options: SendOptions, group: RetryGroup<string> | undefined, reads: ReadWaits | undefined): Promise<Delivery> {
     const link = this.#link;
     const to = { address: destination.address, port: destination.port };
     let transmissions = 0;
@@ -260,27 +288,18 @@ export class Sending {
         )
       : undefined;
     read?.catch(() => undefined); // settled below; never an unhandled rejection
-    if (!group) {
-      try {
-        await transmit();
-      } catch (error) {
-        const failure = new IpmsgError('IPMSG_ERR_UNAVAILABLE', `Cannot send to ${destination.text}: ${(error as Error).message}`);
-        return { destination, packetNo, status: 'failed', attempts: 1, error: failure };
-      }
-      return { destination, packetNo, status: 'sent', attempts: 1 };
-    }
-    let acknowledged = false;
-    try {
-      // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
-      const result = await group.add([endpointKey(to), to.address], { transmit, failure: `No acknowledgement from ${destination.text}` });
-      acknowledged = true;
-      if (read) await read;
-      return { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedByKeyHolder: parseFingerprintName(result.value) !== undefined };
-    } catch (error) {
+    if (!group) return sendUnconfirmed(destination, packetNo, transmit);
+    // Promise chains, not an async function: a send to many has thousands of these pending at once.
+    const failed = (acknowledged: boolean) => (error: unknown): Delivery => {
       if (options.signal?.aborted) throw error;
       // attempts = datagrams actually sent (all the tries when no acknowledgement came)
       return { destination, packetNo, status: acknowledged ? 'delivered' : 'failed', attempts: transmissions, error: asIpmsgError(error) };
-    }
+    };
+    // The acknowledger's user name: a fingerprinted one says it has keys (§6.6).
+    return group.add([endpointKey(to), to.address], { transmit, failure: `No acknowledgement from ${destination.text}` }).then((result) => {
+      const delivered: Delivery = { destination, packetNo, status: read ? 'read' : 'delivered', attempts: result.attempts, ackedBy: result.value };
+      return read ? read.then(() => delivered, failed(true)) : delivered;
+    }, failed(false));
   }
 
   /** An unconfirmed BROADCASTOPT message to every broadcast target; how each target went. */

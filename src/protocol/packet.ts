@@ -2,6 +2,7 @@
 // The UDP packet codec: `Ver:PacketNo:User:Host:Command:Body\0[sections]` (§2), decoded leniently
 // as real clients write it and encoded as real clients expect it.
 
+import { isAscii } from 'node:buffer';
 import { IpmsgError } from '../errors.js';
 import { type Charset, decodeText, detectCharset, encodeText } from '../encoding/charset.js';
 import { COLON, NUL, asciiBytes, asciiText, concatBytes, splitBytes } from '../encoding/fields.js';
@@ -156,11 +157,76 @@ function invalid(reason: string): IpmsgError {
   return new IpmsgError('IPMSG_ERR_DECODE', `Invalid packet: ${reason}`);
 }
 
+/** The numbers of a header, or why they are invalid: the one set of rules for both decoding paths. */
+function headerNumbers(version: string, packetNoText: string, commandText: string): { packetNo: PacketNo; command: number } | string {
+  if (version.startsWith('IP2')) return 'binary IPDict packets are not supported';
+  const major = /^\d+/.exec(version)?.[0];
+  if (major === undefined || Number(major) !== IPMSG_VERSION) return `unsupported version field ${JSON.stringify(version)}`;
+  const packetNo = parsePacketNo(packetNoText);
+  if (packetNo === undefined) return 'packet number is not a decimal number below 2^53';
+  if (!/^[0-9]{1,10}$/.test(commandText) || Number(commandText) > 0xffffffff) return 'command is not a 32-bit decimal number';
+  return { packetNo, command: Number(commandText) >>> 0 };
+}
+
+/** The longest datagram decodeAsciiReply looks at (a reply is a header and a packet number). */
+const MAX_SHORT_REPLY = 512;
+
+/** Modes whose body is a packet number (ReplyKind). */
+const REPLY_MODES = new Set<number>([
+  COMMANDS.IPMSG_RECVMSG,
+  COMMANDS.IPMSG_READMSG,
+  COMMANDS.IPMSG_ANSREADMSG,
+  COMMANDS.IPMSG_DELMSG,
+  COMMANDS.IPMSG_RELEASEFILES,
+]);
+
+/**
+ * A valid all-ASCII reply (RECVMSG and its kind) without sections, decoded from one string; the
+ * same packet decodeAnyPacket makes of it (ASCII is valid UTF-8, and one byte per character).
+ * Undefined for anything else, valid or not, which the full decoder handles. A send to many peers
+ * gets one acknowledgement from each: this keeps their decoding cheap in a short-lived process.
+ */
+export function decodeAsciiReply(bytes: Uint8Array, limits: DecodeLimits): ReplyPacket | undefined {
+  if (bytes.length > Math.min(limits.maxDatagram, MAX_SHORT_REPLY) || !isAscii(bytes)) return undefined;
+  // Not asciiText(): Buffer's toString is a long way through Node's code for a few dozen bytes.
+  const all = String.fromCharCode.apply(null, bytes as unknown as number[]);
+  const nul = all.indexOf('\0');
+  if (nul >= 0) for (let i = nul + 1; i < all.length; i++) if (all.charCodeAt(i) !== NUL) return undefined;
+  const main = nul < 0 ? all : all.slice(0, nul);
+  const c1 = main.indexOf(':');
+  const c2 = c1 < 0 ? -1 : main.indexOf(':', c1 + 1);
+  const c3 = c2 < 0 ? -1 : main.indexOf(':', c2 + 1);
+  const c4 = c3 < 0 ? -1 : main.indexOf(':', c3 + 1);
+  if (c4 < 0 || c3 - c2 - 1 > limits.maxNameBytes || c4 - c3 - 1 > limits.maxNameBytes) return undefined;
+  const c5 = main.indexOf(':', c4 + 1);
+  const packetNoText = main.slice(c1 + 1, c2);
+  const numbers = headerNumbers(main.slice(0, Math.min(c1, 64)), packetNoText, main.slice(c4 + 1, c5 < 0 ? main.length : c5));
+  if (typeof numbers === 'string' || !REPLY_MODES.has(getMode(numbers.command))) return undefined;
+  const { packetNo, command } = numbers;
+  const version = main.slice(0, Math.min(c1, 64));
+  const user = main.slice(c2 + 1, c3);
+  const host = main.slice(c3 + 1, c4);
+  const kind = packetKind(command) as ReplyKind;
+  const ref = parsePacketNo((c5 < 0 ? '' : main.slice(c5 + 1)).trim());
+  // Two literals rather than a spread: a spread in a literal is slow before V8 optimises.
+  return packetNoText === String(packetNo)
+    ? { version, packetNo, user, host, command, charset: 'utf-8', kind, ref }
+    : { version, packetNo, packetNoText, user, host, command, charset: 'utf-8', kind, ref };
+}
+
 /**
  * Decodes one datagram.
  * @throws IpmsgError IPMSG_ERR_DECODE for anything that is not an IPMsg text packet
  */
 export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet {
+  return decodeAsciiReply(bytes, options.limits ?? DEFAULT_LIMITS) ?? decodeAnyPacket(bytes, options);
+}
+
+/**
+ * Decodes one datagram of any kind (decodePacket takes a shorter path for small replies).
+ * @throws IpmsgError IPMSG_ERR_DECODE for anything that is not an IPMsg text packet
+ */
+export function decodeAnyPacket(bytes: Uint8Array, options: DecodeOptions): Packet {
   const limits = options.limits ?? DEFAULT_LIMITS;
   if (bytes.length > limits.maxDatagram) throw invalid(`datagram of ${bytes.length} bytes exceeds ${limits.maxDatagram}`);
   const nul = bytes.indexOf(NUL);
@@ -185,15 +251,10 @@ export function decodePacket(bytes: Uint8Array, options: DecodeOptions): Packet 
   const body = fields[5] ?? new Uint8Array(0);
 
   const version = asciiText(versionBytes.subarray(0, 64));
-  if (version.startsWith('IP2')) throw invalid('binary IPDict packets are not supported');
-  const major = /^\d+/.exec(version)?.[0];
-  if (major === undefined || Number(major) !== IPMSG_VERSION) throw invalid(`unsupported version field ${JSON.stringify(version)}`);
   const packetNoText = asciiText(packetNoBytes);
-  const packetNo = parsePacketNo(packetNoText);
-  if (packetNo === undefined) throw invalid('packet number is not a decimal number below 2^53');
-  const commandText = asciiText(commandBytes);
-  if (!/^[0-9]{1,10}$/.test(commandText) || Number(commandText) > 0xffffffff) throw invalid('command is not a 32-bit decimal number');
-  const command = Number(commandText) >>> 0;
+  const numbers = headerNumbers(version, packetNoText, asciiText(commandBytes));
+  if (typeof numbers === 'string') throw invalid(numbers);
+  const { packetNo, command } = numbers;
   if (userBytes.length > limits.maxNameBytes || hostBytes.length > limits.maxNameBytes) {
     throw invalid(`user or host name longer than ${limits.maxNameBytes} bytes`);
   }

@@ -4,9 +4,23 @@
 
 // Parsed here rather than with node:net, which the program does not load on a plain send.
 
+/** Four dot-separated groups of one to three decimal digits, each at most 255 (one pass: it runs per datagram sent). */
 function isIPv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  let groups = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || ++groups > 4) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      digits++;
+      value = value * 10 + (c - 0x30);
+    } else return false;
+  }
+  return groups === 4;
 }
 
 function isIPv6(text: string): boolean {
@@ -42,7 +56,8 @@ const MAPPED_PREFIX = /^::ffff:(?=\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$)/i;
 
 /** An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as plain IPv4; any other address unchanged. */
 export function unmapped(address: string): string {
-  return address.replace(MAPPED_PREFIX, '');
+  // Most addresses are plain IPv4: no regular expression for them (this runs per datagram received).
+  return address.startsWith('::') ? address.replace(MAPPED_PREFIX, '') : address;
 }
 
 /** The family of an address literal (a scoped IPv6 one included), or undefined for anything else. */
