@@ -12,16 +12,21 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// commander requires node:child_process (and with it net and streams) at load time, for
-// executable subcommands, which we do not have: it gets the module on first touch instead.
+// node:child_process loads net and streams. commander requires it at load time, for executable
+// subcommands, which we do not have, and only `run`, `recv --exec` and the doctor spawn anything:
+// every importer gets the module on first touch instead.
+const CHILD_PROCESS_EXPORTS = ['ChildProcess', 'exec', 'execFile', 'execFileSync', 'execSync', 'fork', 'spawn', 'spawnSync'];
 const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
-    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
-      args.importer.includes('node_modules/commander/') ? { path: args.path, namespace: 'lazy' } : undefined,
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.namespace === 'lazy' ? { path: 'node:child_process', external: true } : { path: args.path, namespace: 'lazy' },
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      // Getters, not a Proxy: esbuild's ESM interop copies an importee's own keys when it loads.
+      contents: `for (const name of ${JSON.stringify(CHILD_PROCESS_EXPORTS)}) {
+  Object.defineProperty(exports, name, { enumerable: true, get: () => require('node:child_process')[name] });
+}`,
       loader: 'js',
     }));
   },
