@@ -61,6 +61,7 @@ function endText(h: Handled): string {
 
 function replyText(h: Handled): string {
   if (h.replyError !== undefined) return `; reply not delivered: ${h.replyError}`;
+  if (h.replySkipped !== undefined) return `; not replied to (${h.replySkipped === 'broadcast' ? 'a broadcast' : 'an automatic reply'})`;
   return h.replied ? `; replied${h.replyCut ? ' (cut to fit one datagram)' : ''}` : '';
 }
 
@@ -92,6 +93,7 @@ export function execReceiveOptions(
           replied: h.replied,
           ...(h.replyCut ? { replyCut: true } : {}),
           ...(h.replyError !== undefined ? { replyError: h.replyError } : {}),
+          ...(h.replySkipped !== undefined ? { replySkipped: h.replySkipped } : {}),
           ...(h.error !== undefined ? { error: h.error } : {}),
         },
         undefined,

@@ -3,7 +3,9 @@
 // message and, when asked, sends what it printed back to the sender (a chat-ops bot).
 
 import type { EncryptMode, Messenger, ReceivedMessage } from '../messenger/index.js';
+import { isBroadcastOrAutoReply } from '../messenger/packets.js';
 import { describePeer } from '../messenger/peers.js';
+import { IPMSG_AUTORETOPT, hasOpt } from '../protocol/command.js';
 import { type Clock, systemClock } from '../transport/clock.js';
 import { formatEndpoint } from '../transport/address.js';
 import { type HandlerExit, type TextSink, handlerEnv, runHandler } from './exec.js';
@@ -36,6 +38,8 @@ export interface Handled extends Omit<HandlerExit, 'stdout'> {
   readonly replyCut?: boolean;
   /** Why a reply could not be sent. */
   readonly replyError?: string;
+  /** Why no reply was sent although one was asked for: a broadcast or an automatic reply is never answered (§3.3), so two bots cannot answer each other forever. */
+  readonly replySkipped?: 'broadcast' | 'auto-reply';
 }
 
 /** The longest start of `text` that fits one datagram as a message; `cut` when something was left out. */
@@ -66,6 +70,9 @@ export function execHandler(messenger: Messenger, options: ExecHandlerOptions) {
       ...(options.env ? { baseEnv: options.env } : {}),
     });
     const text = (stdout ?? '').trimEnd();
+    if (options.reply && text.trim() !== '' && exit.error === undefined && isBroadcastOrAutoReply(message.packet)) {
+      return options.onHandled(message, { ...exit, replied: false, replySkipped: hasOpt(message.packet.command, IPMSG_AUTORETOPT) ? 'auto-reply' : 'broadcast' });
+    }
     if (!options.reply || text.trim() === '' || exit.error !== undefined) return options.onHandled(message, { ...exit, replied: false });
     const fitted = fitToDatagram(messenger, text, options.encrypt);
     const to = { text: describePeer({ ...message.packet, ...message.from }), address: message.from.address, port: message.from.port };
