@@ -14,7 +14,18 @@ export function isRunning(child: ChildProcess): boolean {
 
 /** Ends `child`'s process tree on Windows at once; on POSIX sends `signal` to `child` (or to its process group). */
 export function killTree(child: ChildProcess, signal: NodeJS.Signals, options: { readonly group?: boolean } = {}): void {
-  if (!isRunning(child) || child.pid === undefined) return;
+  if (child.pid === undefined) return;
+  if (!WINDOWS && options.group) {
+    // Even when the child itself has ended: what it left running in its group may still hold its output.
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: the group is empty.
+      if (isRunning(child)) child.kill(signal);
+    }
+    return;
+  }
+  if (!isRunning(child)) return;
   if (WINDOWS) {
     const fallback = (): void => void (isRunning(child) && child.kill(signal));
     const taskkill = spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' });
@@ -22,15 +33,7 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals, options: {
     taskkill.on('exit', (code) => code !== 0 && fallback());
     return;
   }
-  if (!options.group) {
-    child.kill(signal);
-    return;
-  }
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
+  child.kill(signal);
 }
 
 /**
@@ -39,8 +42,8 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals, options: {
  * node under npm.cmd's cmd.exe): taskkill /T runs to its end first, then the child alone.
  */
 export function killTreeNow(child: ChildProcess, options: { readonly group?: boolean } = {}): void {
-  if (!isRunning(child) || child.pid === undefined) return;
   if (!WINDOWS) return killTree(child, 'SIGKILL', options);
+  if (!isRunning(child) || child.pid === undefined) return;
   const done = spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true, stdio: 'ignore' });
   if (done.status !== 0) child.kill('SIGKILL');
 }

@@ -176,6 +176,23 @@ describe('recv --exec', { skip: process.platform === 'win32' ? 'POSIX shell hand
     }
   });
 
+  test('--exec-timeout: a program the handler left running in its process group is stopped after the handler exited', async () => {
+    const out = folder();
+    // The shell exits at once; the sleep it started stays in its group, holding its stdout open.
+    const { recv, port } = await startRecv(['--count', '1', '--exec-timeout', '1s', '--exec', 'echo $$ > "$OUT/pid"; sleep 100 & exit 0'], { OUT: out });
+    const carol = await libraryPeer('carol');
+    try {
+      await carol.send(port, 'leave');
+      const result = await recv.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(events(result.stdout, 'handled')[0]?.['timedOut'], true);
+      const group = Number(readFileSync(join(out, 'pid'), 'utf8'));
+      await until(() => groupGone(group), 'the sleep left in the group to be gone', 10_000);
+    } finally {
+      await carol.close();
+    }
+  });
+
   test('--exec-timeout: a program that left the handler\'s process group and holds its output does not hold the run', async () => {
     const out = folder();
     // setsid: out of the group the timeout ends (as on Windows without taskkill /T), stdout kept open.
