@@ -143,8 +143,10 @@ export function runHandler(command: string, options: RunHandlerOptions): Promise
     watch(child);
     const chunks: Buffer[] = [];
     let kept = 0;
+    const decoders: StringDecoder[] = [];
     const passOn = (): ((chunk: Buffer) => void) => {
       const decoder = new StringDecoder('utf8');
+      decoders.push(decoder);
       return (chunk) => void options.output.write(decoder.write(chunk));
     };
     const passStdout = passOn();
@@ -195,6 +197,11 @@ export function runHandler(command: string, options: RunHandlerOptions): Promise
       timer?.cancel();
       killTimer?.cancel();
       options.signal.removeEventListener('abort', onAbort);
+      // A character cut at the end of the output is passed on (as U+FFFD), not kept.
+      for (const decoder of decoders) {
+        const rest = decoder.end();
+        if (rest !== '') options.output.write(rest);
+      }
       resolve({
         exit,
         signal,

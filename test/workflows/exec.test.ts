@@ -42,3 +42,10 @@ test('runHandler runs a handler whose variables went through envValue, with what
   assert.equal(user, expected);
   assert.ok(bytes <= ENV_VALUE_LIMIT && bytes > ENV_VALUE_LIMIT - 3);
 });
+
+test('runHandler passes on a character cut at the end of the handler stderr (as U+FFFD), not dropped', async () => {
+  let written = '';
+  const exit = await runHandler("printf 'a\\342\\202' >&2", { input: '', env: {}, signal: new AbortController().signal, capture: true, output: { write: (text: string) => ((written += text), true) }, clock: systemClock });
+  assert.equal(exit.exit, 0);
+  assert.equal(written, 'a\ufffd');
+});
