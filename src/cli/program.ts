@@ -2,7 +2,7 @@
 // The ipmsg program: subcommands, one catch, one exit status.
 
 import { Command, CommanderError } from 'commander';
-import { ERROR_CODES, IpmsgError, isIpmsgError } from '../errors.js';
+import { ERROR_CODES, IpmsgError } from '../errors.js';
 import { type Context, processContext } from './context.js';
 import { makeAliasesCommand } from './aliases.js';
 import { makeCompletionCommand } from './completion.js';
@@ -13,7 +13,7 @@ import { makeListCommand } from './list.js';
 import { makeServeDirCommand } from './serve-dir.js';
 import { makeAbsenceCommand, makeInfoCommand } from './query.js';
 import { makeRecvCommand } from './recv.js';
-import { EXIT_OK, EXIT_STATUSES, endRecord, report } from './report.js';
+import { EXIT_OK, EXIT_STATUSES, ExitStatus, endRecord, outputClosed, report } from './report.js';
 import { makeRunCommand } from './run.js';
 import { makeSendCommand } from './send.js';
 
@@ -81,9 +81,7 @@ function wantsJson(command: Command): boolean {
   return command.opts()['json'] === true || command.commands.some(wantsJson);
 }
 
-function outputClosed(signal: AbortSignal): boolean {
-  return signal.aborted && isIpmsgError(signal.reason, 'IPMSG_ERR_OUTPUT_CLOSED');
-}
+const kept = (error: unknown): boolean => error instanceof ExitStatus && error.kept;
 
 const SHOWN_TEXT = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
@@ -99,13 +97,13 @@ export async function run(argv: readonly string[], ctx: Context): Promise<number
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    if (!outputClosed(ctx.signal)) status = report(error, ctx.stderr, argv.includes('--debug'));
+    if (!outputClosed(ctx.signal) || kept(error)) status = report(error, ctx.stderr, argv.includes('--debug'));
     if (error instanceof CommanderError && SHOWN_TEXT.has(error.code)) return status;
     failure = error;
   }
   // Whatever the run was doing when its reader went away, its results did not all arrive: it
   // ends quietly, as a program killed by SIGPIPE does, with 141.
-  if (outputClosed(ctx.signal)) {
+  if (outputClosed(ctx.signal) && !kept(failure)) {
     failure = ctx.signal.reason;
     status = ERROR_CODES.IPMSG_ERR_OUTPUT_CLOSED;
   }

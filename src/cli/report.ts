@@ -2,7 +2,7 @@
 // The single exit path: an error becomes one stderr line and an exit status.
 
 import { CommanderError } from 'commander';
-import { ERROR_CODES, type ErrorCode, IpmsgError } from '../errors.js';
+import { ERROR_CODES, type ErrorCode, IpmsgError, isIpmsgError } from '../errors.js';
 import type { OutputStream } from './context.js';
 import { oneLine } from './output.js';
 
@@ -49,10 +49,17 @@ export class ExitStatus extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The status stands even when stdout was closed under the run (run keeps its command's). */
+    readonly kept = false,
   ) {
     super(message);
     this.name = 'ExitStatus';
   }
+}
+
+/** Whether the run was stopped because the reader of its stdout went away. */
+export function outputClosed(signal: AbortSignal): boolean {
+  return signal.aborted && isIpmsgError(signal.reason, 'IPMSG_ERR_OUTPUT_CLOSED');
 }
 
 /** The final record of a run that ended with `status` (and `error` when it failed). */

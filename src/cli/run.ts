@@ -14,7 +14,7 @@ import { type RunReport, commandLine, describeEnd, exitStatusOf, succeeded } fro
 import { TEXT_SERVE_TIMEOUT } from '../workflows/send-text.js';
 import type { Context } from './context.js';
 import { addCommonOptions, addResolveOptions, addRetryOptions, parseCount, parseDuration } from './options.js';
-import { ExitStatus } from './report.js';
+import { ExitStatus, outputClosed } from './report.js';
 import { DEFAULT_RESOLVE_WAIT, DEFAULT_TIMEOUT, describeOutcome, outcomeRecord } from './send.js';
 import { makeOutput } from './output.js';
 import { type Session, openSettings, withSession } from './session.js';
@@ -53,7 +53,8 @@ Examples:
 The command's output passes through unchanged; ipmsg's own lines go to stderr (with --json, its
 records follow the command's output on stdout). The exit status is the command's (126/127 when it
 cannot be started, 128+N when signal N ended it); with --strict, a message that not every target
-acknowledged makes it the send failure's status (75) instead.`;
+acknowledged makes it the send failure's status instead (75 no acknowledgement, 68 unknown
+target, …).`;
 
 export function makeRunCommand(ctx: Context): Command {
   const command = new Command('run')
@@ -69,7 +70,7 @@ export function makeRunCommand(ctx: Context): Command {
     .addOption(new Option('--on <when>', 'send only when the command failed, or only when it succeeded').choices(WHEN).default('always'))
     .addOption(new Option('--attach-log', 'also offer the whole output as a file (<command>-output.log), served for a short time'))
     .addOption(new Option('--serve-timeout <duration>', `with --attach-log: stop serving the log after this long (default ${TEXT_SERVE_TIMEOUT / 60_000}m)`).argParser(parseDuration))
-    .addOption(new Option('--strict', 'exit with the send failure status when not every target acknowledged the message'))
+    .addOption(new Option('--strict', "exit with the send failure's status when not every target acknowledged the message (75 no acknowledgement, 68 unknown target, …)"))
     .addOption(
       new Option('--encrypt <mode>', 'auto: encrypt for peers that can; always: fail for peers that cannot; never')
         .choices(['auto', 'always', 'never'])
@@ -80,7 +81,7 @@ export function makeRunCommand(ctx: Context): Command {
   addResolveOptions(command, `how long to look for a target given by name (default ${DEFAULT_RESOLVE_WAIT / 1000}s)`);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
-  command.action(async (argv: string[], flags: RunFlags, cmd: Command) => {
+  const action = async (argv: string[], flags: RunFlags, cmd: Command): Promise<void> => {
     // Everything is checked before the command runs: a typo must not run it unannounced.
     const targets = splitTargets(flags.to ?? []);
     if (targets.length === 0) throw new IpmsgError('IPMSG_ERR_USAGE', 'No target: use --to or set IPMSG_TO');
@@ -146,8 +147,31 @@ export function makeRunCommand(ctx: Context): Command {
     } finally {
       spool?.remove();
     }
-  });
+  };
+  command.action(keepingStatus(ctx, action));
   return command;
+}
+
+/**
+ * Once the command ran, the run's status is its own even when our records met a closed stdout
+ * (which program.ts would otherwise turn into 141): ipmsg's results are lost, not the command's end.
+ */
+function keepingStatus<A extends unknown[]>(ctx: Context, action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    let failure: unknown;
+    try {
+      await action(...args);
+    } catch (error) {
+      failure = error;
+    }
+    if (!outputClosed(ctx.signal) || (failure !== undefined && !(failure instanceof ExitStatus) && !(failure instanceof IpmsgError))) {
+      if (failure !== undefined) throw failure;
+      return;
+    }
+    if (failure === undefined) throw new ExitStatus(0, 'standard output was closed', true);
+    const status = failure instanceof ExitStatus ? failure.status : (failure as IpmsgError).exitStatus;
+    throw new ExitStatus(status, (failure as Error).message, true);
+  };
 }
 
 /** Runs the command with our stdio, forwarding SIGINT and SIGTERM to it (not on Windows) until it ends. */

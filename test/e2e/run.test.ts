@@ -272,6 +272,23 @@ describe('a reader that stops early (| head)', () => {
   });
 });
 
+describe('a reader gone before ipmsg writes its records', () => {
+  test("--json: the command's status stands (3, and 0), not 141, when the command record meets the closed pipe", async () => {
+    for (const exit of [3, 0]) {
+      const { port, recv } = await startRecv();
+      const args = ['run', ...local(await freePort()), '--to', `127.0.0.1:${port}`, '--json', '--', ...nodeCmd(`process.exit(${exit})`)];
+      const child = spawn(process.execPath, [binPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reader is gone before anything is written: the command prints nothing, ipmsg's record meets EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      assert.equal(code, exit, stderr);
+      assert.match(await received(recv), exit === 0 ? /^✔ / : /^✖ /);
+    }
+  });
+});
+
 describe('the command line', () => {
   test("what follows the command's name is the command's, with or without --", async () => {
     const to = ['--to', `127.0.0.1:${await freePort()}`, '--on', 'failure'];
