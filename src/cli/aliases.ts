@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { IpmsgError } from '../errors.js';
 import type { Context } from './context.js';
-import { addCommonOptions } from './options.js';
+import { addOutputOptions } from './options.js';
 import { formatTable } from './output.js';
 import { openSettings } from './session.js';
 
@@ -23,7 +23,7 @@ Examples:
   ipmsg aliases
   ipmsg aliases team --json`,
     );
-  addCommonOptions(command);
+  addOutputOptions(command);
   command.action((names: string[], _flags: unknown, cmd: Command) => {
     const { settings, out } = openSettings(ctx, cmd);
     const table = settings.aliases;

@@ -67,9 +67,9 @@ function collect(parse: (text: string) => string) {
   ];
 }
 
-/** The options every subcommand takes (they are written after the subcommand name). */
+/** The options every subcommand on the network takes (they are written after the subcommand name). */
 export function addCommonOptions(command: Command): Command {
-  return command
+  command
     .addOption(new Option('-p, --port <port>', 'UDP port to use and to send to (default 2425)').env('IPMSG_PORT').argParser(parsePort))
     .addOption(new Option('--bind <address>', 'local IPv4 or IPv6 address (interface) to use').env('IPMSG_BIND').argParser(parseBindAddress))
     .addOption(
@@ -91,7 +91,13 @@ export function addCommonOptions(command: Command): Command {
     )
     .addOption(new Option('--no-crypto', 'no keys: no encryption, no ENCRYPTOPT, no key fingerprint in the user name').env('IPMSG_NO_CRYPTO'))
     .addOption(new Option('--legacy-crypto', 'also RSA-1024 + Blowfish-128, for old clients (weak)').env('IPMSG_LEGACY_CRYPTO'))
-    .addOption(new Option('--lossy', "send a look-alike (√ for ✔) or '?' for characters the code page cannot hold instead of failing"))
+    .addOption(new Option('--lossy', "send a look-alike (√ for ✔) or '?' for characters the code page cannot hold instead of failing"));
+  return addOutputOptions(command);
+}
+
+/** --json, -q, -v, --debug: for subcommands that use no network (aliases). */
+export function addOutputOptions(command: Command): Command {
+  return command
     .addOption(new Option('--json', 'print one JSON object per line'))
     .addOption(new Option('-q, --quiet', 'print no results, only errors'))
     .addOption(new Option('-v, --verbose', 'report ignored packets and other details on stderr'))

@@ -92,4 +92,12 @@ describe('aliases on loopback', () => {
     assert.equal(none.stdout, '');
     assert.match(none.stderr, /no aliases in .*config\d+\.json/);
   });
+
+  test('ipmsg aliases takes only the output options: a network option is a usage error (64)', async () => {
+    const env = withAliases({ desk: '10.0.0.7' });
+    const quiet = await runCli(['aliases', '-v', '--debug', '--json'], env);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    const port = await runCli(['aliases', '--port', '2425'], env);
+    assert.equal(port.code, 64, port.stderr);
+  });
 });
