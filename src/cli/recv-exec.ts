@@ -103,16 +103,38 @@ export function execReceiveOptions(
       if (failed || !quiet) out.notice(line);
     },
   });
+  // When each handler began, and the run's signal it got: a handler that throws still gets a full record.
+  const begun = new Map<ReceivedMessage, { at: number; signal: AbortSignal }>();
   return {
     jobs: flags.jobs ?? 1,
-    handle,
+    handle: async (m, saved, signal) => {
+      begun.set(m, { at: ctx.clock.now(), signal });
+      await handle(m, saved, signal);
+      // When it throws, onError reads and removes it.
+      begun.delete(m);
+    },
     onUnhandled: (m, reason) => {
       out.result({ event: 'unhandled', packetNo: m.packet.packetNo, from: { address: m.from.address, port: m.from.port, user: m.packet.user, host: m.packet.host }, reason }, undefined);
       out.notice(`message ${m.packet.packetNo} from ${who(m)} was acknowledged but not handled: the run ${reason === 'timeout' ? 'timed out' : 'was stopped'} before its turn`);
     },
     // Every message taken ends in one record: a handler that threw too.
     onError: (m, error) => {
-      out.result({ event: 'handled', packetNo: m.packet.packetNo, exit: null, signal: null, error: (error as Error).message }, undefined);
+      const start = begun.get(m);
+      begun.delete(m);
+      out.result(
+        {
+          event: 'handled',
+          packetNo: m.packet.packetNo,
+          exit: null,
+          signal: null,
+          durationMs: start ? ctx.clock.now() - start.at : 0,
+          timedOut: false,
+          stopped: start?.signal.aborted ?? false,
+          replied: false,
+          error: (error as Error).message,
+        },
+        undefined,
+      );
       out.notice(`handler for message ${m.packet.packetNo}: ${(error as Error).message}`);
     },
   };
