@@ -8,6 +8,7 @@ import type { EncryptMode, SendOutcome } from '../messenger/index.js';
 import { parseTarget, splitTargets } from '../messenger/target.js';
 import { OutputTail } from '../workflows/output-tail.js';
 import { type OutputSpool, openSpool } from '../workflows/output-spool.js';
+import { WINDOWS } from '../workflows/kill-tree.js';
 import { runCommand, windowsPlan } from '../workflows/run-command.js';
 import { notifyRun } from '../workflows/run-notify.js';
 import { type RunReport, commandLine, describeEnd, exitStatusOf, succeeded } from '../workflows/run-report.js';
@@ -21,7 +22,6 @@ import { type Session, openSettings, withSession } from './session.js';
 
 export const DEFAULT_TAIL_LINES = 20;
 const WHEN = ['always', 'failure', 'success'] as const;
-const WINDOWS = process.platform === 'win32';
 /**
  * The signals a user or a CI runner ends a run with: the command gets them. Not on Windows: a
  * Ctrl-C or Ctrl-Break reaches the command from the console it shares with us, and forwarding

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { type Clock, systemClock } from '../transport/clock.js';
 import { WINDOWS, isRunning, killTree, killTreeNow } from './kill-tree.js';
-import type { CommandEnd } from './run-report.js';
+import { type CommandEnd, NOT_EXECUTABLE, NOT_FOUND } from './run-report.js';
 import { type WindowsPlan, planWindowsCommand } from './windows-command.js';
 
 /** Where the command's output goes on: our own stdout and stderr. */
@@ -49,9 +49,6 @@ export interface RunningCommand {
   readonly done: Promise<CommandResult>;
 }
 
-/** Shell statuses for a command that cannot be run: not found, or not executable. */
-const NOT_FOUND = 127;
-const NOT_EXECUTABLE = 126;
 const DRAIN_GRACE = 1000;
 /** A batch-file argument cmd cannot pass on as it is: the usage status. */
 const UNSAFE_ARGUMENT = 64;

@@ -4,6 +4,10 @@
 
 import type { TailLines } from './output-tail.js';
 
+/** Shell statuses for a command that cannot be run: not found, or not executable. */
+export const NOT_FOUND = 127;
+export const NOT_EXECUTABLE = 126;
+
 /** How a command ended. */
 export type CommandEnd =
   | { readonly kind: 'exited'; readonly code: number }

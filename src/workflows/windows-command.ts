@@ -5,6 +5,7 @@
 // batch file itself), with each argument quoted so that cmd hands it on as it is, never runs it.
 
 import { win32 } from 'node:path';
+import { NOT_EXECUTABLE, NOT_FOUND } from './run-report.js';
 
 /** What the search sees of the system; `isFile` is the only file-system access. */
 export interface WindowsLookup {
@@ -19,8 +20,8 @@ export interface WindowsLookup {
 /** How to start the command, or why it cannot be started (with the shell status it ends with). */
 export type WindowsPlan =
   | { readonly kind: 'spawn'; readonly file: string; readonly args: readonly string[]; readonly verbatim: boolean }
-  | { readonly kind: 'not-found'; readonly reason: string; readonly code: 127 }
-  | { readonly kind: 'cannot-run'; readonly reason: string; readonly code: 126 }
+  | { readonly kind: 'not-found'; readonly reason: string; readonly code: typeof NOT_FOUND }
+  | { readonly kind: 'cannot-run'; readonly reason: string; readonly code: typeof NOT_EXECUTABLE }
   | { readonly kind: 'unsafe'; readonly reason: string };
 
 const DEFAULT_PATHEXT = '.COM;.EXE;.BAT;.CMD';
@@ -95,13 +96,13 @@ export function findWindowsCommand(name: string, lookup: WindowsLookup): string 
 /** How `argv` is started on Windows. */
 export function planWindowsCommand(argv: readonly string[], lookup: WindowsLookup): WindowsPlan {
   const [name, ...args] = argv;
-  if (name === undefined || name === '') return { kind: 'not-found', reason: 'no command', code: 127 };
+  if (name === undefined || name === '') return { kind: 'not-found', reason: 'no command', code: NOT_FOUND };
   const file = findWindowsCommand(name, lookup);
-  if (file === undefined) return { kind: 'not-found', reason: `${name}: command not found`, code: 127 };
+  if (file === undefined) return { kind: 'not-found', reason: `${name}: command not found`, code: NOT_FOUND };
   const ext = win32.extname(file).toLowerCase();
   if (DIRECT.has(ext)) return { kind: 'spawn', file, args, verbatim: false };
   if (!BATCH.has(ext)) {
-    return { kind: 'cannot-run', reason: `${name}: ${file} is not a program or a batch file (.exe, .com, .bat, .cmd): run it with its program`, code: 126 };
+    return { kind: 'cannot-run', reason: `${name}: ${file} is not a program or a batch file (.exe, .com, .bat, .cmd): run it with its program`, code: NOT_EXECUTABLE };
   }
   const built = batchCommandLine(file, args);
   if ('unsafe' in built) return { kind: 'unsafe', reason: built.unsafe };
