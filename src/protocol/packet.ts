@@ -2,23 +2,17 @@
 // The UDP packet codec: `Ver:PacketNo:User:Host:Command:Body\0[sections]` (§2), decoded leniently
 // as real clients write it and encoded as real clients expect it.
 
-import { isAscii } from 'node:buffer';
 import { IpmsgError } from '../errors.js';
 import { type Charset, decodeText, detectCharset, encodeText } from '../encoding/charset.js';
 import { COLON, NUL, asciiBytes, asciiText, concatBytes, splitBytes } from '../encoding/fields.js';
 import { assertNever } from './assert-never.js';
 import { type Attachment, decodeAttachments, encodeAttachments } from './attachment.js';
-import {
-  COMMANDS,
-  IPMSG_FILEATTACHOPT,
-  IPMSG_UTF8OPT,
-  IPMSG_VERSION,
-  getMode,
-  hasOpt,
-} from './command.js';
+import { IPMSG_FILEATTACHOPT, IPMSG_UTF8OPT, hasOpt } from './command.js';
 import { type Entry, encodeExtension, parseExtension } from './entry.js';
 import { type HostList, decodeGetList, decodeHostList } from './host-list.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
+import { decodeAsciiReply } from './ascii-reply.js';
+import { headerNumbers, packetKind } from './packet-header.js';
 import { type PacketNo, parsePacketNo } from './packet-no.js';
 import { type PublicKeyAnswer, decodeAnsPubKey, decodeGetPubKey, encodeAnsPubKey, encodeGetPubKey } from './pubkey.js';
 
@@ -118,34 +112,8 @@ export type Packet =
   | AnsListPacket
   | OtherPacket;
 
-const KIND_BY_MODE = new Map<number, Packet['kind']>([
-  [COMMANDS.IPMSG_NOOPERATION, 'NOOPERATION'],
-  [COMMANDS.IPMSG_BR_ENTRY, 'BR_ENTRY'],
-  [COMMANDS.IPMSG_BR_EXIT, 'BR_EXIT'],
-  [COMMANDS.IPMSG_ANSENTRY, 'ANSENTRY'],
-  [COMMANDS.IPMSG_BR_ABSENCE, 'BR_ABSENCE'],
-  [COMMANDS.IPMSG_SENDMSG, 'SENDMSG'],
-  [COMMANDS.IPMSG_RECVMSG, 'RECVMSG'],
-  [COMMANDS.IPMSG_READMSG, 'READMSG'],
-  [COMMANDS.IPMSG_ANSREADMSG, 'ANSREADMSG'],
-  [COMMANDS.IPMSG_DELMSG, 'DELMSG'],
-  [COMMANDS.IPMSG_RELEASEFILES, 'RELEASEFILES'],
-  [COMMANDS.IPMSG_GETINFO, 'GETINFO'],
-  [COMMANDS.IPMSG_GETABSENCEINFO, 'GETABSENCEINFO'],
-  [COMMANDS.IPMSG_SENDINFO, 'SENDINFO'],
-  [COMMANDS.IPMSG_SENDABSENCEINFO, 'SENDABSENCEINFO'],
-  [COMMANDS.IPMSG_GETPUBKEY, 'GETPUBKEY'],
-  [COMMANDS.IPMSG_ANSPUBKEY, 'ANSPUBKEY'],
-  [COMMANDS.IPMSG_GETFILEDATA, 'GETFILEDATA'],
-  [COMMANDS.IPMSG_GETDIRFILES, 'GETDIRFILES'],
-  [COMMANDS.IPMSG_GETLIST, 'GETLIST'],
-  [COMMANDS.IPMSG_ANSLIST, 'ANSLIST'],
-]);
-
-/** The packet kind a command number decodes to. */
-export function packetKind(command: number): Packet['kind'] {
-  return KIND_BY_MODE.get(getMode(command)) ?? 'OTHER';
-}
+export { decodeAsciiReply } from './ascii-reply.js';
+export { packetKind } from './packet-header.js';
 
 export interface DecodeOptions {
   /** Code page for text that is neither flagged UTF-8 nor valid UTF-8. */
@@ -155,63 +123,6 @@ export interface DecodeOptions {
 
 function invalid(reason: string): IpmsgError {
   return new IpmsgError('IPMSG_ERR_DECODE', `Invalid packet: ${reason}`);
-}
-
-/** The numbers of a header, or why they are invalid: the one set of rules for both decoding paths. */
-function headerNumbers(version: string, packetNoText: string, commandText: string): { packetNo: PacketNo; command: number } | string {
-  if (version.startsWith('IP2')) return 'binary IPDict packets are not supported';
-  const major = /^\d+/.exec(version)?.[0];
-  if (major === undefined || Number(major) !== IPMSG_VERSION) return `unsupported version field ${JSON.stringify(version)}`;
-  const packetNo = parsePacketNo(packetNoText);
-  if (packetNo === undefined) return 'packet number is not a decimal number below 2^53';
-  if (!/^[0-9]{1,10}$/.test(commandText) || Number(commandText) > 0xffffffff) return 'command is not a 32-bit decimal number';
-  return { packetNo, command: Number(commandText) >>> 0 };
-}
-
-/** The longest datagram decodeAsciiReply looks at (a reply is a header and a packet number). */
-const MAX_SHORT_REPLY = 512;
-
-/** Modes whose body is a packet number (ReplyKind). */
-const REPLY_MODES = new Set<number>([
-  COMMANDS.IPMSG_RECVMSG,
-  COMMANDS.IPMSG_READMSG,
-  COMMANDS.IPMSG_ANSREADMSG,
-  COMMANDS.IPMSG_DELMSG,
-  COMMANDS.IPMSG_RELEASEFILES,
-]);
-
-/**
- * A valid all-ASCII reply (RECVMSG and its kind) without sections, decoded from one string; the
- * same packet decodeAnyPacket makes of it (ASCII is valid UTF-8, and one byte per character).
- * Undefined for anything else, valid or not, which the full decoder handles. A send to many peers
- * gets one acknowledgement from each: this keeps their decoding cheap in a short-lived process.
- */
-export function decodeAsciiReply(bytes: Uint8Array, limits: DecodeLimits): ReplyPacket | undefined {
-  if (bytes.length > Math.min(limits.maxDatagram, MAX_SHORT_REPLY) || !isAscii(bytes)) return undefined;
-  // Not asciiText(): Buffer's toString is a long way through Node's code for a few dozen bytes.
-  const all = String.fromCharCode.apply(null, bytes as unknown as number[]);
-  const nul = all.indexOf('\0');
-  if (nul >= 0) for (let i = nul + 1; i < all.length; i++) if (all.charCodeAt(i) !== NUL) return undefined;
-  const main = nul < 0 ? all : all.slice(0, nul);
-  const c1 = main.indexOf(':');
-  const c2 = c1 < 0 ? -1 : main.indexOf(':', c1 + 1);
-  const c3 = c2 < 0 ? -1 : main.indexOf(':', c2 + 1);
-  const c4 = c3 < 0 ? -1 : main.indexOf(':', c3 + 1);
-  if (c4 < 0 || c3 - c2 - 1 > limits.maxNameBytes || c4 - c3 - 1 > limits.maxNameBytes) return undefined;
-  const c5 = main.indexOf(':', c4 + 1);
-  const packetNoText = main.slice(c1 + 1, c2);
-  const numbers = headerNumbers(main.slice(0, Math.min(c1, 64)), packetNoText, main.slice(c4 + 1, c5 < 0 ? main.length : c5));
-  if (typeof numbers === 'string' || !REPLY_MODES.has(getMode(numbers.command))) return undefined;
-  const { packetNo, command } = numbers;
-  const version = main.slice(0, Math.min(c1, 64));
-  const user = main.slice(c2 + 1, c3);
-  const host = main.slice(c3 + 1, c4);
-  const kind = packetKind(command) as ReplyKind;
-  const ref = parsePacketNo((c5 < 0 ? '' : main.slice(c5 + 1)).trim());
-  // Two literals rather than a spread: a spread in a literal is slow before V8 optimises.
-  return packetNoText === String(packetNo)
-    ? { version, packetNo, user, host, command, charset: 'utf-8', kind, ref }
-    : { version, packetNo, packetNoText, user, host, command, charset: 'utf-8', kind, ref };
 }
 
 /**
