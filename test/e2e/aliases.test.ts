@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type Running, freePort, jsonLines, makeSandbox, ndjson, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, ndjson, runCli, type Running, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 after(() => sandbox.cleanup());
@@ -18,10 +18,6 @@ function withAliases(aliases: unknown): NodeJS.ProcessEnv {
   const file = join(sandbox.dir, `config${++configs}.json`);
   writeFileSync(file, JSON.stringify({ aliases }));
   return { ...sandbox.env, IPMSG_CONFIG: file };
-}
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
 }
 
 async function startRecv(env: NodeJS.ProcessEnv, extra: readonly string[] = []): Promise<{ port: number; recv: Running }> {

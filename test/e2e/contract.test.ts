@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, ndjson, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, local, makeSandbox, ndjson, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const root = mkdtempSync(join(tmpdir(), 'ipmsg-contract-'));
@@ -17,10 +17,6 @@ after(() => {
   sandbox.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 /** The JSON lines of stderr (the others are diagnostics). */
 function events(stderr: string): Record<string, unknown>[] {

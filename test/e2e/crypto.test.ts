@@ -24,7 +24,7 @@ import {
   IPMSG_SENDMSG,
   IPMSG_UTF8OPT,
 } from '../../src/protocol/command.js';
-import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, runCli, type Running, startCli } from '../helpers/cli.js';
 import { fixtureKey } from '../helpers/keys.js';
 
 const alice = makeSandbox();
@@ -35,10 +35,6 @@ after(() => {
   alice.cleanup();
   bob.cleanup();
 });
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 async function startRecv(extra: readonly string[] = []): Promise<{ port: number; recv: Running }> {
   const port = await freePort();

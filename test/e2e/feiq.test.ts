@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { type Socket, createSocket } from 'node:dgram';
 import { after, describe, test } from 'node:test';
-import { freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const env = { ...sandbox.env, IPMSG_NICK: '小明' };
@@ -23,10 +23,6 @@ const FEIQ_VERSION = '1_lbt4_10#128#0024816275AB#0#0#0';
 /** GBK bytes, checked against Python's codecs. */
 const GBK = { 中文: 'd6d0cec4', 你好: 'c4e3bac3', 小明: 'd0a1c3f7', 飞秋用户: 'b7c9c7efd3c3bba7' } as const;
 const gbk = (text: keyof typeof GBK): Buffer => Buffer.from(GBK[text], 'hex');
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 interface Datagram {
   readonly bytes: Buffer;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
 import { OLD, listTree, makeTree } from '../helpers/tree.js';
-import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, runCli, type Running, startCli } from '../helpers/cli.js';
 import { UdpRelay } from '../helpers/udp-relay.js';
 
 const alice = makeSandbox();
@@ -26,10 +26,6 @@ after(() => {
   bob.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 async function startRecv(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<{ port: number; recv: Running }> {
   const port = await freePort();

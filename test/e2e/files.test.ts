@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
 import { OLD, listTree, makeTree } from '../helpers/tree.js';
-import { freePort, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, local, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const env = sandbox.env;
@@ -20,10 +20,6 @@ after(() => {
   sandbox.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 function jsonLines(text: string): Record<string, unknown>[] {
   return text

@@ -5,16 +5,11 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, runCli, type Running, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const env = sandbox.env;
 after(() => sandbox.cleanup());
-
-/** Options every run gets: loopback only, so nothing is ever broadcast onto a real LAN. */
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 async function startRecv(extra: readonly string[] = []): Promise<{ port: number; recv: Running }> {
   const port = await freePort();

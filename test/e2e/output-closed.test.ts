@@ -6,12 +6,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { binPath, freePort, makeSandbox, runCli, watchChild } from '../helpers/cli.js';
+import { binPath, freePort, local, makeSandbox, runCli, watchChild } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 after(() => sandbox.cleanup());
-
-const local = (port: number): string[] => ['--bind', '127.0.0.1', '--port', String(port)];
 
 test('recv --json --count 0 whose reader left after the first message: ends with 141, no error line', async () => {
   const port = await freePort();

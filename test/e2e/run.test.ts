@@ -7,16 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type Running, binPath, freePort, jsonLines, makeSandbox, ndjson, runCli, startCli } from '../helpers/cli.js';
+import { binPath, freePort, jsonLines, local, makeSandbox, ndjson, runCli, type Running, startCli } from '../helpers/cli.js';
 
 const sandbox = makeSandbox();
 const env = sandbox.env;
 after(() => sandbox.cleanup());
-
-/** Loopback only: nothing is ever broadcast onto a real LAN. */
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 async function startRecv(extra: readonly string[] = []): Promise<{ port: number; recv: Running }> {
   const port = await freePort();

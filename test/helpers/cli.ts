@@ -34,6 +34,11 @@ export function makeSandbox(): { env: NodeJS.ProcessEnv; dir: string; cleanup():
   return { env, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Options every test run gets: loopback only, so nothing is ever broadcast onto a real LAN. */
+export function local(port: number): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port)];
+}
+
 /** A UDP port free on 127.0.0.1 at the time of asking. */
 export async function freePort(): Promise<number> {
   const socket = createSocket('udp4');

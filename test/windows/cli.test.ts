@@ -6,12 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { freePort, jsonLines, ndjson, repoRoot } from '../helpers/cli.js';
+import { freePort, jsonLines, local, ndjson, repoRoot } from '../helpers/cli.js';
 import { runWin, startWin, wineSkip } from '../helpers/wine.js';
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 describe('Windows Node under Wine: the CLI', { skip: wineSkip }, () => {
   test('--version prints the package version and exits 0', async () => {

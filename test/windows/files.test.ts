@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startAcker } from '../helpers/acker.js';
-import { freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, runCli, startCli } from '../helpers/cli.js';
 import { listTree, makeTree } from '../helpers/tree.js';
 import { runWin, startWin, startWineNode, winPath, wineSkip } from '../helpers/wine.js';
 
@@ -23,10 +23,6 @@ after(() => {
   sandbox.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 /** A Windows recv --save into `dst` (a Linux folder, given to Windows as Z:\…). */
 async function startWinRecv(dst: string, extra: readonly string[] = []) {

@@ -8,17 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Running, freePort, jsonLines, makeSandbox, runCli, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, runCli, type Running, startCli } from '../helpers/cli.js';
 import { runWin, startWin, windowsFolder, wineSkip } from '../helpers/wine.js';
 
 const sandbox = makeSandbox();
 // The Windows side pins this peer's key in its prefix, which outlives this file: a name of its own.
 sandbox.env['IPMSG_HOST'] = `linux-messages-${process.pid}`;
 after(() => sandbox.cleanup());
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 type Side = 'windows' | 'linux';
 

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { freePort, jsonLines, makeSandbox, startCli } from '../helpers/cli.js';
+import { freePort, jsonLines, local, makeSandbox, startCli } from '../helpers/cli.js';
 import { processesWith, runWin, startWin, winPath, wineSetup, wineSkip } from '../helpers/wine.js';
 
 const sandbox = makeSandbox();
@@ -21,10 +21,6 @@ after(() => {
   sandbox.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
-
-function local(port: number): string[] {
-  return ['--bind', '127.0.0.1', '--port', String(port)];
-}
 
 /** Wine puts WINEPATH before the Windows PATH: node.exe's folder, so that `node` is found there. */
 function pathEnv(): NodeJS.ProcessEnv {
